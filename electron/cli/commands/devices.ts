@@ -1,0 +1,97 @@
+import type { Command } from 'commander';
+import { collect, leaf, parseIntOption, runWith, type CliIo } from '../context';
+import { table } from '../table';
+import type { Device } from '../../../shared/contract';
+import { OutpostError } from '../../../shared/errors';
+import { resolveDevice } from '../resolve-device';
+
+function tagsFrom(list: string[] | undefined): Record<string, string> | undefined {
+  if (!list?.length) return undefined;
+  const tags: Record<string, string> = {};
+  for (const item of list) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new OutpostError('invalid-input', `--tag takes key=value, got ${JSON.stringify(item)}`);
+    tags[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  return tags;
+}
+
+function deviceTable(devices: Device[]): string {
+  if (!devices.length) return 'No devices yet. Add one with `outpost devices add --host <address>` or run `outpost discover`.';
+  return table(
+    ['ID', 'NAME', 'ADDRESSES', 'SOURCES', 'STATE', 'LAST SEEN'],
+    devices.map((d) => [d.id.slice(0, 8), d.name, [...d.addresses, ...d.hostnames].join(','), d.sources.join(','), d.state, d.lastSeen]),
+  );
+}
+
+export function registerDevices(program: Command, io: CliIo): void {
+  const devices = program.command('devices').description('the device inventory');
+
+  leaf(devices, 'list', 'list devices in the inventory')
+    .option('--query <text>', 'filter by name, address, hostname, tag or note')
+    .action(
+      runWith(io, async ({ api }, opts: { query?: string }) => {
+        const list = await api.invoke('devices:list', { query: opts.query });
+        return { data: list, human: deviceTable(list) };
+      }),
+    );
+
+  leaf(devices, 'add', 'add a device by hand')
+    .option('--name <name>', 'display name')
+    .option('--host <host>', 'hostname or IP address')
+    .option('--serial <path>', 'serial port path, for a device reachable only on a console cable')
+    .option('--port <port>', 'SSH port', parseIntOption('--port'))
+    .option('--user <user>', 'SSH user')
+    .option('--tag <key=value>', 'tag (repeatable), e.g. site=plant-3 role=gateway', collect)
+    .option('--notes <text>', 'free-form notes')
+    .action(
+      runWith(io, async ({ api }, opts: { name?: string; host?: string; serial?: string; port?: number; user?: string; tag?: string[]; notes?: string }) => {
+        const device = await api.invoke('devices:add', {
+          name: opts.name,
+          host: opts.host,
+          serialPath: opts.serial,
+          sshPort: opts.port,
+          sshUser: opts.user,
+          tags: tagsFrom(opts.tag),
+          notes: opts.notes,
+        });
+        return { data: device, human: `added ${device.name} (${device.id})` };
+      }),
+    );
+
+  leaf(devices, 'get <device>', 'show one device (id, name, hostname or address)').action(
+    runWith(io, async (ctx, ref: string) => {
+      const device = await resolveDevice(ctx, ref, { addIfMissing: false });
+      return { data: device };
+    }),
+  );
+
+  leaf(devices, 'update <device>', 'rename, tag or annotate a device')
+    .option('--name <name>', 'new display name')
+    .option('--tag <key=value>', 'replace tags (repeatable)', collect)
+    .option('--notes <text>', 'replace notes')
+    .option('--port <port>', 'SSH port', parseIntOption('--port'))
+    .option('--user <user>', 'SSH user')
+    .action(
+      runWith(io, async (ctx, ref: string, opts: { name?: string; tag?: string[]; notes?: string; port?: number; user?: string }) => {
+        const device = await resolveDevice(ctx, ref, { addIfMissing: false });
+        const updated = await ctx.api.invoke('devices:update', {
+          id: device.id,
+          name: opts.name,
+          tags: tagsFrom(opts.tag),
+          notes: opts.notes,
+          sshPort: opts.port,
+          sshUser: opts.user,
+        });
+        return { data: updated, human: `updated ${updated.name}` };
+      }),
+    );
+
+  leaf(devices, 'remove <device>', 'remove a device from the inventory').action(
+    runWith(io, async (ctx, ref: string) => {
+      const device = await resolveDevice(ctx, ref, { addIfMissing: false });
+      const result = await ctx.api.invoke('devices:remove', { id: device.id });
+      return { data: { id: device.id, ...result }, human: `removed ${device.name}` };
+    }),
+  );
+}

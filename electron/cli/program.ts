@@ -1,0 +1,33 @@
+import { Command, CommanderError } from 'commander';
+import { APP_VERSION } from '../core/version';
+import { processIo, type CliIo } from './context';
+import { registerApp } from './commands/app';
+import { registerDevices } from './commands/devices';
+
+/** `outpost <noun> <verb>`: each area registers its own commands. */
+export function buildProgram(io: CliIo = processIo): Command {
+  const program = new Command('outpost')
+    .description('Outpost: discover, provision, flush and deploy edge devices on an offline site')
+    .version(APP_VERSION)
+    .showHelpAfterError()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  registerApp(program, io);
+  registerDevices(program, io);
+  return program;
+}
+
+export async function runCli(argv: string[], io: CliIo = processIo): Promise<void> {
+  const program = buildProgram(io).exitOverride();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.exitCode === 0) return;
+      // Usage errors follow the same contract as every other failure.
+      if (argv.includes('--json')) io.stdout(`${JSON.stringify({ error: { kind: 'invalid-input', message: err.message } })}\n`);
+      io.setExitCode(2);
+      return;
+    }
+    throw err;
+  }
+}

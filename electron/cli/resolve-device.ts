@@ -1,0 +1,25 @@
+import type { Device } from '../../shared/contract';
+import { OutpostError } from '../../shared/errors';
+import type { CommandContext } from './context';
+
+const ADDRESS = /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-fA-F:]+:[0-9a-fA-F:.%a-zA-Z]*)$/;
+const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*\.?$/;
+
+/**
+ * Every `<device>` argument: an inventory id, name, hostname or IP address. An address (or a hostname) not in
+ * the inventory is added on the fly, so `outpost ps 10.0.4.17` works on a device nobody has discovered yet.
+ */
+export async function resolveDevice(
+  ctx: CommandContext,
+  ref: string,
+  opts: { addIfMissing?: boolean; sshPort?: number; sshUser?: string } = {},
+): Promise<Device> {
+  const found = ctx.core.devices.find(ref);
+  if (found) return found;
+  if (opts.addIfMissing === false) throw new OutpostError('not-found', `no device matches ${JSON.stringify(ref)} (id, name, hostname or address)`);
+  if (!ADDRESS.test(ref) && !HOSTNAME.test(ref)) {
+    throw new OutpostError('invalid-input', `${JSON.stringify(ref)} is neither a device in the inventory nor a hostname or IP address`);
+  }
+  ctx.log(`adding ${ref} to the inventory`);
+  return ctx.api.invoke('devices:add', { host: ref, sshPort: opts.sshPort, sshUser: opts.sshUser });
+}

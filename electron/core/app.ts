@@ -1,0 +1,62 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Api } from '../../shared/contract';
+import { unwrap } from '../../shared/errors';
+import type { CoreConfig } from './config';
+import { EventBus, Router } from './router';
+import { registerAppService } from './services/app-service';
+import { registerDevicesService } from './services/devices-service';
+import { openDatabase, type Db } from './store/database';
+import { DevicesRepo } from './store/devices-repo';
+
+export interface Core {
+  config: CoreConfig;
+  router: Router;
+  bus: EventBus;
+  db: Db;
+  devices: DevicesRepo;
+  /** Releases every resource the services hold (connections, timers, the database). */
+  close(): Promise<void>;
+}
+
+/** The composition root: every service is built here from one config, and registers its own handlers. */
+export function createCore(config: CoreConfig): Core {
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const db = openDatabase(join(config.dataDir, 'outpost.db'));
+  const router = new Router();
+  const bus = new EventBus();
+  const devices = new DevicesRepo(db);
+  const closers: Array<() => Promise<void> | void> = [];
+
+  registerAppService(router, config);
+  registerDevicesService(router, bus, devices);
+
+  return {
+    config,
+    router,
+    bus,
+    db,
+    devices,
+    async close() {
+      for (const close of closers.reverse()) await close();
+      db.close();
+    },
+  };
+}
+
+/** The in-process transport: the CLI and integration tests call the core through the same Api shape. */
+export function inProcessApi(core: Core): Api {
+  return {
+    async invoke(channel, args) {
+      // A JSON round trip keeps the in-process transport honest: nothing non-serialisable crosses it.
+      const wireArgs = args === undefined ? undefined : JSON.parse(JSON.stringify(args));
+      const envelope = await core.router.dispatch(channel, wireArgs);
+      return unwrap(JSON.parse(JSON.stringify(envelope)));
+    },
+    on(event, listener) {
+      return core.bus.subscribe((name, payload) => {
+        if (name === event) listener(payload as never);
+      });
+    },
+  };
+}

@@ -1,0 +1,156 @@
+import { randomUUID } from 'node:crypto';
+import { Device, type DeviceAdd, type DeviceUpdate } from '../../../shared/contract';
+import { OutpostError } from '../../../shared/errors';
+import type { Db } from './database';
+
+interface Row {
+  id: string;
+  name: string;
+  hostnames: string;
+  addresses: string;
+  macs: string;
+  sources: string;
+  services: string;
+  ssh: string;
+  docker: string | null;
+  serial_path: string | null;
+  tags: string;
+  notes: string;
+  state: string;
+  first_seen: string;
+  last_seen: string;
+}
+
+function fromRow(r: Row): Device {
+  return Device.parse({
+    id: r.id,
+    name: r.name,
+    hostnames: JSON.parse(r.hostnames),
+    addresses: JSON.parse(r.addresses),
+    macs: JSON.parse(r.macs),
+    sources: JSON.parse(r.sources),
+    services: JSON.parse(r.services),
+    ssh: JSON.parse(r.ssh),
+    docker: r.docker ? JSON.parse(r.docker) : null,
+    serialPath: r.serial_path,
+    tags: JSON.parse(r.tags),
+    notes: r.notes,
+    state: r.state,
+    firstSeen: r.first_seen,
+    lastSeen: r.last_seen,
+  });
+}
+
+function toRow(d: Device): Row {
+  return {
+    id: d.id,
+    name: d.name,
+    hostnames: JSON.stringify(d.hostnames),
+    addresses: JSON.stringify(d.addresses),
+    macs: JSON.stringify(d.macs),
+    sources: JSON.stringify(d.sources),
+    services: JSON.stringify(d.services),
+    ssh: JSON.stringify(d.ssh),
+    docker: d.docker ? JSON.stringify(d.docker) : null,
+    serial_path: d.serialPath,
+    tags: JSON.stringify(d.tags),
+    notes: d.notes,
+    state: d.state,
+    first_seen: d.firstSeen,
+    last_seen: d.lastSeen,
+  };
+}
+
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+
+/** The device inventory: one row per physical device, whatever saw it (manual, mDNS, sweep, serial). */
+export class DevicesRepo {
+  constructor(private readonly db: Db) {}
+
+  list(query?: string): Device[] {
+    const rows = this.db.prepare('SELECT * FROM devices ORDER BY name COLLATE NOCASE, id').all() as Row[];
+    const devices = rows.map(fromRow);
+    if (!query) return devices;
+    const q = query.toLowerCase();
+    return devices.filter((d) =>
+      [d.name, d.notes, ...d.hostnames, ...d.addresses, ...d.macs, ...Object.values(d.tags)].some((v) => v.toLowerCase().includes(q)),
+    );
+  }
+
+  get(id: string): Device {
+    const row = this.db.prepare('SELECT * FROM devices WHERE id = ?').get(id) as Row | undefined;
+    if (!row) throw new OutpostError('not-found', `no device with id ${id}`);
+    return fromRow(row);
+  }
+
+  /** Finds a device by id, name, hostname or address, the way every `<device>` argument is resolved. */
+  find(ref: string): Device | undefined {
+    const byId = this.db.prepare('SELECT * FROM devices WHERE id = ?').get(ref) as Row | undefined;
+    if (byId) return fromRow(byId);
+    const all = this.list();
+    const r = ref.toLowerCase();
+    return (
+      all.find((d) => d.name.toLowerCase() === r) ??
+      all.find((d) => d.hostnames.some((h) => h.toLowerCase() === r)) ??
+      all.find((d) => d.addresses.includes(ref)) ??
+      all.find((d) => d.serialPath === ref)
+    );
+  }
+
+  add(input: DeviceAdd, now = new Date()): Device {
+    const ts = now.toISOString();
+    const host = input.host;
+    const isAddress = host !== undefined && (IPV4.test(host) || host.includes(':'));
+    const device = Device.parse({
+      id: randomUUID(),
+      name: input.name ?? host ?? input.serialPath ?? 'device',
+      hostnames: host && !isAddress ? [host] : [],
+      addresses: host && isAddress ? [host] : [],
+      macs: [],
+      sources: [input.serialPath && !host ? 'serial' : 'manual'],
+      services: [],
+      ssh: { port: input.sshPort ?? 22, user: input.sshUser ?? 'root' },
+      docker: null,
+      serialPath: input.serialPath ?? null,
+      tags: input.tags ?? {},
+      notes: input.notes ?? '',
+      state: 'unknown',
+      firstSeen: ts,
+      lastSeen: ts,
+    });
+    this.save(device);
+    return device;
+  }
+
+  update(input: DeviceUpdate): Device {
+    const current = this.get(input.id);
+    const next: Device = {
+      ...current,
+      name: input.name ?? current.name,
+      tags: input.tags ?? current.tags,
+      notes: input.notes ?? current.notes,
+      addresses: input.addresses ?? current.addresses,
+      ssh: { ...current.ssh, port: input.sshPort ?? current.ssh.port, user: input.sshUser ?? current.ssh.user },
+    };
+    this.save(next);
+    return next;
+  }
+
+  /** Inserts or replaces a whole record (discovery merges use this). */
+  save(device: Device): void {
+    const row = toRow(Device.parse(device));
+    this.db
+      .prepare(
+        `INSERT INTO devices (id, name, hostnames, addresses, macs, sources, services, ssh, docker, serial_path, tags, notes, state, first_seen, last_seen)
+         VALUES (@id, @name, @hostnames, @addresses, @macs, @sources, @services, @ssh, @docker, @serial_path, @tags, @notes, @state, @first_seen, @last_seen)
+         ON CONFLICT(id) DO UPDATE SET name=@name, hostnames=@hostnames, addresses=@addresses, macs=@macs, sources=@sources,
+           services=@services, ssh=@ssh, docker=@docker, serial_path=@serial_path, tags=@tags, notes=@notes, state=@state,
+           first_seen=@first_seen, last_seen=@last_seen`,
+      )
+      .run(row);
+  }
+
+  remove(id: string): boolean {
+    return this.db.prepare('DELETE FROM devices WHERE id = ?').run(id).changes > 0;
+  }
+}

@@ -1,0 +1,85 @@
+import { z } from 'zod';
+import { channel } from './define';
+
+const hostOrIp = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(/^[A-Za-z0-9.:_%-]+$/, 'a hostname or an IP address (letters, digits, . : - _)');
+
+export const DeviceSource = z.enum(['manual', 'mdns', 'sweep', 'serial']);
+export type DeviceSource = z.infer<typeof DeviceSource>;
+
+export const DeviceService = z.object({
+  type: z.string().max(100),
+  port: z.number().int().min(0).max(65535),
+  txt: z.record(z.string(), z.string()).default({}),
+});
+export type DeviceService = z.infer<typeof DeviceService>;
+
+export const Device = z.object({
+  id: z.string(),
+  name: z.string(),
+  hostnames: z.array(z.string()),
+  addresses: z.array(z.string()),
+  macs: z.array(z.string()),
+  sources: z.array(DeviceSource),
+  services: z.array(DeviceService),
+  ssh: z
+    .object({
+      port: z.number().int(),
+      user: z.string(),
+      banner: z.string().optional(),
+      hostKeyFingerprint: z.string().optional(),
+    })
+    .default({ port: 22, user: 'root' }),
+  docker: z.object({ apiVersion: z.string().optional(), tls: z.boolean().optional(), port: z.number().int().optional() }).nullable().default(null),
+  serialPath: z.string().nullable().default(null),
+  tags: z.object({ site: z.string().optional(), role: z.string().optional() }).catchall(z.string()).default({}),
+  notes: z.string().default(''),
+  state: z.enum(['online', 'stale', 'unknown']).default('unknown'),
+  firstSeen: z.string(),
+  lastSeen: z.string(),
+});
+export type Device = z.infer<typeof Device>;
+
+export const DeviceAdd = z
+  .object({
+    name: z.string().min(1).max(100).optional(),
+    host: hostOrIp.optional(),
+    serialPath: z.string().min(1).max(4096).optional(),
+    sshPort: z.number().int().min(1).max(65535).optional(),
+    sshUser: z.string().min(1).max(64).regex(/^[A-Za-z0-9._-]+$/).optional(),
+    tags: z.record(z.string(), z.string()).optional(),
+    notes: z.string().max(10_000).optional(),
+  })
+  .strict()
+  .refine((a) => a.host !== undefined || a.serialPath !== undefined, { message: 'give a host (name or IP) or a serial path' });
+export type DeviceAdd = z.infer<typeof DeviceAdd>;
+
+export const DeviceUpdate = z
+  .object({
+    id: z.string().min(1),
+    name: z.string().min(1).max(100).optional(),
+    tags: z.record(z.string(), z.string()).optional(),
+    notes: z.string().max(10_000).optional(),
+    sshPort: z.number().int().min(1).max(65535).optional(),
+    sshUser: z.string().min(1).max(64).regex(/^[A-Za-z0-9._-]+$/).optional(),
+    addresses: z.array(hostOrIp).optional(),
+  })
+  .strict();
+export type DeviceUpdate = z.infer<typeof DeviceUpdate>;
+
+const ById = z.object({ id: z.string().min(1) }).strict();
+
+export const devicesChannels = {
+  'devices:list': channel(z.object({ query: z.string().max(200).optional() }).strict().default({}), z.array(Device)),
+  'devices:get': channel(ById, Device),
+  'devices:add': channel(DeviceAdd, Device),
+  'devices:update': channel(DeviceUpdate, Device),
+  'devices:remove': channel(ById, z.object({ removed: z.boolean() })),
+};
+
+export const devicesEvents = {
+  'devices:changed': z.object({ ids: z.array(z.string()) }),
+};
