@@ -8,6 +8,10 @@ import { registerAppService } from './services/app-service';
 import { registerDevicesService } from './services/devices-service';
 import { openDatabase, type Db } from './store/database';
 import { DevicesRepo } from './store/devices-repo';
+import { DeviceLinks } from './transport/device-links';
+import { KnownHosts } from './transport/known-hosts';
+import { ensureLaptopKey } from './transport/laptop-key';
+import { SshPool } from './transport/ssh-pool';
 
 export interface Core {
   config: CoreConfig;
@@ -15,6 +19,11 @@ export interface Core {
   bus: EventBus;
   db: Db;
   devices: DevicesRepo;
+  knownHosts: KnownHosts;
+  ssh: SshPool;
+  links: DeviceLinks;
+  /** Services register clean-up here; run in reverse order by close(). */
+  onClose(close: () => Promise<void> | void): void;
   /** Releases every resource the services hold (connections, timers, the database). */
   close(): Promise<void>;
 }
@@ -27,6 +36,14 @@ export function createCore(config: CoreConfig): Core {
   const bus = new EventBus();
   const devices = new DevicesRepo(db);
   const closers: Array<() => Promise<void> | void> = [];
+  const knownHosts = new KnownHosts(db);
+  const ssh = new SshPool({
+    knownHosts,
+    // Generated lazily on first use would race between CLI processes; once at start-up is cheap (one file read).
+    laptopPrivateKey: ensureLaptopKey(config.dataDir).privateKey,
+  });
+  closers.push(() => ssh.closeAll());
+  const links = new DeviceLinks(ssh, devices);
 
   registerAppService(router, config);
   registerDevicesService(router, bus, devices);
@@ -37,6 +54,12 @@ export function createCore(config: CoreConfig): Core {
     bus,
     db,
     devices,
+    knownHosts,
+    ssh,
+    links,
+    onClose(close) {
+      closers.push(close);
+    },
     async close() {
       for (const close of closers.reverse()) await close();
       db.close();

@@ -20,9 +20,10 @@ export function openDatabase(file: string, list: readonly Migration[] = migratio
   return db;
 }
 
-export function migrate(db: Db, list: readonly Migration[]): void {
+export function migrate(db: Db, unordered: readonly Migration[]): void {
+  const list = [...unordered].sort((a, b) => a.version - b.version);
   const versions = list.map((m) => m.version);
-  if (versions.some((v, i) => i > 0 && v <= versions[i - 1]!)) throw new Error('migrations must have increasing versions');
+  if (versions.some((v, i) => i > 0 && v === versions[i - 1])) throw new Error('two migrations share a version');
   const current = db.pragma('user_version', { simple: true }) as number;
   const newest = versions.at(-1) ?? 0;
   if (current > newest) {

@@ -1,4 +1,8 @@
-/** Versioned schema changes, applied in order and never edited once released: add a new one instead. */
+/**
+ * Versioned schema changes, applied in version order and never edited once released: add a new one instead.
+ * Each area owns a range so parallel work never collides: core 1-9, discovery 10-19, workloads 20-29,
+ * buffers 30-39, pki 40-49, latency 50-59, serial 60-69.
+ */
 export interface Migration {
   version: number;
   name: string;
@@ -28,6 +32,21 @@ export const migrations: readonly Migration[] = [
         last_seen TEXT NOT NULL
       );
       CREATE INDEX devices_name ON devices(name);
+    `,
+  },
+  {
+    version: 2,
+    name: 'known hosts',
+    up: `
+      CREATE TABLE known_hosts (
+        host TEXT NOT NULL,
+        port INTEGER NOT NULL,
+        key_type TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        public_key TEXT NOT NULL,
+        pinned_at TEXT NOT NULL,
+        PRIMARY KEY (host, port)
+      );
     `,
   },
 ];

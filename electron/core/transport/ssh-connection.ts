@@ -1,0 +1,219 @@
+import { readFileSync } from 'node:fs';
+import type { Duplex, Readable, Writable } from 'node:stream';
+import { Client, type AnyAuthMethod, type ClientChannel, type ConnectConfig } from 'ssh2';
+import { OutpostError } from '../../../shared/errors';
+import { sshFingerprint } from './fingerprint';
+import { hostKeyError, type HostKeyVerdict, type KnownHosts } from './known-hosts';
+import { commandLine } from './shell-quote';
+
+export interface SshTarget {
+  host: string;
+  port: number;
+  user: string;
+  /** A private key file given by the technician (`--identity`); the laptop key and the agent are tried too. */
+  identityFile?: string;
+  password?: string;
+}
+
+export interface TrustPolicy {
+  /** Pin an unknown host key (the technician confirmed it, e.g. `--yes`). */
+  acceptNew?: boolean;
+  /** Pin an unknown key only if it has this fingerprint; also re-pins a changed key that matches it. */
+  expectedFingerprint?: string;
+}
+
+export interface SshDeps {
+  knownHosts: KnownHosts;
+  laptopPrivateKey?: string;
+  useAgent?: boolean;
+  readyTimeoutMs?: number;
+}
+
+export interface ExecHandle {
+  stdout: Readable;
+  stderr: Readable;
+  stdin: Writable;
+  /** Resolves with the remote exit code (or null when killed by a signal). */
+  exit: Promise<{ code: number | null; signal?: string }>;
+  channel: ClientChannel;
+}
+
+export interface RunResult {
+  code: number | null;
+  stdout: Buffer;
+  stderr: string;
+}
+
+export function describeTarget(t: Pick<SshTarget, 'host' | 'port'>): string {
+  return t.port === 22 ? t.host : `${t.host}:${t.port}`;
+}
+
+/** Turns ssh2's failures into words a technician can act on, tagged with a kind. */
+export function sshError(target: SshTarget, err: Error & { level?: string; code?: string }): OutpostError {
+  const where = describeTarget(target);
+  if (err instanceof OutpostError) return err;
+  if (err.level === 'client-authentication') return new OutpostError('auth', `device ${where} refused the key for user ${target.user}`, { host: target.host });
+  if (err.level === 'client-timeout' || err.code === 'ETIMEDOUT') return new OutpostError('timeout', `device ${where} did not finish the SSH handshake in time`, { host: target.host });
+  if (err.code === 'ECONNREFUSED') return new OutpostError('unreachable', `device ${where} refused the connection (no SSH server on port ${target.port}?)`, { host: target.host });
+  if (err.code === 'EHOSTUNREACH' || err.code === 'ENETUNREACH' || err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN')
+    return new OutpostError('unreachable', `device ${where} is unreachable (${err.code})`, { host: target.host });
+  if (err.level === 'protocol' || err.level === 'handshake') return new OutpostError('protocol', `SSH to ${where} failed: ${err.message}`, { host: target.host });
+  return new OutpostError('unreachable', `SSH to ${where} failed: ${err.message}`, { host: target.host });
+}
+
+/**
+ * One persistent SSH connection to a device. Every exec, engine-socket forward and transfer to that device
+ * rides on it: a new SSH handshake per call costs ~300 ms here, a channel on an open connection ~3 ms.
+ */
+export class SshConnection {
+  private closed = false;
+  private readonly closeListeners = new Set<() => void>();
+
+  private constructor(
+    readonly target: SshTarget,
+    private readonly client: Client,
+    readonly hostKeyFingerprint: string,
+  ) {
+    client.on('close', () => {
+      this.closed = true;
+      for (const l of this.closeListeners) l();
+    });
+    client.on('error', () => undefined);
+  }
+
+  get isOpen(): boolean {
+    return !this.closed;
+  }
+
+  onClose(listener: () => void): () => void {
+    this.closeListeners.add(listener);
+    return () => this.closeListeners.delete(listener);
+  }
+
+  static open(target: SshTarget, deps: SshDeps, trust: TrustPolicy = {}): Promise<SshConnection> {
+    const client = new Client();
+    let verdict: HostKeyVerdict | undefined;
+    let fingerprint = '';
+    const privateKeys: string[] = [];
+    if (target.identityFile) {
+      try {
+        privateKeys.push(readFileSync(target.identityFile, 'utf8'));
+      } catch (err) {
+        return Promise.reject(new OutpostError('invalid-input', `cannot read identity file ${target.identityFile}: ${(err as Error).message}`));
+      }
+    }
+    if (deps.laptopPrivateKey) privateKeys.push(deps.laptopPrivateKey);
+    const agent = deps.useAgent !== false ? process.env.SSH_AUTH_SOCK : undefined;
+
+    const methods: AnyAuthMethod[] = [];
+    for (const key of privateKeys) methods.push({ type: 'publickey', username: target.user, key });
+    if (agent) methods.push({ type: 'agent', username: target.user, agent });
+    if (target.password !== undefined) methods.push({ type: 'password', username: target.user, password: target.password });
+
+    const config: ConnectConfig = {
+      host: target.host,
+      port: target.port,
+      username: target.user,
+      readyTimeout: deps.readyTimeoutMs ?? 10_000,
+      keepaliveInterval: 5_000,
+      keepaliveCountMax: 3,
+      // AES-GCM first: measured ~2x the throughput of chacha20 here, and what OpenSSH offers too.
+      algorithms: { cipher: { prepend: ['aes128-gcm@openssh.com'] } as never },
+      hostVerifier: (key: Buffer) => {
+        fingerprint = sshFingerprint(key);
+        verdict = deps.knownHosts.check(target.host, target.port, key);
+        if (verdict.status === 'match') return true;
+        const confirmed =
+          trust.expectedFingerprint !== undefined ? trust.expectedFingerprint === fingerprint : verdict.status === 'unknown' && trust.acceptNew === true;
+        if (!confirmed) return false;
+        deps.knownHosts.pin(target.host, target.port, key);
+        verdict = { status: 'match' };
+        return true;
+      },
+      authHandler: (_methodsLeft, _partial, next) => {
+        const method = methods.shift();
+        if (method) next(method);
+        else next(false as never); // ssh2: false means no methods left
+      },
+    };
+
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error) => {
+        client.removeListener('ready', onReady);
+        client.end();
+        if (verdict && verdict.status !== 'match') reject(hostKeyError(target.host, target.port, verdict));
+        else reject(sshError(target, err));
+      };
+      const onReady = () => {
+        client.removeListener('error', onError);
+        resolve(new SshConnection(target, client, fingerprint));
+      };
+      client.once('ready', onReady);
+      client.once('error', onError);
+      if (methods.length === 0) {
+        reject(new OutpostError('auth', `no SSH credentials for ${describeTarget(target)}: give --identity, a password, or run an SSH agent`));
+        return;
+      }
+      client.connect(config);
+    });
+  }
+
+  /** Runs argv on the device. Arguments are quoted, never interpolated into a shell string. */
+  exec(argv: readonly string[], opts: { pty?: boolean } = {}): Promise<ExecHandle> {
+    return new Promise((resolve, reject) => {
+      this.client.exec(commandLine(argv), { pty: opts.pty ?? false }, (err, channel) => {
+        if (err) return reject(sshError(this.target, err));
+        const exit = new Promise<{ code: number | null; signal?: string }>((res) => {
+          let code: number | null = null;
+          let signal: string | undefined;
+          channel.once('exit', (c: number | null, s?: string) => {
+            code = c;
+            signal = s;
+          });
+          channel.once('close', () => res({ code, signal }));
+        });
+        resolve({ stdout: channel, stderr: channel.stderr, stdin: channel, exit, channel });
+      });
+    });
+  }
+
+  /** Runs argv to completion and collects its output (bounded, so a chatty device cannot fill the laptop's memory). */
+  async run(argv: readonly string[], opts: { input?: string | Buffer; maxBytes?: number } = {}): Promise<RunResult> {
+    const max = opts.maxBytes ?? 64 * 1024 * 1024;
+    const handle = await this.exec(argv);
+    const out: Buffer[] = [];
+    let outBytes = 0;
+    let err = '';
+    handle.stdout.on('data', (chunk: Buffer) => {
+      outBytes += chunk.length;
+      if (outBytes > max) {
+        handle.channel.close();
+        return;
+      }
+      out.push(chunk);
+    });
+    handle.stderr.on('data', (chunk: Buffer) => {
+      if (err.length < 65_536) err += chunk.toString('utf8');
+    });
+    if (opts.input !== undefined) handle.stdin.end(opts.input);
+    else handle.stdin.end();
+    const { code } = await handle.exit;
+    if (outBytes > max) throw new OutpostError('protocol', `${argv[0]} on ${describeTarget(this.target)} printed more than ${max} bytes`);
+    return { code, stdout: Buffer.concat(out), stderr: err };
+  }
+
+  /** A stream to a unix socket on the device (OpenSSH's streamlocal forwarding), e.g. the Docker engine. */
+  forwardUnix(socketPath: string): Promise<Duplex> {
+    return new Promise((resolve, reject) => {
+      this.client.openssh_forwardOutStreamLocal(socketPath, (err, channel) => {
+        if (err) return reject(sshError(this.target, err));
+        resolve(channel);
+      });
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    this.client.end();
+  }
+}
