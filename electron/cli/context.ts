@@ -1,6 +1,6 @@
-import { type Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import type { Api } from '../../shared/contract';
-import { OutpostError, toErrorBody } from '../../shared/errors';
+import { toErrorBody } from '../../shared/errors';
 import { createCore, inProcessApi, type Core } from '../core/app';
 import { defaultDataDir } from '../core/config';
 
@@ -80,7 +80,7 @@ export function exitCodeFor(kind: string): number {
 export function parseIntOption(name: string) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n)) throw new OutpostError('invalid-input', `${name} must be an integer, got ${JSON.stringify(value)}`);
+    if (!Number.isInteger(n)) throw new InvalidArgumentError(`${name} must be an integer, got ${JSON.stringify(value)}`);
     return n;
   };
 }

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { APP_VERSION } from '../core/version';
-import { processIo, type CliIo } from './context';
+import { toErrorBody } from '../../shared/errors';
+import { exitCodeFor, processIo, type CliIo } from './context';
 import { registerApp } from './commands/app';
 import { registerDevices } from './commands/devices';
 
@@ -10,14 +11,15 @@ export function buildProgram(io: CliIo = processIo): Command {
     .description('Outpost: discover, provision, flush and deploy edge devices on an offline site')
     .version(APP_VERSION)
     .showHelpAfterError()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .exitOverride();
   registerApp(program, io);
   registerDevices(program, io);
   return program;
 }
 
 export async function runCli(argv: string[], io: CliIo = processIo): Promise<void> {
-  const program = buildProgram(io).exitOverride();
+  const program = buildProgram(io);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
@@ -28,6 +30,9 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<voi
       io.setExitCode(2);
       return;
     }
-    throw err;
+    const body = toErrorBody(err);
+    if (argv.includes('--json')) io.stdout(`${JSON.stringify({ error: { kind: body.kind, message: body.message } })}\n`);
+    else io.stderr(`outpost: ${body.kind}: ${body.message}\n`);
+    io.setExitCode(exitCodeFor(body.kind));
   }
 }

@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { utils } from 'ssh2';
+import ssh2 from 'ssh2';
 
 export interface LaptopKey {
   privateKeyPath: string;
@@ -18,7 +18,7 @@ export function ensureLaptopKey(dataDir: string, comment = 'outpost-laptop'): La
   const publicKeyPath = `${privateKeyPath}.pub`;
   if (!existsSync(privateKeyPath)) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const pair = utils.generateKeyPairSync('ed25519', { comment });
+    const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment });
     writeFileSync(privateKeyPath, pair.private, { mode: 0o600 });
     writeFileSync(publicKeyPath, `${pair.public}\n`, { mode: 0o644 });
   }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Duplex, Readable, Writable } from 'node:stream';
-import { Client, type AnyAuthMethod, type ClientChannel, type ConnectConfig } from 'ssh2';
+import ssh2, { type AnyAuthMethod, type Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { OutpostError } from '../../../shared/errors';
 import { sshFingerprint } from './fingerprint';
 import { hostKeyError, type HostKeyVerdict, type KnownHosts } from './known-hosts';
@@ -91,7 +91,7 @@ export class SshConnection {
   }
 
   static open(target: SshTarget, deps: SshDeps, trust: TrustPolicy = {}): Promise<SshConnection> {
-    const client = new Client();
+    const client = new ssh2.Client();
     let verdict: HostKeyVerdict | undefined;
     let fingerprint = '';
     const privateKeys: string[] = [];

@@ -1,0 +1,32 @@
+import type { IpcMain, IpcMainInvokeEvent, WebContents } from 'electron';
+import { isChannelName } from '../shared/contract';
+import type { Envelope } from '../shared/errors';
+import type { Core } from './core/app';
+
+export const INVOKE_CHANNEL = 'outpost:invoke';
+export const EVENT_CHANNEL = 'outpost:event';
+
+/** Only our own renderer (the bundled file:// page) may call the core. */
+export function isTrustedSender(event: Pick<IpcMainInvokeEvent, 'senderFrame'>): boolean {
+  const url = event.senderFrame?.url ?? '';
+  return url.startsWith('file://');
+}
+
+/**
+ * Electron's transport: one invoke handler that hands every call to the core's router (which validates it
+ * against the contract), and one event pipe that forwards the core's events to every window.
+ */
+export function registerIpc(ipcMain: Pick<IpcMain, 'handle' | 'removeHandler'>, core: Core, windows: () => WebContents[]): () => void {
+  ipcMain.handle(INVOKE_CHANNEL, async (event, channel: unknown, args: unknown): Promise<Envelope<unknown>> => {
+    if (!isTrustedSender(event)) return { error: { kind: 'auth', message: 'calls are accepted only from the Outpost window' } };
+    if (!isChannelName(channel)) return { error: { kind: 'not-found', message: `no such command: ${String(channel)}` } };
+    return core.router.dispatch(channel, args);
+  });
+  const unsubscribe = core.bus.subscribe((name, payload) => {
+    for (const contents of windows()) if (!contents.isDestroyed()) contents.send(EVENT_CHANNEL, name, payload);
+  });
+  return () => {
+    unsubscribe();
+    ipcMain.removeHandler(INVOKE_CHANNEL);
+  };
+}
