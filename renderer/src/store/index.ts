@@ -1,0 +1,36 @@
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import { createAppSlice } from './app-slice';
+import { createDevicesSlice } from './devices-slice';
+import type { OutpostState, StoreDeps } from './types';
+import { createUiSlice } from './ui-slice';
+
+export type { OutpostState, StoreDeps, KeyValueStorage } from './types';
+export { VIEW_IDS, type ViewId, type ColorScheme, type Notice } from './ui-slice';
+
+export type OutpostStore = StoreApi<OutpostState>;
+
+/** One store, three slices; each slice gets the Api through `deps`, so specs pass a fake one. */
+export function createOutpostStore(deps: StoreDeps): OutpostStore {
+  return createStore<OutpostState>()((set, get) => ({
+    ...createAppSlice(set, get, deps),
+    ...createDevicesSlice(set, get, deps),
+    ...createUiSlice(set, get, deps),
+  }));
+}
+
+/**
+ * Loads what the shell shows first and follows the core's change events. Returns the disposer that
+ * unsubscribes and drops a pending re-fetch.
+ */
+export function connectStore(store: OutpostStore, deps: Pick<StoreDeps, 'api'>): () => void {
+  const { api } = deps;
+  const offDevices = api.on('devices:changed', () => store.getState().scheduleDevicesRefresh());
+  const offOnline = api.on('app:online-changed', ({ online }) => store.getState().setOnline(online));
+  void store.getState().loadInfo();
+  void store.getState().loadDevices();
+  return () => {
+    offDevices();
+    offOnline();
+    store.getState().cancelDevicesRefresh();
+  };
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+// Bundles the Electron shell (main + preload) to dist-electron/ as CommonJS. Native modules and electron itself
+// stay external: they are loaded from node_modules at run time (and rebuilt for Electron's ABI by the packager).
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = fileURLToPath(new URL('../', import.meta.url));
+const entries = [
+  { in: 'electron/main.ts', out: 'main' },
+  { in: 'electron/preload.ts', out: 'preload' },
+];
+
+const missing = entries.filter((e) => !existsSync(`${root}${e.in}`)).map((e) => e.in);
+if (missing.length > 0) {
+  console.error(`build-electron: ${missing.join(' and ')} not found; nothing to bundle yet`);
+  process.exit(1);
+}
+
+await build({
+  absWorkingDir: root,
+  entryPoints: entries,
+  outdir: 'dist-electron',
+  outExtension: { '.js': '.cjs' },
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node22',
+  sourcemap: true,
+  external: ['electron', 'better-sqlite3', 'ssh2', 'serialport', '@serialport/*', 'cpu-features', 'dockerode'],
+  logLevel: 'warning',
+});

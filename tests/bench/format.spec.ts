@@ -1,0 +1,11 @@
+import { describe, expect, it } from 'vitest';
+import { formatTable } from './format';
+
+describe('formatTable', () => {
+  it('prints ours, anchor and their ratio per row', () => {
+    const out = formatTable([{ metric: 'docker /_ping', ours: 3, anchor: 300, unit: 'ms', anchorName: 'dockerode ssh' }]);
+    expect(out.split('\n')[0]).toMatch(/\| metric\s+\| ours\s+\| anchor\s+\| ratio\s+\| note/);
+    expect(out).toContain('0.01x');
+    expect(out).toContain('300 ms (dockerode ssh)');
+  });
+});
