@@ -1,0 +1,217 @@
+// Files that make up one device's own view of the system. They are written on the host into the
+// device's overlay upper dirs (<root>/etc, <root>/var, ...) before the device starts; inside the
+// device they appear at their usual paths (/etc/ssh/sshd_config, /etc/init.d/docker, ...).
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, statSync, chownSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+export interface DeviceFileSpec {
+  name: string;
+  ip: string;
+  root: string;
+  ssh: boolean;
+  docker: boolean;
+  avahi: boolean;
+  clientPublicKey: string;
+  rootPasswordHash: string;
+  services: Array<{ type: string; port: number; txt?: Record<string, string> }>;
+}
+
+/** Overlay upper dir name (under the device root) → the directory it covers inside the device. */
+export const OVERLAYS: Array<[string, string]> = [
+  ['etc', '/etc'],
+  ['var', '/var'],
+  ['root', '/root'],
+  ['home', '/home'],
+  ['opt', '/opt'],
+  ['srv', '/srv'],
+  ['usr-local', '/usr/local'],
+];
+
+const SERVICE_TYPE_RE = /^_[a-z0-9-]{1,40}\._(tcp|udp)$/;
+
+function put(path: string, content: string, mode = 0o644): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, content, { mode });
+  chmodSync(path, mode);
+}
+
+const xml = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+function avahiService(type: string, port: number, txt: Record<string, string> = {}): string {
+  if (!SERVICE_TYPE_RE.test(type)) throw new Error(`invalid avahi service type ${JSON.stringify(type)}`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`invalid service port ${port}`);
+  const records = Object.entries(txt).map(([k, v]) => `    <txt-record>${xml(`${k}=${v}`)}</txt-record>\n`).join('');
+  return `<?xml version="1.0" standalone='no'?>
+<!DOCTYPE service-group SYSTEM "avahi-service.dtd">
+<service-group>
+  <name replace-wildcards="yes">%h</name>
+  <service>
+    <type>${type}</type>
+    <port>${port}</port>
+${records}  </service>
+</service-group>
+`;
+}
+
+/** A SysV-style script so the device restarts its services itself (`/etc/init.d/docker restart`). */
+function initScript(name: string, pidfile: string, startBody: string): string {
+  return `#!/bin/sh
+# outpost-lab device service: ${name} (start|stop|restart|status|kill [SIGNAL])
+PIDFILE=${pidfile}
+running() { [ -s "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
+do_start() {
+${startBody}
+}
+do_stop() {
+  if ! running; then rm -f "$PIDFILE"; return 0; fi
+  pid="$(cat "$PIDFILE")"
+  kill -s "$1" "$pid" || true
+  i=0
+  while kill -0 "$pid" 2>/dev/null; do
+    i=$((i + 1))
+    if [ "$i" -eq 600 ]; then kill -s KILL "$pid" 2>/dev/null || true; fi
+    sleep 0.05
+  done
+  rm -f "$PIDFILE"
+}
+case "$1" in
+  start) running || do_start ;;
+  stop) do_stop TERM ;;
+  kill) do_stop "\${2:-KILL}" ;;
+  restart) do_stop TERM; do_start ;;
+  status) if running; then echo "${name} is running"; else echo "${name} is not running"; exit 3; fi ;;
+  *) echo "usage: $0 start|stop|restart|status|kill [SIGNAL]" >&2; exit 2 ;;
+esac
+`;
+}
+
+export const DOCKERD_SAFETY_FLAGS = '--bridge=none --iptables=false --ip6tables=false';
+
+export function writeDeviceFiles(d: DeviceFileSpec): void {
+  const etc = join(d.root, 'etc');
+  for (const [upper] of OVERLAYS) mkdirSync(join(d.root, upper), { recursive: true });
+  for (const [upper] of OVERLAYS) mkdirSync(join(d.root, '.work', upper), { recursive: true });
+  for (const dir of ['run', 'tmp', 'var/spool/outpost', 'var/lib/outpost', 'var/lib/docker', 'var/log', 'etc/avahi/services', 'usr-local/bin']) {
+    mkdirSync(join(d.root, dir), { recursive: true });
+  }
+  chmodSync(join(d.root, 'tmp'), 0o1777);
+
+  put(join(etc, 'hostname'), `${d.name}\n`);
+  put(join(etc, 'hosts'), `127.0.0.1\tlocalhost\n127.0.1.1\t${d.name}\n${d.ip}\t${d.name}.local ${d.name}\n::1\tlocalhost ip6-localhost ip6-loopback\n`);
+
+  // passwd/shadow: the host's accounts, with a per-lab root password for the serial console.
+  copyFileSync('/etc/passwd', join(etc, 'passwd'));
+  const shadow = readFileSync('/etc/shadow', 'utf8')
+    .split('\n')
+    .map((l) => (l.startsWith('root:') ? l.replace(/^root:[^:]*:/, `root:${d.rootPasswordHash}:`) : l))
+    .join('\n');
+  const st = statSync('/etc/shadow');
+  put(join(etc, 'shadow'), shadow, 0o640);
+  chownSync(join(etc, 'shadow'), st.uid, st.gid);
+
+  // sshd: own host key (written by the caller), lab client key authorized for root.
+  put(join(etc, 'ssh/outpost-lab_authorized_keys'), `${d.clientPublicKey.trim()}\n`);
+  put(join(etc, 'ssh/sshd_config'), [
+    '# outpost-lab device sshd',
+    `ListenAddress ${d.ip}:22`,
+    'HostKey /etc/ssh/ssh_host_ed25519_key',
+    'AuthorizedKeysFile /etc/ssh/outpost-lab_authorized_keys .ssh/authorized_keys',
+    'PidFile /run/sshd.pid',
+    'StrictModes no',
+    'UsePAM no',
+    'PasswordAuthentication no',
+    'KbdInteractiveAuthentication no',
+    'PermitRootLogin prohibit-password',
+    'UseDNS no',
+    'MaxStartups 200:30:400',
+    'MaxSessions 100',
+    'AcceptEnv LANG LC_*',
+    'AllowStreamLocalForwarding yes',
+    'AllowTcpForwarding yes',
+    'Subsystem sftp /usr/lib/openssh/sftp-server',
+    '',
+  ].join('\n'));
+  put(join(etc, 'init.d/ssh'), initScript('ssh', '/run/sshd.pid', '  mkdir -p /run/sshd\n  /usr/sbin/sshd -f /etc/ssh/sshd_config -E /var/log/sshd.log'), 0o755);
+
+  // docker: engine socket at /var/run/docker.sock inside the device; the safety flags are not optional.
+  put(join(etc, 'default/docker'), '# extra dockerd flags for this lab device\nDOCKER_OPTS=""\n');
+  put(join(etc, 'init.d/docker'), initScript('docker', '/run/docker.pid', [
+    '  DOCKER_OPTS=""',
+    '  [ -f /etc/default/docker ] && . /etc/default/docker',
+    '  # shellcheck disable=SC2086',
+    '  setsid -f /usr/sbin/dockerd --host unix:///var/run/docker.sock --data-root /var/lib/docker \\',
+    `    --exec-root /var/run/docker --pidfile /run/docker.pid $DOCKER_OPTS ${DOCKERD_SAFETY_FLAGS} \\`,
+    '    </dev/null >>/var/log/docker.log 2>&1',
+  ].join('\n')), 0o755);
+
+  // avahi: real avahi-daemon without dbus, only on the device's lab interface.
+  put(join(etc, 'avahi/avahi-daemon.conf'), [
+    '[server]',
+    `host-name=${d.name}`,
+    'domain-name=local',
+    'use-ipv4=yes',
+    'use-ipv6=no',
+    'allow-interfaces=eth0',
+    'enable-dbus=no',
+    'ratelimit-interval-usec=1000000',
+    'ratelimit-burst=1000',
+    '[wide-area]',
+    'enable-wide-area=no',
+    '[publish]',
+    'publish-hinfo=no',
+    'publish-workstation=no',
+    '[reflector]',
+    'enable-reflector=no',
+    '',
+  ].join('\n'));
+  put(join(etc, 'init.d/avahi-daemon'), initScript('avahi-daemon', '/run/avahi-daemon/pid',
+    '  mkdir -p /run/avahi-daemon\n  avahi-daemon -f /etc/avahi/avahi-daemon.conf --no-drop-root --no-chroot --no-rlimits -D'), 0o755);
+  const services = join(etc, 'avahi/services');
+  if (d.ssh) put(join(services, 'ssh.service'), avahiService('_ssh._tcp', 22));
+  if (d.docker) put(join(services, 'docker.service'), avahiService('_docker._tcp', 2375, { socket: '/var/run/docker.sock' }));
+  d.services.forEach((s, i) => put(join(services, `extra-${i}.service`), avahiService(s.type, s.port, s.txt)));
+}
+
+/** The device's init, run by docker-init as pid 1 of the device's pid namespace. */
+export function initShellScript(services: string[]): string {
+  const overlays = OVERLAYS.map(([upper, dir]) => `ov ${upper} ${dir}`).join('\n');
+  return `#!/bin/sh
+# outpost-lab device init: private /etc /var /root ... (overlays), /run and /tmp; hostname; services.
+set -eu
+R="$OUTPOST_DEV_ROOT"
+# Hide the host's own ssh host keys and the host-only docker CLI in /usr/local (overlay whiteouts).
+for f in ssh_host_rsa_key ssh_host_rsa_key.pub ssh_host_ecdsa_key ssh_host_ecdsa_key.pub; do
+  [ -e "$R/etc/ssh/$f" ] || mknod "$R/etc/ssh/$f" c 0 0
+done
+[ -e "$R/usr-local/bin/docker" ] || mknod "$R/usr-local/bin/docker" c 0 0
+ov() {
+  [ -d "$2" ] || return 0
+  mount -t overlay "outpost-lab-$1" -o "lowerdir=$2,upperdir=$R/$1,workdir=$R/.work/$1" "$2"
+}
+${overlays}
+mount --bind "$R/var/lib/docker" /var/lib/docker
+mount --bind "$R/var/spool/outpost" /var/spool/outpost
+mount --bind "$R/var/lib/outpost" /var/lib/outpost
+mount --bind "$R/etc/avahi/services" /etc/avahi/services
+mount --bind "$R/run" /run
+mount --bind "$R/tmp" /tmp
+hostname "$OUTPOST_DEV_NAME"
+mkdir -p /run/sshd /run/avahi-daemon /run/lock
+for svc in ${services.join(' ')}; do
+  /etc/init.d/"$svc" start
+done
+: > /run/outpost-lab.ready
+exec sleep infinity
+`;
+}
+
+/** Run by socat on the far end of the serial pty: a getty inside the device, respawned after logout. */
+export function serialShellScript(initPid: number): string {
+  return `#!/bin/sh
+trap '' HUP
+SOCAT=$PPID
+while kill -0 "$SOCAT" 2>/dev/null && [ -d /proc/${initPid} ]; do
+  nsenter -t ${initPid} -m -u -n -p -- setsid -c -w /sbin/agetty -L 115200 - vt100 || sleep 1
+done
+`;
+}

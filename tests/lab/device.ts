@@ -1,0 +1,263 @@
+// One lab device: its own netns, and a process tree in its own pid + mount + UTS namespaces
+// (docker-init as pid 1) running real sshd / dockerd / avahi-daemon, plus a socat serial console.
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { join } from 'node:path';
+import { mdnsQuery } from './mdns.js';
+import { createDeviceNetwork, deleteNetns, deviceNetns, netnsPath, setBridgePort, setRateLimit } from './netns.js';
+import { initShellScript, serialShellScript, writeDeviceFiles } from './device-files.js';
+import { isAlive, livePidFromFile, run, runOk, validateName, waitFor, writePidfile, type RunResult } from './util.js';
+
+export interface DeviceSpec {
+  name: string;
+  ssh?: boolean; // default true
+  docker?: boolean;
+  avahi?: boolean; // announce via a real avahi-daemon
+  serial?: boolean;
+  services?: Array<{ type: string; port: number; txt?: Record<string, string> }>; // extra avahi service files
+}
+
+export interface LabDevice {
+  name: string;
+  ip: string;
+  netns: string;
+  hostname: string;
+  root: string;
+  spoolDir: string;
+  libDir: string;
+  hostKeyFingerprint: string;
+  dockerSocketHostPath?: string;
+  serialPath?: string;
+  serialPassword?: string;
+  /** Host pid of the device's pid 1 (docker-init); `nsenter -t <initPid>` enters the device. */
+  initPid: number;
+  exec(argv: string[], opts?: { input?: string | Buffer }): Promise<{ code: number; stdout: string; stderr: string }>;
+  stopDocker(): Promise<void>;
+  startDocker(): Promise<void>;
+  killDocker(signal?: NodeJS.Signals): Promise<void>;
+  linkDown(): Promise<void>;
+  linkUp(): Promise<void>;
+  rateLimit(kbit: number | null): Promise<void>;
+}
+
+export interface DeviceContext {
+  stateDir: string;
+  prefix: number;
+  techIp: string;
+  clientPublicKey: string;
+  rootPassword: string;
+  rootPasswordHash: string;
+}
+
+export interface RunningDevice extends LabDevice {
+  index: number;
+  stop(): Promise<void>;
+}
+
+export const DEVICE_ENV: NodeJS.ProcessEnv = {
+  PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+  HOME: '/root',
+  LANG: 'C.UTF-8',
+  USER: 'root',
+  LOGNAME: 'root',
+};
+
+const pidfile = (ctx: DeviceContext, name: string, what: string): string => join(ctx.stateDir, 'pids', `${name}.${what}.pid`);
+
+export function sshFingerprint(publicKeyLine: string): string {
+  const blob = publicKeyLine.trim().split(/\s+/)[1];
+  if (!blob) throw new Error('malformed ssh public key');
+  const digest = createHash('sha256').update(Buffer.from(blob, 'base64')).digest('base64');
+  return `SHA256:${digest.replace(/=+$/, '')}`;
+}
+
+export function sshBanner(ip: string, port = 22, timeoutMs = 2000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ host: ip, port, timeout: timeoutMs });
+    let data = '';
+    sock.setEncoding('utf8');
+    sock.on('data', (chunk: string) => {
+      data += chunk;
+      if (data.includes('\n')) {
+        sock.destroy();
+        resolve(data.split('\n')[0].trim());
+      }
+    });
+    sock.on('timeout', () => sock.destroy(new Error(`timeout reading ssh banner from ${ip}:${port}`)));
+    sock.on('error', reject);
+    sock.on('close', () => reject(new Error(`connection to ${ip}:${port} closed before a banner`)));
+  });
+}
+
+export function dockerPing(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = http.get({ socketPath, path: '/_ping', timeout: 2000 }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve(res.statusCode === 200 && body === 'OK'));
+    });
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => req.destroy());
+  });
+}
+
+function tail(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').split('\n').slice(-15).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+function childPid(pid: number): number | null {
+  try {
+    const first = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/)[0];
+    return first ? Number(first) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Stops a device by its pidfiles (works for a half-started one too), deletes its netns and files. */
+export async function stopDevice(ctx: DeviceContext, name: string): Promise<void> {
+  const socatPid = livePidFromFile(pidfile(ctx, name, 'socat'));
+  if (socatPid) process.kill(socatPid, 'SIGTERM');
+  const init = livePidFromFile(pidfile(ctx, name, 'init'));
+  if (init) process.kill(init, 'SIGKILL'); // pid 1 of the device: the kernel kills everything inside
+  const holder = livePidFromFile(pidfile(ctx, name, 'holder'));
+  if (holder) process.kill(holder, 'SIGKILL');
+  await waitFor(`processes of device ${name} to exit`, async () =>
+    ![socatPid, init, holder].some((p) => p !== null && isAlive(p)), 15_000);
+  await deleteNetns(deviceNetns(name));
+  for (const what of ['socat', 'init', 'holder']) rmSync(pidfile(ctx, name, what), { force: true });
+  const root = join(ctx.stateDir, 'd', name);
+  await waitFor(`removal of ${root}`, async () => {
+    rmSync(root, { recursive: true, force: true });
+    return !existsSync(root);
+  }, 10_000);
+}
+
+export async function startDevice(ctx: DeviceContext, spec: DeviceSpec, index: number, ip: string): Promise<RunningDevice> {
+  validateName(spec.name);
+  const name = spec.name;
+  const ssh = spec.ssh ?? true;
+  const docker = spec.docker ?? false;
+  const avahi = spec.avahi ?? false;
+  const root = join(ctx.stateDir, 'd', name);
+  if (existsSync(root)) throw new Error(`lab device ${name} already exists`);
+  writeDeviceFiles({ name, ip, root, ssh, docker, avahi, clientPublicKey: ctx.clientPublicKey, rootPasswordHash: ctx.rootPasswordHash, services: spec.services ?? [] });
+  const keyPath = join(root, 'etc/ssh/ssh_host_ed25519_key');
+  await runOk(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', `root@${name}`, '-f', keyPath]);
+  const hostKeyFingerprint = sshFingerprint(readFileSync(`${keyPath}.pub`, 'utf8'));
+  const services = [...(ssh ? ['ssh'] : []), ...(docker ? ['docker'] : []), ...(avahi ? ['avahi-daemon'] : [])];
+  const initPath = join(root, 'init.sh');
+  writeFileSync(initPath, initShellScript(services), { mode: 0o755 });
+
+  const ns = await createDeviceNetwork(name, index, ip, ctx.prefix);
+  const initLog = join(root, 'init.log');
+  const logFd = openSync(initLog, 'a');
+  // setpriv --pdeathsig: if the technician process dies, the whole device dies with it.
+  const holder = spawn('nsenter', [`--net=${netnsPath(ns)}`, 'setpriv', '--pdeathsig', 'SIGKILL',
+    'unshare', '--fork', '--pid', '--mount-proc', '--kill-child=SIGKILL', '--mount', '--uts', '--propagation', 'private',
+    '/usr/bin/docker-init', '--', '/bin/sh', initPath], {
+    cwd: '/', detached: true, stdio: ['ignore', logFd, logFd],
+    env: { ...DEVICE_ENV, OUTPOST_DEV_ROOT: root, OUTPOST_DEV_NAME: name },
+  });
+  closeSync(logFd);
+  holder.unref();
+  const holderPid = holder.pid;
+  if (!holderPid) throw new Error(`could not start device ${name}: ${tail(initLog)}`);
+  writePidfile(pidfile(ctx, name, 'holder'), holderPid);
+  const alive = (): void => {
+    if (!isAlive(holderPid)) throw new Error(`device ${name} init exited; its log:\n${tail(initLog)}`);
+  };
+  let initPid = 0;
+  await waitFor(`device ${name} pid namespace`, async () => {
+    alive();
+    initPid = childPid(holderPid) ?? 0;
+    return initPid > 0;
+  }, 10_000);
+  writePidfile(pidfile(ctx, name, 'init'), initPid);
+  await waitFor(`device ${name} init (see ${initLog})`, async () => {
+    alive();
+    return existsSync(join(root, 'run/outpost-lab.ready'));
+  }, 30_000);
+
+  const dockerSocketHostPath = docker ? join(root, 'run/docker.sock') : undefined;
+  const exec = (argv: string[], opts: { input?: string | Buffer } = {}): Promise<RunResult> => {
+    if (argv.length === 0) throw new Error('exec: empty argv');
+    return run(['nsenter', '-t', String(initPid), '-m', '-u', '-n', '-p', '--', ...argv], { input: opts.input, cwd: '/', env: DEVICE_ENV });
+  };
+  const waitDocker = async (): Promise<void> => {
+    if (!dockerSocketHostPath) throw new Error(`device ${name} has no docker engine`);
+    await waitFor(`dockerd on device ${name} (log: ${join(root, 'var/log/docker.log')})`, async () => {
+      alive();
+      return dockerPing(dockerSocketHostPath);
+    }, 60_000);
+  };
+  const service = async (svc: string, ...args: string[]): Promise<void> => {
+    const r = await exec([`/etc/init.d/${svc}`, ...args]);
+    if (r.code !== 0) throw new Error(`device ${name}: /etc/init.d/${svc} ${args.join(' ')} failed: ${r.stderr || r.stdout}`);
+  };
+
+  const waits: Array<Promise<void>> = [];
+  if (ssh) {
+    waits.push(waitFor(`sshd on device ${name} at ${ip}:22 (log: ${join(root, 'var/log/sshd.log')})`, async () => {
+      alive();
+      return (await sshBanner(ip)).startsWith('SSH-2.0-');
+    }, 30_000));
+  }
+  if (docker) waits.push(waitDocker());
+  if (avahi) {
+    waits.push(waitFor(`avahi-daemon on device ${name} answering mDNS for ${name}.local`, async () => {
+      alive();
+      const recs = await mdnsQuery({ name: `${name}.local`, type: 'A', interfaceIp: ctx.techIp, timeoutMs: 500, until: (r) => r.some((x) => x.type === 1) });
+      return recs.some((x) => x.type === 1 && x.data === ip);
+    }, 30_000));
+  }
+
+  let serialPath: string | undefined;
+  const socatPidfile = pidfile(ctx, name, 'socat');
+  if (spec.serial) {
+    serialPath = join(root, 'ttyS0');
+    const script = join(root, 'serial.sh');
+    writeFileSync(script, serialShellScript(initPid), { mode: 0o755 });
+    const serialLog = openSync(join(root, 'serial.log'), 'a');
+    const socat = spawn('setpriv', ['--pdeathsig', 'SIGTERM', 'socat', `PTY,link=${serialPath},raw,echo=0`, `EXEC:${script},pty,setsid,ctty,stderr`], {
+      cwd: '/', detached: true, stdio: ['ignore', serialLog, serialLog], env: DEVICE_ENV,
+    });
+    closeSync(serialLog);
+    socat.unref();
+    if (!socat.pid) throw new Error(`could not start serial console for ${name}`);
+    writePidfile(socatPidfile, socat.pid);
+    const sp = serialPath;
+    waits.push(waitFor(`serial console pty of device ${name}`, async () => existsSync(sp), 10_000));
+  }
+  await Promise.all(waits);
+
+  const stop = (): Promise<void> => stopDevice(ctx, name);
+
+  return {
+    name, ip, netns: ns, hostname: name, root, index, initPid,
+    spoolDir: join(root, 'var/spool/outpost'),
+    libDir: join(root, 'var/lib/outpost'),
+    hostKeyFingerprint,
+    dockerSocketHostPath,
+    serialPath,
+    serialPassword: spec.serial ? ctx.rootPassword : undefined,
+    exec,
+    stop,
+    startDocker: async () => {
+      await service('docker', 'start');
+      await waitDocker();
+    },
+    stopDocker: () => service('docker', 'stop'),
+    killDocker: (signal: NodeJS.Signals = 'SIGKILL') => service('docker', 'kill', signal.replace(/^SIG/, '')),
+    linkDown: () => setBridgePort(index, false),
+    linkUp: () => setBridgePort(index, true),
+    rateLimit: (kbit: number | null) => setRateLimit(name, index, kbit),
+  };
+}
