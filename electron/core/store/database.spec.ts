@@ -32,8 +32,21 @@ describe('openDatabase', () => {
   it('refuses a data dir written by a newer schema', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'outpost-db-')), 'o.db');
     const db = openDatabase(file);
-    db.pragma('user_version = 999');
+    db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 'x')").run();
     db.close();
     expect(() => openDatabase(file)).toThrow(/newer Outpost/);
+  });
+
+  it('applies a lower-numbered migration that arrives after a higher one', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'outpost-db-')), 'o.db');
+    const db = openDatabase(file, []);
+    migrate(db, [{ version: 20, name: 'workloads', up: 'CREATE TABLE w (id INTEGER);' }]);
+    migrate(db, [
+      { version: 10, name: 'discovery', up: 'CREATE TABLE d (id INTEGER);' },
+      { version: 20, name: 'workloads', up: 'CREATE TABLE w (id INTEGER);' },
+    ]);
+    const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>).map((t) => t.name);
+    expect(tables).toEqual(expect.arrayContaining(['d', 'w']));
+    expect(db.pragma('user_version', { simple: true })).toBe(20);
   });
 });

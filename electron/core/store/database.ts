@@ -20,20 +20,29 @@ export function openDatabase(file: string, list: readonly Migration[] = migratio
   return db;
 }
 
+/**
+ * Applies every migration not yet recorded in `schema_migrations`, in version order. Areas own version ranges
+ * (see migrations.ts), so a lower-numbered migration may arrive after a higher one was applied: it is applied
+ * too, not skipped. `user_version` mirrors the newest applied version for tools that look there.
+ */
 export function migrate(db: Db, unordered: readonly Migration[]): void {
   const list = [...unordered].sort((a, b) => a.version - b.version);
   const versions = list.map((m) => m.version);
   if (versions.some((v, i) => i > 0 && v === versions[i - 1])) throw new Error('two migrations share a version');
-  const current = db.pragma('user_version', { simple: true }) as number;
-  const newest = versions.at(-1) ?? 0;
-  if (current > newest) {
-    throw new Error(`this data dir was written by a newer Outpost (schema ${current}, this build knows ${newest})`);
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+  const applied = new Set((db.prepare('SELECT version FROM schema_migrations').all() as Array<{ version: number }>).map((r) => r.version));
+  const known = new Set(versions);
+  const unknown = [...applied].filter((v) => !known.has(v));
+  if (unknown.length) {
+    throw new Error(`this data dir was written by a newer Outpost (schema migrations ${unknown.join(', ')} unknown to this build)`);
   }
   for (const m of list) {
-    if (m.version <= current) continue;
+    if (applied.has(m.version)) continue;
     db.transaction(() => {
       db.exec(m.up);
-      db.pragma(`user_version = ${m.version}`);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, new Date().toISOString());
+      const newest = Math.max(m.version, db.pragma('user_version', { simple: true }) as number);
+      db.pragma(`user_version = ${newest}`);
     })();
   }
 }
