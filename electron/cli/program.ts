@@ -4,6 +4,13 @@ import { toErrorBody } from '../../shared/errors';
 import { exitCodeFor, processIo, type CliIo } from './context';
 import { registerApp } from './commands/app';
 import { registerDevices } from './commands/devices';
+import { registerBuffers } from './commands/buffers';
+import { registerFlush } from './commands/flush';
+import { registerStore } from './commands/store';
+import { registerUpstream } from './commands/upstream';
+import { registerDiscover } from './commands/discover';
+import { registerTrust } from './commands/trust';
+import { registerWorkloadCommands } from './commands/deploy';
 
 /** `outpost <noun> <verb>`: each area registers its own commands. */
 export function buildProgram(io: CliIo = processIo): Command {
@@ -15,6 +22,13 @@ export function buildProgram(io: CliIo = processIo): Command {
     .exitOverride();
   registerApp(program, io);
   registerDevices(program, io);
+  registerBuffers(program, io);
+  registerFlush(program, io);
+  registerStore(program, io);
+  registerUpstream(program, io);
+  registerDiscover(program, io);
+  registerTrust(program, io);
+  registerWorkloadCommands(program, io);
   return program;
 }
 

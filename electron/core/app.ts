@@ -5,13 +5,20 @@ import { unwrap } from '../../shared/errors';
 import type { CoreConfig } from './config';
 import { EventBus, Router } from './router';
 import { registerAppService } from './services/app-service';
+import { registerBuffersService } from './buffers/buffers-service';
 import { registerDevicesService } from './services/devices-service';
+import { registerDiscoveryService } from './discovery/discovery-service';
+import { Vault } from './secrets/vault';
 import { openDatabase, type Db } from './store/database';
 import { DevicesRepo } from './store/devices-repo';
 import { DeviceLinks } from './transport/device-links';
 import { KnownHosts } from './transport/known-hosts';
 import { ensureLaptopKey } from './transport/laptop-key';
 import { SshPool } from './transport/ssh-pool';
+import { EngineRegistry } from './engines/registry';
+import { ImageCache } from './workloads/image-cache';
+import { registerWorkloadsService, type WorkloadsHandle } from './workloads/workloads-service';
+import { registerSessionsService } from './sessions/sessions-service';
 
 export interface Core {
   config: CoreConfig;
@@ -22,6 +29,8 @@ export interface Core {
   knownHosts: KnownHosts;
   ssh: SshPool;
   links: DeviceLinks;
+  engines: EngineRegistry;
+  workloads: WorkloadsHandle;
   /** Services register clean-up here; run in reverse order by close(). */
   onClose(close: () => Promise<void> | void): void;
   /** Releases every resource the services hold (connections, timers, the database). */
@@ -47,6 +56,20 @@ export function createCore(config: CoreConfig): Core {
 
   registerAppService(router, config);
   registerDevicesService(router, bus, devices);
+  const discovery = registerDiscoveryService(router, bus, devices, {
+    devices,
+    knownHosts,
+    pool: ssh,
+    links,
+    vault: new Vault(db),
+    laptopKey: () => ensureLaptopKey(config.dataDir),
+  });
+  closers.push(() => discovery.close());
+  const buffers = registerBuffersService({ router, bus, db, devices, links, pool: ssh, dataDir: config.dataDir });
+  closers.push(() => buffers.close());
+  const engines = new EngineRegistry(links, devices);
+  const workloads = registerWorkloadsService({ router, bus, db, engines, cache: new ImageCache(config.dataDir), dataDir: config.dataDir, onClose: (c) => closers.push(c) });
+  closers.push(registerSessionsService({ router, bus, engines, links }).close);
 
   return {
     config,
@@ -57,6 +80,8 @@ export function createCore(config: CoreConfig): Core {
     knownHosts,
     ssh,
     links,
+    engines,
+    workloads,
     onClose(close) {
       closers.push(close);
     },

@@ -1,9 +1,17 @@
 import type { z } from 'zod';
 import { appChannels, appEvents } from './app';
+import { buffersChannels, buffersEvents } from './buffers';
 import { devicesChannels, devicesEvents } from './devices';
+import { discoveryChannels, discoveryEvents } from './discovery';
+import { sessionsChannels, sessionsEvents } from './sessions';
+import { workloadsChannels, workloadsEvents } from './workloads';
 
 export * from './app';
+export * from './buffers';
 export * from './devices';
+export * from './discovery';
+export * from './sessions';
+export * from './workloads';
 export * from './define';
 
 /**
@@ -12,12 +20,20 @@ export * from './define';
  */
 export const channels = {
   ...appChannels,
+  ...buffersChannels,
   ...devicesChannels,
+  ...discoveryChannels,
+  ...sessionsChannels,
+  ...workloadsChannels,
 };
 
 export const events = {
   ...appEvents,
+  ...buffersEvents,
   ...devicesEvents,
+  ...discoveryEvents,
+  ...sessionsEvents,
+  ...workloadsEvents,
 };
 
 export type Channels = typeof channels;

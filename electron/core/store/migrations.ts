@@ -3,6 +3,8 @@
  * Each area owns a range so parallel work never collides: core 1-9, discovery 10-19, workloads 20-29,
  * buffers 30-39, pki 40-49, latency 50-59, serial 60-69.
  */
+import { buffersMigrations } from '../buffers/schema';
+
 export interface Migration {
   version: number;
   name: string;
@@ -49,4 +51,46 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 10,
+    name: 'secrets vault (discovery: device passwords, AES-256-GCM, scrypt-derived key)',
+    up: `
+      CREATE TABLE secrets (
+        name TEXT PRIMARY KEY,
+        salt BLOB NOT NULL,
+        iv BLOB NOT NULL,
+        tag BLOB NOT NULL,
+        ciphertext BLOB NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+    `,
+  },
+  {
+    version: 20,
+    name: 'workloads: deploy history per device',
+    up: `
+      CREATE TABLE deploy_history (
+        id TEXT PRIMARY KEY,
+        device_id TEXT NOT NULL,
+        service TEXT NOT NULL,
+        image TEXT NOT NULL,
+        image_id TEXT NOT NULL,
+        previous_image_id TEXT,
+        phase TEXT NOT NULL,
+        message TEXT NOT NULL DEFAULT '',
+        bytes_sent INTEGER NOT NULL DEFAULT 0,
+        spec TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE INDEX deploy_history_device ON deploy_history(device_id, service, started_at);
+      CREATE TABLE deploy_steps (
+        deploy_id TEXT NOT NULL REFERENCES deploy_history(id) ON DELETE CASCADE,
+        at TEXT NOT NULL,
+        phase TEXT NOT NULL,
+        message TEXT NOT NULL DEFAULT ''
+      );
+    `,
+  },
+  ...buffersMigrations,
 ];

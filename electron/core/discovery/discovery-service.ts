@@ -1,0 +1,21 @@
+import type { EventBus, Router } from '../router';
+import type { DevicesRepo } from '../store/devices-repo';
+import { ContinuousDiscovery } from './continuous';
+import { scanOnce } from './scan';
+import { listSerialPorts } from './serial-ports';
+import { TrustService, type TrustDeps } from './trust';
+
+/** Registers discovery (scan, continuous browse, serial ports) and trust (pin, list, forget, install key). */
+export function registerDiscoveryService(router: Router, bus: EventBus, repo: DevicesRepo, trustDeps: TrustDeps): { close(): Promise<void> } {
+  const continuous = new ContinuousDiscovery(repo, bus);
+  const trust = new TrustService(trustDeps);
+  router.handle('discovery:scan', (args) => scanOnce(args, repo, bus));
+  router.handle('discovery:start', (args) => continuous.start(args));
+  router.handle('discovery:stop', () => continuous.stop());
+  router.handle('discovery:serial-ports', ({ serialPaths }) => listSerialPorts(serialPaths));
+  router.handle('trust:pin', ({ device, fingerprint, yes, port }) => trust.pin(device, { fingerprint, yes, port }));
+  router.handle('trust:list', () => trust.list());
+  router.handle('trust:forget', ({ device, port }) => trust.forget(device, port));
+  router.handle('ssh:install-key', (args) => trust.installKey(args));
+  return { close: async () => void (await continuous.stop()) };
+}

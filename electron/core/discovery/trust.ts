@@ -1,0 +1,99 @@
+import type { Device } from '../../../shared/contract';
+import { OutpostError } from '../../../shared/errors';
+import type { Vault } from '../secrets/vault';
+import type { DevicesRepo } from '../store/devices-repo';
+import { dialAddress, type DeviceLinks } from '../transport/device-links';
+import type { KnownHosts } from '../transport/known-hosts';
+import { SshConnection } from '../transport/ssh-connection';
+import type { SshPool } from '../transport/ssh-pool';
+import { probeSsh } from './probes';
+
+export interface TrustDeps {
+  devices: DevicesRepo;
+  knownHosts: KnownHosts;
+  pool: SshPool;
+  links: DeviceLinks;
+  vault: Vault;
+  laptopKey: () => { privateKey: string; publicKey: string };
+  probeTimeoutMs?: number;
+}
+
+/**
+ * Appends the key read from stdin to ~/.ssh/authorized_keys unless it is already there. A constant script: the key
+ * travels on stdin, never inside the command line.
+ */
+export const INSTALL_KEY_SCRIPT =
+  'umask 077; mkdir -p "$HOME/.ssh" || exit 1; IFS= read -r key || [ -n "$key" ] || exit 1; f="$HOME/.ssh/authorized_keys"; ' +
+  'if [ -f "$f" ] && grep -qxF -- "$key" "$f"; then echo present; exit 0; fi; ' +
+  'if [ -s "$f" ] && [ -n "$(tail -c1 "$f")" ]; then echo >> "$f"; fi; printf "%s\\n" "$key" >> "$f" && echo added';
+
+/** A `<device>` reference from the inventory, or a bare address not yet in it. */
+export function deviceOrAddress(devices: DevicesRepo, ref: string): { device?: Device; host: string; port: number } {
+  const device = devices.find(ref);
+  if (device) return { device, host: dialAddress(device), port: device.ssh.port };
+  if (/^[A-Za-z0-9.:_%-]+$/.test(ref)) return { host: ref, port: 22 };
+  throw new OutpostError('not-found', `no device matches ${JSON.stringify(ref)} (id, name, hostname or address)`);
+}
+
+export class TrustService {
+  constructor(private readonly deps: TrustDeps) {}
+
+  /** Reads the key the device offers now; pins it when it matches the expected fingerprint, or on `yes`. */
+  async pin(ref: string, opts: { fingerprint?: string; yes: boolean; port?: number }): Promise<{ host: string; port: number; fingerprint: string; pinned: boolean; previous?: string }> {
+    const { device, host, port: defaultPort } = deviceOrAddress(this.deps.devices, ref);
+    const port = opts.port ?? defaultPort;
+    const identity = await probeSsh(host, port, this.deps.probeTimeoutMs ?? 5_000);
+    if (!identity.hostKey || !identity.hostKeyFingerprint) throw new OutpostError('unreachable', `no SSH host key from ${host}:${port} (is sshd running there?)`, { host, port });
+    const previous = this.deps.knownHosts.get(host, port)?.fingerprint;
+    const offered = identity.hostKeyFingerprint;
+    if (opts.fingerprint !== undefined && opts.fingerprint !== offered) {
+      throw new OutpostError('host-key-changed', `${host}:${port} offers ${offered}, not the expected ${opts.fingerprint}; nothing pinned`, { host, port, expected: opts.fingerprint, actual: offered });
+    }
+    if (opts.fingerprint === undefined && !opts.yes) return { host, port, fingerprint: offered, pinned: false, previous };
+    this.deps.knownHosts.pin(host, port, identity.hostKey);
+    // Connections made under the old key must not be reused.
+    if (device) this.deps.pool.drop(this.deps.links.targetFor(device, { port }));
+    if (device) {
+      const current = this.deps.devices.find(device.id);
+      if (current) this.deps.devices.save({ ...current, ssh: { ...current.ssh, hostKeyFingerprint: offered } });
+    }
+    return { host, port, fingerprint: offered, pinned: true, previous };
+  }
+
+  list(): Array<{ host: string; port: number; keyType: string; fingerprint: string; pinnedAt: string }> {
+    return this.deps.knownHosts.list().map(({ host, port, keyType, fingerprint, pinnedAt }) => ({ host, port, keyType, fingerprint, pinnedAt }));
+  }
+
+  forget(ref: string, port?: number): { forgotten: boolean } {
+    const target = deviceOrAddress(this.deps.devices, ref);
+    return { forgotten: this.deps.knownHosts.forget(target.host, port ?? target.port) };
+  }
+
+  /**
+   * Installs the laptop's public key on the device over a connection the technician can already open (a password,
+   * an identity file), then proves it by logging in with the laptop key alone.
+   */
+  async installKey(args: { device: string; user?: string; port?: number; password?: string; identityFile?: string; rememberPassword: boolean }) {
+    const device = this.deps.devices.find(args.device);
+    if (!device) throw new OutpostError('not-found', `no device matches ${JSON.stringify(args.device)}; add or discover it first`);
+    if (args.rememberPassword && args.password !== undefined) this.deps.vault.assertReady();
+    const user = args.user ?? device.ssh.user;
+    const secretName = `ssh-password:${device.id}:${user}`;
+    const password = args.password ?? (args.identityFile ? undefined : this.deps.vault.get(secretName));
+    const conn = await this.deps.links.ssh(device, { user, port: args.port, password, identityFile: args.identityFile });
+    const { publicKey, privateKey } = this.deps.laptopKey();
+    const run = await conn.run(['sh', '-c', INSTALL_KEY_SCRIPT], { input: `${publicKey}\n`, maxBytes: 4096 });
+    if (run.code !== 0) throw new OutpostError('protocol', `installing the key on ${device.name} failed (exit ${run.code}): ${run.stderr.slice(0, 500)}`);
+    if (args.rememberPassword && args.password !== undefined) this.deps.vault.put(secretName, args.password);
+    const target = { ...this.deps.links.targetFor(device, { user, port: args.port }), password: undefined, identityFile: undefined };
+    const verified = await SshConnection.open(target, { knownHosts: this.deps.knownHosts, laptopPrivateKey: privateKey, useAgent: false, readyTimeoutMs: 10_000 }).then(
+      (c) => {
+        c.close();
+        return true;
+      },
+      () => false,
+    );
+    const alreadyPresent = run.stdout.toString('utf8').includes('present');
+    return { installed: !alreadyPresent, alreadyPresent, publicKey, verified };
+  }
+}
