@@ -1,0 +1,108 @@
+import { closeSync, copyFileSync, mkdirSync, openSync, readSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Device } from '../../../shared/contract';
+import { OutpostError } from '../../../shared/errors';
+import type { EventBus, Router } from '../router';
+import type { Db } from '../store/database';
+import type { DevicesRepo } from '../store/devices-repo';
+import type { DeviceLinks } from '../transport/device-links';
+import type { SshPool } from '../transport/ssh-pool';
+import { BufferConfigs } from './device-config';
+import { FlushEngine, throwIfFailed } from './flush-engine';
+import { previewOf } from './preview';
+import { SegmentStore, writeError } from './segment-store';
+import { UpstreamForwarder } from './upstream/forwarder';
+import { HttpTarget, MqttTarget, type UpstreamTarget } from './upstream/targets';
+
+export interface BuffersDeps {
+  router: Router;
+  bus: EventBus;
+  db: Db;
+  devices: DevicesRepo;
+  links: DeviceLinks;
+  pool: SshPool;
+  dataDir: string;
+}
+
+export interface BuffersService {
+  close(): void;
+  store: SegmentStore;
+  engine: FlushEngine;
+  forwarder: UpstreamForwarder;
+  configs: BufferConfigs;
+}
+
+function readHead(path: string, bytes: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(bytes);
+    const n = readSync(fd, buf, 0, bytes, 0);
+    return buf.subarray(0, n);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Buffers: device spools and outboxes → the laptop store → upstream. Registers buffers:*, store:* and upstream:*. */
+export function registerBuffersService(core: BuffersDeps): BuffersService {
+  const store = new SegmentStore(core.dataDir, core.db.name);
+  const configs = new BufferConfigs(core.db);
+  const engine = new FlushEngine({ links: core.links, pool: core.pool, configs, store, bus: core.bus });
+  const forwarder = new UpstreamForwarder(core.db, store, core.devices);
+  const { router } = core;
+
+  router.handle('buffers:scan', ({ deviceId, ssh }) => engine.scan(core.devices.get(deviceId), ssh));
+  router.handle('buffers:config', ({ deviceId, ...change }) => configs.set(core.devices.get(deviceId).id, change));
+  router.handle('buffers:flush', async ({ devices, ssh, concurrency, stallTimeoutSeconds }) => {
+    const list: Device[] = devices === 'all' ? core.devices.list().filter((d) => d.addresses.length > 0 || d.hostnames.length > 0) : devices.map((id) => core.devices.get(id));
+    const results = await engine.flush(list, { ssh, concurrency, stallTimeoutSeconds });
+    throwIfFailed(results);
+    return { devices: results };
+  });
+
+  router.handle('store:list', (filter) => ({ segments: store.list(filter), totalBytes: store.usedBytes(), quotaBytes: store.quotaBytes() }));
+  router.handle('store:get', ({ id, previewLines }) => {
+    const segment = store.get(id);
+    const head = readHead(store.blobPath(segment.sha256), Math.min(segment.bytes, 64 * 1024));
+    return { segment, preview: previewOf(segment.segment, head, segment.bytes, previewLines) };
+  });
+  router.handle('store:export', ({ dir, ...filter }) => {
+    let files = 0;
+    let bytes = 0;
+    for (const s of store.list(filter)) {
+      // Names were validated at flush time (one safe path component each), so they are safe as file names here.
+      const target = join(dir, s.deviceId, s.stream);
+      try {
+        mkdirSync(target, { recursive: true });
+        copyFileSync(store.blobPath(s.sha256), join(target, s.segment));
+      } catch (err) {
+        throw writeError(err, `exporting to ${dir}`);
+      }
+      files++;
+      bytes += s.bytes;
+    }
+    return { dir, files, bytes };
+  });
+  router.handle('store:quota', ({ bytes }) => {
+    if (bytes !== undefined) store.setQuota(bytes);
+    return { quotaBytes: store.quotaBytes(), usedBytes: store.usedBytes() };
+  });
+
+  router.handle('upstream:push', async (args) => {
+    const targets: UpstreamTarget[] = [];
+    if (args.mqtt) targets.push(new MqttTarget(args.mqtt.url, { clientId: args.mqtt.clientId, username: args.mqtt.username, passwordFile: args.mqtt.passwordFile, tls: args.mqtt.tls }));
+    if (args.http) targets.push(new HttpTarget(args.http.url, { tls: args.http.tls, batchRecords: args.http.batchRecords }));
+    if (!targets.length) throw new OutpostError('invalid-input', 'give an MQTT broker URL or an HTTP endpoint');
+    let recordsForwarded = 0;
+    let segmentsForwarded = 0;
+    for (const target of targets) {
+      const done = await forwarder.push(target, { maxAttempts: args.maxAttempts, baseDelayMs: args.baseDelayMs, maxDelayMs: args.maxDelayMs, topicPrefix: args.mqtt?.topicPrefix ?? 'outpost' });
+      recordsForwarded += done.records;
+      segmentsForwarded += done.segments;
+    }
+    return { recordsForwarded, segmentsForwarded, streams: forwarder.status() };
+  });
+  router.handle('upstream:status', () => ({ streams: forwarder.status() }));
+
+  return { close: () => store.close(), store, engine, forwarder, configs };
+}

@@ -1,0 +1,135 @@
+import type { Device } from '../../../shared/contract';
+import type { DeviceFlush, BufferScan, BufferSshOptions, StreamScan } from '../../../shared/contract/buffers';
+import { OutpostError, isErrorKind, toErrorBody } from '../../../shared/errors';
+import type { EventBus } from '../router';
+import type { DeviceLinks, LinkOptions } from '../transport/device-links';
+import type { SshConnection } from '../transport/ssh-connection';
+import type { SshPool } from '../transport/ssh-pool';
+import { outboxStream, type BufferConfigs } from './device-config';
+import { runBounded, type DeviceFlushContext } from './device-ops';
+import { flushOutbox, scanOutbox } from './outbox-flush';
+import { FlushProgress } from './progress';
+import { PROBE_SOURCES, shArgv } from './remote-scripts';
+import type { SegmentStore } from './segment-store';
+import { flushSpool } from './spool-flush';
+import { scanSpool } from './spool-scan';
+
+export interface FlushEngineDeps {
+  links: DeviceLinks;
+  pool: SshPool;
+  configs: BufferConfigs;
+  store: SegmentStore;
+  bus?: EventBus;
+}
+
+export function linkOptions(ssh: BufferSshOptions | undefined): LinkOptions {
+  return {
+    user: ssh?.user,
+    port: ssh?.port,
+    identityFile: ssh?.identityFile,
+    trust: { acceptNew: ssh?.acceptNew, expectedFingerprint: ssh?.expectedFingerprint },
+  };
+}
+
+interface Sources {
+  spools: string[];
+  outboxes: Array<{ file: string; table: string }>;
+  missing: string[];
+}
+
+/** Which configured spool dirs and outbox files exist on the device (an outbox also needs its sqlite3 CLI). */
+async function probeSources(conn: SshConnection, deviceId: string, configs: BufferConfigs, timeoutMs: number): Promise<Sources> {
+  const config = configs.get(deviceId);
+  const res = await runBounded(conn, shArgv(PROBE_SOURCES, 'outpost-probe', [...config.spools, '--outbox', ...config.outboxes.map((o) => o.file)]), timeoutMs, 'probing buffers');
+  const lines = new Set(res.stdout.toString('utf8').split('\n'));
+  const missing: string[] = [];
+  const spools = config.spools.filter((s) => lines.has(`spool ${s}`) || (missing.push(s), false));
+  const outboxes = config.outboxes.filter((o) => {
+    if (!lines.has(`outbox ${o.file}`)) return (missing.push(o.file), false);
+    if (!lines.has('sqlite3')) return (missing.push(`${o.file} (the device has no sqlite3 command)`), false);
+    return true;
+  });
+  return { spools, outboxes, missing };
+}
+
+/** Flushes devices in parallel (bounded), each over its one pooled SSH connection. */
+export class FlushEngine {
+  constructor(private readonly deps: FlushEngineDeps) {}
+
+  async scan(device: Device, ssh: BufferSshOptions | undefined, timeoutMs = 30_000): Promise<BufferScan> {
+    const opts = linkOptions(ssh);
+    const conn = await this.deps.links.ssh(device, opts);
+    const sources = await probeSources(conn, device.id, this.deps.configs, timeoutMs);
+    const streams = new Map<string, StreamScan>();
+    const refused: BufferScan['refused'] = [];
+    for (const root of sources.spools) {
+      const scan = await scanSpool(conn, root, timeoutMs);
+      if (!scan) continue;
+      refused.push(...scan.listing.refused);
+      for (const e of scan.entries) {
+        const key = `${root}\0${e.stream}`;
+        const s = streams.get(key) ?? { stream: e.stream, kind: 'spool' as const, source: root, segments: 0, bytes: 0, oldest: null };
+        s.segments++;
+        s.bytes += e.size;
+        if (s.oldest === null || e.mtime < s.oldest) s.oldest = e.mtime;
+        streams.set(key, s);
+      }
+    }
+    for (const spec of sources.outboxes) {
+      const counted = await scanOutbox({ conn, stallMs: timeoutMs }, spec);
+      streams.set(`${spec.file}\0${spec.table}`, { stream: outboxStream(spec), kind: 'outbox', source: spec.file, segments: counted.rows, bytes: counted.bytes, oldest: counted.oldest });
+    }
+    return { deviceId: device.id, streams: [...streams.values()], refused, missing: sources.missing };
+  }
+
+  async flush(devices: Device[], opts: { ssh?: BufferSshOptions; concurrency: number; stallTimeoutSeconds: number }): Promise<DeviceFlush[]> {
+    // Blobs of a flush killed between its renames and its index commit are unknown to the index: drop them.
+    this.deps.store.sweepOrphans();
+    const results: DeviceFlush[] = new Array<DeviceFlush>(devices.length);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      for (;;) {
+        const i = next++;
+        const device = devices[i];
+        if (!device) return;
+        results[i] = await this.flushOne(device, opts);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(opts.concurrency, devices.length) }, worker));
+    return results;
+  }
+
+  private async flushOne(device: Device, opts: { ssh?: BufferSshOptions; stallTimeoutSeconds: number }): Promise<DeviceFlush> {
+    const result: DeviceFlush = { deviceId: device.id, streams: {}, refused: [], quarantined: [] };
+    const progress = new FlushProgress(this.deps.bus, device.id);
+    const link = linkOptions(opts.ssh);
+    const stallMs = opts.stallTimeoutSeconds * 1000;
+    try {
+      const conn = await this.deps.links.ssh(device, link);
+      const ctx: DeviceFlushContext = { device, conn, store: this.deps.store, ackMode: this.deps.configs.get(device.id).ack, stallMs, progress, result };
+      // The probe only matters for outboxes (a spool scan reports an absent root itself): it runs beside the spools.
+      const config = this.deps.configs.get(device.id);
+      const probing = config.outboxes.length ? probeSources(conn, device.id, this.deps.configs, stallMs) : null;
+      probing?.catch(() => undefined);
+      for (const root of config.spools) await flushSpool(ctx, root);
+      for (const spec of (await probing)?.outboxes ?? []) await flushOutbox(ctx, spec);
+    } catch (err) {
+      const body = toErrorBody(err);
+      result.error = { kind: body.kind, message: body.message };
+      // A stalled or cut link leaves a half-dead connection in the pool; the next flush must dial afresh.
+      if (body.kind === 'unreachable' || body.kind === 'timeout' || body.kind === 'protocol') this.deps.pool.drop(this.deps.links.targetFor(device, link));
+    } finally {
+      progress.finish();
+    }
+    return result;
+  }
+}
+
+/** A flush that failed anywhere is an error for the caller, with every device's partial result attached. */
+export function throwIfFailed(results: DeviceFlush[]): void {
+  const failed = results.filter((r) => r.error);
+  if (!failed.length) return;
+  const first = failed[0]?.error?.kind;
+  const message = failed.map((r) => `${r.deviceId}: ${r.error?.message ?? ''}`).join('; ');
+  throw new OutpostError(isErrorKind(first) ? first : 'internal', message, { devices: results });
+}

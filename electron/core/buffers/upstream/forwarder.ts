@@ -1,0 +1,162 @@
+import { readFileSync } from 'node:fs';
+import type { UpstreamStreamStatus } from '../../../../shared/contract/buffers';
+import { OutpostError, toErrorBody } from '../../../../shared/errors';
+import type { Db } from '../../store/database';
+import type { DevicesRepo } from '../../store/devices-repo';
+import type { SegmentStore } from '../segment-store';
+import { backoffDelay } from './backoff';
+import { recordsOf, topicLevel } from './records';
+import type { UpstreamTarget } from './targets';
+
+export interface PushPolicy {
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  topicPrefix: string;
+}
+
+interface PendingSegment {
+  id: number;
+  device_id: string;
+  stream: string;
+  segment: string;
+  sha256: string;
+  kind: 'spool' | 'outbox';
+  records_done: number | null;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Forwards stored segments upstream in order per stream, remembering in SQLite how many records of each segment a
+ * target acknowledged — a restart resumes after the last acknowledged record (at-least-once: records sent but not
+ * yet acknowledged when the process died are sent again; each carries a stable `outpost-record` id).
+ */
+export class UpstreamForwarder {
+  constructor(
+    private readonly db: Db,
+    private readonly store: SegmentStore,
+    private readonly devices: DevicesRepo,
+  ) {}
+
+  private setStatus(target: string, deviceId: string, stream: string, status: UpstreamStreamStatus['status'], extra: { attempts?: number; nextAttemptAt?: string | null; lastError?: string | null } = {}): void {
+    this.db
+      .prepare(
+        `INSERT INTO upstream_streams (target, device_id, stream, status, attempts, next_attempt_at, last_error) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT(target, device_id, stream) DO UPDATE SET status = excluded.status, attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at, last_error = excluded.last_error`,
+      )
+      .run(target, deviceId, stream, status, extra.attempts ?? 0, extra.nextAttemptAt ?? null, extra.lastError ?? null);
+  }
+
+  private pending(target: string): PendingSegment[] {
+    return this.db
+      .prepare(
+        `SELECT s.id, s.device_id, s.stream, s.segment, s.sha256, s.kind, c.records_done FROM buffer_segments s
+         LEFT JOIN upstream_cursors c ON c.target = ? AND c.segment_id = s.id
+         WHERE COALESCE(c.done, 0) = 0 ORDER BY s.device_id, s.stream, s.id`,
+      )
+      .all(target) as PendingSegment[];
+  }
+
+  private saveCursor(target: string, segmentId: number, recordsDone: number, done: boolean): void {
+    this.db
+      .prepare(
+        `INSERT INTO upstream_cursors (target, segment_id, records_done, done) VALUES (?, ?, ?, ?)
+         ON CONFLICT(target, segment_id) DO UPDATE SET records_done = excluded.records_done, done = excluded.done`,
+      )
+      .run(target, segmentId, recordsDone, done ? 1 : 0);
+  }
+
+  private deviceLevel(deviceId: string): string {
+    const device = this.devices.find(deviceId);
+    return topicLevel(device?.name ?? deviceId, deviceId);
+  }
+
+  /** Pushes everything pending to one target, retrying with backoff; throws once `maxAttempts` failures in a row. */
+  async push(target: UpstreamTarget, policy: PushPolicy): Promise<{ records: number; segments: number }> {
+    let records = 0;
+    let segments = 0;
+    let failures = 0;
+    for (const s of this.pending(target.key)) this.setStatus(target.key, s.device_id, s.stream, 'waiting');
+    for (;;) {
+      const todo = this.pending(target.key);
+      if (!todo.length) break;
+      let current: PendingSegment | undefined;
+      try {
+        await target.connect();
+        for (const seg of todo) {
+          current = seg;
+          this.setStatus(target.key, seg.device_id, seg.stream, 'in-flight');
+          await this.pushSegment(target, seg, policy.topicPrefix, (n) => (records += n));
+          segments++;
+          failures = 0;
+          const more = this.pending(target.key).some((p) => p.device_id === seg.device_id && p.stream === seg.stream);
+          if (!more) this.setStatus(target.key, seg.device_id, seg.stream, 'forwarded');
+        }
+      } catch (err) {
+        failures++;
+        const body = toErrorBody(err);
+        const delay = backoffDelay(failures - 1, policy.baseDelayMs, policy.maxDelayMs);
+        const nextAttemptAt = failures >= policy.maxAttempts ? null : new Date(Date.now() + delay).toISOString();
+        if (current) this.setStatus(target.key, current.device_id, current.stream, 'failed', { attempts: failures, nextAttemptAt, lastError: body.message });
+        await target.close();
+        if (failures >= policy.maxAttempts) throw new OutpostError(body.kind, `upstream ${target.key} failed ${failures} times in a row: ${body.message}`, { recordsForwarded: records });
+        await sleep(delay);
+      }
+    }
+    await target.close();
+    return { records, segments };
+  }
+
+  /** `forwarded(n)` reports newly acknowledged records as they are acknowledged, including before a failure. */
+  private async pushSegment(target: UpstreamTarget, seg: PendingSegment, prefix: string, forwarded: (n: number) => void): Promise<void> {
+    const device = this.deviceLevel(seg.device_id);
+    const streamTopic = `${prefix}/${device}/${topicLevel(seg.stream, 'stream')}`;
+    const body = readFileSync(this.store.blobPath(seg.sha256));
+    const all = recordsOf(seg.kind, seg.segment, body, streamTopic);
+    const start = seg.records_done ?? 0;
+    const ids = all.map((_, i) => `${seg.device_id}/${seg.stream}/${seg.segment}#${i}`).slice(start);
+    let lastSaved = start;
+    let lastSaveAt = Date.now();
+    let acked = start;
+    try {
+      await target.send(all.slice(start), ids, { device, stream: seg.stream }, (n) => {
+        forwarded(start + n - acked);
+        acked = start + n;
+        if (acked - lastSaved >= 200 || Date.now() - lastSaveAt >= 200) {
+          this.saveCursor(target.key, seg.id, acked, false);
+          lastSaved = acked;
+          lastSaveAt = Date.now();
+        }
+      });
+    } finally {
+      if (acked !== lastSaved) this.saveCursor(target.key, seg.id, acked, false);
+    }
+    this.saveCursor(target.key, seg.id, all.length, true);
+  }
+
+  status(): UpstreamStreamStatus[] {
+    const rows = this.db
+      .prepare(
+        `SELECT u.target, u.device_id, u.stream, u.status, u.attempts, u.next_attempt_at, u.last_error,
+           (SELECT count(*) FROM buffer_segments s LEFT JOIN upstream_cursors c ON c.target = u.target AND c.segment_id = s.id
+             WHERE s.device_id = u.device_id AND s.stream = u.stream AND COALESCE(c.done, 0) = 0) AS pending,
+           (SELECT COALESCE(sum(c.records_done), 0) FROM upstream_cursors c JOIN buffer_segments s ON s.id = c.segment_id
+             WHERE c.target = u.target AND s.device_id = u.device_id AND s.stream = u.stream) AS forwarded
+         FROM upstream_streams u ORDER BY u.target, u.device_id, u.stream`,
+      )
+      .all() as Array<{ target: string; device_id: string; stream: string; status: UpstreamStreamStatus['status']; attempts: number; next_attempt_at: string | null; last_error: string | null; pending: number; forwarded: number }>;
+    return rows.map((r) => ({
+      target: r.target,
+      deviceId: r.device_id,
+      stream: r.stream,
+      // A stream flushed after its last push has new segments waiting.
+      status: r.status === 'forwarded' && r.pending > 0 ? 'waiting' : r.status,
+      segmentsPending: r.pending,
+      recordsForwarded: r.forwarded,
+      attempts: r.attempts,
+      nextAttemptAt: r.next_attempt_at,
+      lastError: r.last_error,
+    }));
+  }
+}
