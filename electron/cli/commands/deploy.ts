@@ -1,0 +1,76 @@
+import type { Command } from 'commander';
+import type { LinkArgs } from '../../../shared/contract/workloads';
+import { leaf, parseIntOption, runWith, type CliIo, type CommandContext } from '../context';
+import { resolveDevice } from '../resolve-device';
+import { table } from '../table';
+import { registerDiag } from './diag';
+import { registerImages } from './images';
+import { registerLogs } from './logs';
+import { registerPs } from './ps';
+import { registerRollback } from './rollback';
+
+export interface LinkFlags {
+  user?: string;
+  identity?: string;
+  port?: number;
+  yes?: boolean;
+}
+
+/** The SSH options every command that contacts a device takes. */
+export function withLinkFlags(cmd: Command): Command {
+  return cmd
+    .option('--user <user>', 'SSH user (default: the inventory’s, else root)')
+    .option('--identity <file>', 'SSH private key file')
+    .option('--port <port>', 'SSH port', parseIntOption('--port'))
+    .option('--yes', 'trust a device’s host key on first contact');
+}
+
+export function linkArgs(opts: LinkFlags): LinkArgs {
+  return { user: opts.user, port: opts.port, identityFile: opts.identity, acceptNewHostKey: opts.yes };
+}
+
+export async function deviceIds(ctx: CommandContext, refs: string[], opts: LinkFlags): Promise<string[]> {
+  const out: string[] = [];
+  for (const ref of refs) out.push((await resolveDevice(ctx, ref, { sshPort: opts.port, sshUser: opts.user })).id);
+  return out;
+}
+
+const mib = (n: number) => `${(n / 1024 / 1024).toFixed(2)} MiB`;
+
+export function registerDeploy(program: Command, io: CliIo): void {
+  withLinkFlags(leaf(program, 'deploy <device...>', 'roll out a compose file: only missing layers are sent, health-gated, rolled back on failure'))
+    .requiredOption('-f, --file <compose.yml>', 'compose file (subset)')
+    .option('--health-timeout <seconds>', 'how long the new version may take to become healthy', parseIntOption('--health-timeout'), 60)
+    .action(
+      runWith(io, async (ctx, refs: string[], opts: LinkFlags & { file: string; healthTimeout: number }) => {
+        const args = { devices: await deviceIds(ctx, refs, opts), compose: { path: opts.file }, link: linkArgs(opts), healthTimeoutMs: opts.healthTimeout * 1000 };
+        const plan = await ctx.api.invoke('workloads:plan', args);
+        ctx.log('edge defaults applied (override any of them in the compose file):');
+        for (const a of plan.applied) ctx.log(`  ${a.service}.${a.field} = ${JSON.stringify(a.value)}  — ${a.reason}`);
+        for (const d of plan.devices) {
+          ctx.log(d.error ? `  ${d.deviceId.slice(0, 8)} ${d.service}: ${d.error.kind}: ${d.error.message}` : `  ${d.deviceId.slice(0, 8)} ${d.service}: ${d.layersToSend}/${d.layersTotal} layers, ${mib(d.bytesToSend)} to send`);
+        }
+        if (!opts.yes && !ctx.json) ctx.log('(add --yes to skip this summary in scripts; deploying now)');
+        const off = ctx.api.on('workloads:progress', (p) => {
+          if (p.phase === 'staging') ctx.log(`  ${p.deviceId.slice(0, 8)} ${mib(p.bytesSent)} / ${mib(p.bytesTotal)}  ${(p.bytesPerSecond / 1024).toFixed(0)} KiB/s  eta ${p.etaSeconds ?? '?'} s`);
+          else ctx.log(`  ${p.deviceId.slice(0, 8)} ${p.phase}`);
+        });
+        const result = await ctx.api.invoke('workloads:deploy', args).finally(off);
+        const rows = result.results.flatMap((r) =>
+          r.ok || r.value ? (r.value ?? []).map((rec) => [r.deviceName, rec.service, rec.phase, String(rec.bytesSent), rec.message]) : [[r.deviceName, '-', r.error?.kind ?? 'error', '0', r.error?.message ?? '']],
+        );
+        if (result.results.some((r) => !r.ok)) io.setExitCode(1);
+        return { data: result, human: table(['DEVICE', 'SERVICE', 'PHASE', 'BYTES SENT', 'MESSAGE'], rows) };
+      }),
+    );
+}
+
+/** Every workloads command: images, deploy, ps, logs, rollback, reconcile, diag. */
+export function registerWorkloadCommands(program: Command, io: CliIo): void {
+  registerImages(program, io);
+  registerDeploy(program, io);
+  registerPs(program, io);
+  registerLogs(program, io);
+  registerRollback(program, io);
+  registerDiag(program, io);
+}

@@ -1,0 +1,105 @@
+import type Docker from 'dockerode';
+import type { Device } from '../../../shared/contract';
+import type { LinkArgs } from '../../../shared/contract/workloads';
+import { OutpostError, toErrorBody } from '../../../shared/errors';
+import type { DevicesRepo } from '../store/devices-repo';
+import type { DeviceLinks, LinkOptions } from '../transport/device-links';
+import type { SshConnection } from '../transport/ssh-connection';
+import { engineError, withTimeout } from './engine-errors';
+
+/** How a device's engine is reached. Only SSH today; mTLS on 2376 plugs in here once the PKI issues client certs. */
+export type EngineEndpoint = { kind: 'ssh' } | { kind: 'tls'; host: string; port: number };
+
+export interface Engine {
+  deviceId: string;
+  deviceName: string;
+  endpoint: EngineEndpoint;
+  docker: Docker;
+  /** The SSH connection under the engine, for execs and file staging on the same link. */
+  ssh: SshConnection;
+}
+
+export interface DeviceResult<T> {
+  deviceId: string;
+  deviceName: string;
+  ok: boolean;
+  value?: T;
+  error?: { kind: string; message: string };
+}
+
+export function linkOptions(link: LinkArgs | undefined): LinkOptions {
+  return { user: link?.user, port: link?.port, identityFile: link?.identityFile, trust: link?.acceptNewHostKey ? { acceptNew: true } : undefined };
+}
+
+/**
+ * One engine client per device, results tagged with the device, a deadline on every call, and a fresh client
+ * after the link under it drops. One dead engine is reported as such and never blanks the fleet view.
+ */
+export class EngineRegistry {
+  private readonly engines = new Map<string, Engine>();
+
+  constructor(
+    private readonly links: DeviceLinks,
+    private readonly devices: DevicesRepo,
+    readonly defaultTimeoutMs = 15_000,
+  ) {}
+
+  device(ref: string): Device {
+    const device = this.devices.find(ref);
+    if (!device) throw new OutpostError('not-found', `no device matches ${JSON.stringify(ref)}`);
+    return device;
+  }
+
+  endpointFor(device: Device): EngineEndpoint {
+    return device.docker?.tls ? { kind: 'tls', host: device.addresses[0] ?? '', port: device.docker.port ?? 2376 } : { kind: 'ssh' };
+  }
+
+  async engine(device: Device, link?: LinkArgs): Promise<Engine> {
+    const cached = this.engines.get(device.id);
+    if (cached?.ssh.isOpen) return cached;
+    const endpoint = this.endpointFor(device);
+    if (endpoint.kind === 'tls') throw new OutpostError('unsupported', `${device.name}: Docker over mTLS (port ${endpoint.port}) arrives with the site certificates; use SSH for now`);
+    const opts = linkOptions(link);
+    const ssh = await this.links.ssh(device, opts);
+    const docker = await this.links.docker(device, opts);
+    const engine: Engine = { deviceId: device.id, deviceName: device.name, endpoint, docker, ssh };
+    this.engines.set(device.id, engine);
+    ssh.onClose(() => {
+      if (this.engines.get(device.id) === engine) this.engines.delete(device.id);
+    });
+    return engine;
+  }
+
+  /** Runs `fn` against one device's engine within a deadline (connecting included); errors carry a kind and the device's name. */
+  async call<T>(device: Device, fn: (engine: Engine) => Promise<T>, opts: { link?: LinkArgs; timeoutMs?: number; what?: string } = {}): Promise<T> {
+    const ms = opts.timeoutMs ?? this.defaultTimeoutMs;
+    const what = opts.what ?? 'engine call';
+    try {
+      return await withTimeout(
+        this.engine(device, opts.link).then((e) => fn(e)),
+        ms,
+        `${device.name}: ${what} got no answer within ${ms} ms (link down or engine hung)`,
+      );
+    } catch (err) {
+      throw engineError(device.name, err, what);
+    }
+  }
+
+  /** The same call on many devices at once; each answers for itself. */
+  async fleet<T>(devices: Device[], fn: (engine: Engine) => Promise<T>, opts: { link?: LinkArgs; timeoutMs?: number; what?: string } = {}): Promise<Array<DeviceResult<T>>> {
+    const settled = await Promise.allSettled(devices.map((d) => this.call(d, fn, opts)));
+    return settled.map((s, i) => {
+      const d = devices[i] as Device;
+      if (s.status === 'fulfilled') return { deviceId: d.id, deviceName: d.name, ok: true, value: s.value };
+      const body = toErrorBody(s.reason);
+      return { deviceId: d.id, deviceName: d.name, ok: false, error: { kind: body.kind, message: body.message } };
+    });
+  }
+
+  /** Forgets a device's client, e.g. after a transfer stalled on a dead link, so the next call reconnects. */
+  forget(device: Device): void {
+    const engine = this.engines.get(device.id);
+    this.engines.delete(device.id);
+    engine?.ssh.close();
+  }
+}

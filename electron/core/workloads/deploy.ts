@@ -1,0 +1,149 @@
+import { readFileSync } from 'node:fs';
+import { basename, dirname, isAbsolute, resolve } from 'node:path';
+import type { Device } from '../../../shared/contract';
+import type { AppliedDefault, DeployPlan, DeployRecord, LinkArgs, ServiceSpec } from '../../../shared/contract/workloads';
+import { OutpostError, toErrorBody } from '../../../shared/errors';
+import type { EventBus } from '../router';
+import type { EngineRegistry, DeviceResult } from '../engines/registry';
+import { dialAddress } from '../transport/device-links';
+import { parseCompose } from './compose';
+import { readServiceStates } from './device-state';
+import { applyEdgeDefaults } from './edge-defaults';
+import type { DeployHistory } from './history-repo';
+import type { ImageCache } from './image-cache';
+import { planLayers, transferImage } from './image-transfer';
+import { reconcileService, rollout, type RolloutDeps } from './rollout';
+
+export interface DeployArgs {
+  devices: string[];
+  compose: { path?: string; text?: string; name?: string };
+  link: LinkArgs;
+  healthTimeoutMs: number;
+}
+
+export function loadCompose(source: DeployArgs['compose']): { services: ServiceSpec[]; applied: AppliedDefault[] } {
+  let text = source.text;
+  const fileName = source.name ?? (source.path ? basename(source.path) : 'compose.yml');
+  if (text === undefined) {
+    try {
+      text = readFileSync(source.path as string, 'utf8');
+    } catch (err) {
+      throw new OutpostError('not-found', `cannot read ${source.path}: ${(err as Error).message}`);
+    }
+  }
+  const base = source.path ? dirname(resolve(source.path)) : undefined;
+  const raw = parseCompose(text, {
+    fileName,
+    readEnvFile: base ? (p) => readFileSync(isAbsolute(p) ? p : resolve(base, p), 'utf8') : undefined,
+  });
+  const services: ServiceSpec[] = [];
+  const applied: AppliedDefault[] = [];
+  for (const s of raw) {
+    const out = applyEdgeDefaults(s);
+    services.push(out.spec);
+    applied.push(...out.applied);
+  }
+  return { services, applied };
+}
+
+/** Plans, transfers and rolls out a compose file on each device; devices proceed independently. */
+export class Deployer {
+  constructor(
+    private readonly engines: EngineRegistry,
+    private readonly cache: ImageCache,
+    private readonly history: DeployHistory,
+    private readonly bus: EventBus,
+  ) {}
+
+  devicesFor(refs: string[]): Device[] {
+    return refs.map((r) => this.engines.device(r));
+  }
+
+  async plan(args: DeployArgs): Promise<DeployPlan> {
+    const { services, applied } = loadCompose(args.compose);
+    const images = services.map((s) => ({ service: s, image: this.cache.get(s.image) }));
+    const devices = this.devicesFor(args.devices);
+    const results = await this.engines.fleet(
+      devices,
+      async (engine) => Promise.all(images.map(async ({ service, image }) => ({ service: service.name, image: service.image, imageId: image.id, layersTotal: image.layers.length, ...(await planLayers(engine.docker, image)) }))),
+      { link: args.link, what: 'planning the image transfer' },
+    );
+    const plans = results.flatMap((r) =>
+      r.ok && r.value
+        ? r.value.map((p) => ({ deviceId: r.deviceId, service: p.service, image: p.image, imageId: p.imageId, layersTotal: p.layersTotal, layersToSend: p.layersToSend, bytesToSend: p.bytesToSend }))
+        : images.map(({ service, image }) => ({ deviceId: r.deviceId, service: service.name, image: service.image, imageId: image.id, layersTotal: image.layers.length, layersToSend: 0, bytesToSend: 0, error: r.error })),
+    );
+    return { services, applied, devices: plans };
+  }
+
+  private deps(device: Device): RolloutDeps {
+    return {
+      host: dialAddress(device),
+      record: (record, spec) => {
+        this.history.save(record, spec);
+        this.bus.emit('workloads:rollout', record);
+      },
+    };
+  }
+
+  async deploy(args: DeployArgs): Promise<{ plan: DeployPlan; results: Array<DeviceResult<DeployRecord[]>> }> {
+    const plan = await this.plan(args);
+    const devices = this.devicesFor(args.devices);
+    const settled = await Promise.allSettled(devices.map((device) => this.deployOne(device, plan.services, args)));
+    const results = settled.map((s, i) => {
+      const d = devices[i] as Device;
+      if (s.status === 'fulfilled') return { deviceId: d.id, deviceName: d.name, ok: s.value.every((r) => r.phase === 'done'), value: s.value };
+      const body = toErrorBody(s.reason);
+      return { deviceId: d.id, deviceName: d.name, ok: false, error: { kind: body.kind, message: body.message } };
+    });
+    return { plan, results };
+  }
+
+  private async deployOne(device: Device, services: ServiceSpec[], args: DeployArgs): Promise<DeployRecord[]> {
+    const records: DeployRecord[] = [];
+    for (const spec of services) {
+      const image = this.cache.get(spec.image);
+      // The transfer is long on a slow link; the registry's per-call deadline guards connecting, not the copy.
+      const engine = await this.engines.call(device, async (e) => e, { link: args.link, what: 'connecting' });
+      const sent = await transferImage(engine, this.cache, image, spec.image, (phase, p) => this.bus.emit('workloads:progress', { deviceId: device.id, phase, ...p })).catch((err: unknown) => {
+        if (toErrorBody(err).kind === 'unreachable' || toErrorBody(err).kind === 'timeout') this.engines.forget(device);
+        throw err;
+      });
+      records.push(await rollout(engine, spec, { ref: spec.image, id: image.id }, this.deps(device), { healthTimeoutMs: args.healthTimeoutMs, bytesSent: sent.bytesSent }));
+    }
+    return records;
+  }
+
+  /** Rolls a service back to the image and settings of its previous successful deploy. */
+  async rollback(deviceRef: string, service: string, link: LinkArgs, healthTimeoutMs = 60_000): Promise<DeployRecord> {
+    const device = this.engines.device(deviceRef);
+    const last = this.history.lastDone(device.id, service);
+    const before = this.history.lastDone(device.id, service, 1);
+    const target = before ?? (last?.record.previousImageId ? { record: { ...last.record, imageId: last.record.previousImageId, image: last.record.previousImageId }, spec: last.spec } : undefined);
+    if (!target) throw new OutpostError('not-found', `${device.name}: no earlier deploy of ${service} to roll back to`);
+    const engine = await this.engines.call(device, async (e) => e, { link, what: 'connecting' });
+    return rollout(engine, target.spec, { ref: target.record.image, id: target.record.imageId }, this.deps(device), { healthTimeoutMs });
+  }
+
+  async reconcile(deviceRef: string, link: LinkArgs): Promise<DeployRecord[]> {
+    const device = this.engines.device(deviceRef);
+    return this.engines.call(
+      device,
+      async (engine) => {
+        const states = await readServiceStates(engine.ssh);
+        const names = new Set(states.map((s) => s.record.service));
+        for (const c of await engine.docker.listContainers({ all: true })) {
+          const m = /^\/(.+)\.outpost-(prev|next)$/.exec(c.Names[0] ?? '');
+          if (m?.[1]) names.add(m[1]);
+        }
+        const out: DeployRecord[] = [];
+        for (const name of names) {
+          const rec = await reconcileService(engine, states.find((s) => s.record.service === name), name, this.deps(device));
+          if (rec) out.push(rec);
+        }
+        return out;
+      },
+      { link, timeoutMs: 120_000, what: 'reconciling' },
+    );
+  }
+}

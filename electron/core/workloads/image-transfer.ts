@@ -1,0 +1,84 @@
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import type Docker from 'dockerode';
+import { OutpostError } from '../../../shared/errors';
+import type { Engine } from '../engines/registry';
+import { chainIds, missingLayers } from './chain-id';
+import { writeDeltaArchive } from './delta-archive';
+import type { ImageCache, StoredImage } from './image-cache';
+import { loadStaged, stageFile, type Progress } from './staging';
+
+/** Every layer chain the device's engine already holds, from its images' RootFS diff IDs. */
+export async function deviceChains(docker: Docker): Promise<Set<string>> {
+  const chains = new Set<string>();
+  const images = await docker.listImages({ all: true });
+  for (const summary of images) {
+    const info = await docker.getImage(summary.Id).inspect();
+    for (const chain of chainIds(info.RootFS?.Layers ?? [])) chains.add(chain);
+  }
+  return chains;
+}
+
+export interface LayerPlan {
+  needed: boolean[];
+  layersToSend: number;
+  bytesToSend: number;
+  alreadyPresent: boolean;
+}
+
+export async function planLayers(docker: Docker, image: StoredImage): Promise<LayerPlan> {
+  const present = await docker
+    .getImage(image.id)
+    .inspect()
+    .then(() => true, () => false);
+  const needed = present ? image.layers.map(() => false) : missingLayers(image.layers.map((l) => l.diffId), await deviceChains(docker));
+  const bytesToSend = image.layers.reduce((n, l, i) => n + (needed[i] ? l.size : 0), 0);
+  return { needed, layersToSend: needed.filter(Boolean).length, bytesToSend, alreadyPresent: present };
+}
+
+export interface TransferResult {
+  imageId: string;
+  bytesSent: number;
+  archiveBytes: number;
+  layersSent: number;
+  resumedFrom: number;
+  skipped: boolean;
+}
+
+/**
+ * Puts a cached image on a device: only the layers it lacks, staged resumably on the device, loaded there, and the
+ * resulting image ID checked against the cache's.
+ */
+export async function transferImage(
+  engine: Engine,
+  cache: ImageCache,
+  image: StoredImage,
+  tag: string,
+  onProgress: (phase: 'building' | 'staging' | 'loading' | 'verifying', p: Progress) => void,
+): Promise<TransferResult> {
+  const plan = await planLayers(engine.docker, image);
+  if (plan.alreadyPresent) {
+    await engine.docker.getImage(image.id).tag(splitTag(tag));
+    return { imageId: image.id, bytesSent: 0, archiveBytes: 0, layersSent: 0, resumedFrom: 0, skipped: true };
+  }
+  onProgress('building', { bytesSent: 0, bytesTotal: plan.bytesToSend, bytesPerSecond: 0, etaSeconds: null });
+  const key = `${image.id.slice(7, 23)}-${plan.needed.map((n) => (n ? 1 : 0)).join('')}`;
+  const out = join(cache.root, 'outgoing', `${key}.tar`);
+  const archive = await writeDeltaArchive(image, (d) => cache.blobPath(d), plan.needed, out, [tag]);
+  const staged = await stageFile(engine.ssh, { path: archive.path, size: statSync(archive.path).size, sha256: archive.sha256 }, (p) => onProgress('staging', p));
+  onProgress('loading', { bytesSent: archive.size, bytesTotal: archive.size, bytesPerSecond: 0, etaSeconds: null });
+  await loadStaged(engine.ssh, staged.remotePath);
+  onProgress('verifying', { bytesSent: archive.size, bytesTotal: archive.size, bytesPerSecond: 0, etaSeconds: null });
+  const loaded = await engine.docker
+    .getImage(tag)
+    .inspect()
+    .catch(() => undefined);
+  if (loaded?.Id !== image.id) throw new OutpostError('integrity', `${engine.deviceName}: after the load, ${tag} is ${loaded?.Id ?? 'missing'}, expected ${image.id}`);
+  return { imageId: image.id, bytesSent: staged.bytesSent, archiveBytes: archive.size, layersSent: archive.layersSent, resumedFrom: staged.resumedFrom, skipped: false };
+}
+
+export function splitTag(ref: string): { repo: string; tag: string } {
+  const colon = ref.lastIndexOf(':');
+  if (colon > 0 && !ref.slice(colon).includes('/')) return { repo: ref.slice(0, colon), tag: ref.slice(colon + 1) };
+  return { repo: ref, tag: 'latest' };
+}

@@ -1,0 +1,60 @@
+import { request } from 'node:http';
+import { connect } from 'node:net';
+import type Docker from 'dockerode';
+
+export const LABEL_PROBE = 'outpost.probe';
+
+export type Verdict = { status: 'ready' } | { status: 'failed'; reason: string } | { status: 'waiting'; reason: string };
+
+/** `tcp:8080` or `http:8080/healthz`, from the service's `outpost.probe` label. */
+export function parseProbe(label: string | undefined): { kind: 'tcp' | 'http'; port: number; path: string } | undefined {
+  const m = /^(tcp|http):(\d{1,5})(\/.*)?$/.exec(label ?? '');
+  if (!m) return undefined;
+  return { kind: m[1] as 'tcp' | 'http', port: Number(m[2]), path: m[3] ?? '/' };
+}
+
+function probeOnce(host: string, probe: { kind: 'tcp' | 'http'; port: number; path: string }): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (probe.kind === 'tcp') {
+      const s = connect({ host, port: probe.port, timeout: 2000 }, () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+      s.on('timeout', () => {
+        s.destroy();
+        resolve(false);
+      });
+      return;
+    }
+    const req = request({ host, port: probe.port, path: probe.path, timeout: 2000 }, (res) => {
+      res.resume();
+      resolve((res.statusCode ?? 500) < 400);
+    });
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => req.destroy());
+    req.end();
+  });
+}
+
+/**
+ * One look at a candidate container: its Docker healthcheck decides when it has one; otherwise the `outpost.probe`
+ * readiness probe from the laptop; otherwise "running and not restarting for a few seconds".
+ */
+export async function judge(docker: Docker, containerId: string, opts: { host: string; probeLabel?: string; stableMs: number; startedAt: number }): Promise<Verdict> {
+  const info = await docker.getContainer(containerId).inspect();
+  const state = info.State;
+  if (state.Status === 'exited' || state.Status === 'dead') return { status: 'failed', reason: `exited with code ${state.ExitCode}${state.Error ? `: ${state.Error}` : ''}` };
+  if (state.Restarting || info.RestartCount > 0) return { status: 'failed', reason: `restarting (restart count ${info.RestartCount})` };
+  const health = (state as { Health?: { Status: string; Log?: Array<{ Output: string }> } }).Health;
+  if (health) {
+    if (health.Status === 'healthy') return { status: 'ready' };
+    if (health.Status === 'unhealthy') return { status: 'failed', reason: `healthcheck failed: ${health.Log?.at(-1)?.Output.trim().slice(0, 300) ?? ''}` };
+    return { status: 'waiting', reason: `healthcheck ${health.Status}` };
+  }
+  const probe = parseProbe(opts.probeLabel);
+  if (probe) return (await probeOnce(opts.host, probe)) ? { status: 'ready' } : { status: 'waiting', reason: `${probe.kind} probe on port ${probe.port} not answering` };
+  // Laptop clock on both ends: the device's clock may be skewed.
+  const upMs = Date.now() - opts.startedAt;
+  return upMs >= opts.stableMs ? { status: 'ready' } : { status: 'waiting', reason: 'running, watching for a crash' };
+}

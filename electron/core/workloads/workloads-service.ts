@@ -1,0 +1,159 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { Device } from '../../../shared/contract';
+import type { LinkArgs } from '../../../shared/contract/workloads';
+import type { EventBus, Router } from '../router';
+import type { Engine, EngineRegistry } from '../engines/registry';
+import type { Db } from '../store/database';
+import { Deployer } from './deploy';
+import { readDeviceHistory } from './device-state';
+import { containerLogs, containerStats, demuxLogs, deviceFacts, grepFilter, listContainers, sinceSeconds } from './diagnose';
+import { DeployHistory } from './history-repo';
+import type { ImageCache } from './image-cache';
+import { redact, writeBundle, type BundleEntry } from './support-bundle';
+
+export interface WorkloadsDeps {
+  router: Router;
+  bus: EventBus;
+  db: Db;
+  engines: EngineRegistry;
+  cache: ImageCache;
+  dataDir: string;
+  onClose(close: () => void): void;
+}
+
+export interface WorkloadsHandle {
+  deployer: Deployer;
+  history: DeployHistory;
+  cache: ImageCache;
+}
+
+/** Registers every `workloads:*` channel; returns the deployer for in-process callers (tests, benchmarks). */
+export function registerWorkloadsService(deps: WorkloadsDeps): WorkloadsHandle {
+  const { router, bus, engines, cache } = deps;
+  const history = new DeployHistory(deps.db);
+  const deployer = new Deployer(engines, cache, history, bus);
+  const on = <T>(device: string, link: LinkArgs, what: string, fn: (engine: Engine) => Promise<T>, timeoutMs?: number): Promise<T> =>
+    engines.call(engines.device(device), fn, { link, what, timeoutMs });
+
+  router.handle('workloads:images-import', ({ path }) => cache.import(path).then((list) => list.map((i) => ({ ...i, devices: [] }))));
+  router.handle('workloads:images-list', () => {
+    const byImage = history.devicesByImage();
+    return cache.list().map((i) => ({ ...i, devices: byImage.get(i.id) ?? [] }));
+  });
+  router.handle('workloads:images-verify', ({ ref }) => cache.verify(ref));
+  router.handle('workloads:images-remove', ({ ref }) => cache.remove(ref));
+  router.handle('workloads:plan', (args) => deployer.plan(args));
+  router.handle('workloads:deploy', (args) => deployer.deploy(args));
+  router.handle('workloads:rollback', ({ device, link, service }) => deployer.rollback(device, service, link));
+  router.handle('workloads:reconcile', ({ device, link }) => deployer.reconcile(device, link));
+  router.handle('workloads:history', ({ device, limit }) => history.list(device ? engines.device(device).id : undefined, limit));
+  router.handle('workloads:ps', ({ devices, link, timeoutMs }) =>
+    engines.fleet(devices.map((d) => engines.device(d)), (e) => listContainers(e.docker), { link, timeoutMs, what: 'listing containers' }),
+  );
+  router.handle('workloads:logs', ({ device, link, container, since, tail, grep }) =>
+    on(device, link, 'reading logs', async (e) => ({ lines: await containerLogs(e.docker, container, { since, tail, grep }) })),
+  );
+  router.handle('workloads:stats', ({ device, link, container }) => on(device, link, 'reading stats', (e) => containerStats(e.docker, container)));
+  router.handle('workloads:inspect', ({ device, link, container }) =>
+    on(device, link, 'inspecting', async (e) => redact(await e.docker.getContainer(container).inspect()) as Record<string, unknown>),
+  );
+  router.handle('workloads:facts', ({ device, link }) => on(device, link, 'reading device facts', (e) => deviceFacts(e)));
+  router.handle('workloads:bundle', ({ device, link, out }) => supportBundle(engines.device(device), link, out));
+
+  const streams = new Map<string, () => void>();
+  deps.onClose(() => {
+    for (const stop of streams.values()) stop();
+    streams.clear();
+  });
+  router.handle('workloads:follow', async ({ device, link, kind, container, since, grep }) => {
+    const dev = engines.device(device);
+    const streamId = randomUUID();
+    const keep = grepFilter(grep);
+    const stream = (await engines.call(
+      dev,
+      async (e) => {
+        if (kind === 'events') return e.docker.getEvents({ since: sinceSeconds(since) });
+        const c = e.docker.getContainer(container ?? '');
+        if (kind === 'stats') return c.stats({ stream: true });
+        return c.logs({ follow: true, stdout: true, stderr: true, timestamps: true, since: sinceSeconds(since), tail: 100 });
+      },
+      { link, what: `following ${kind}` },
+    )) as unknown as Readable;
+    let partial = '';
+    stream.on('data', (chunk: Buffer) => {
+      const text = kind === 'logs' ? demuxLogs(chunk) : chunk.toString('utf8');
+      const lines = (partial + text).split('\n');
+      partial = lines.pop() ?? '';
+      const kept = lines.filter((l) => l && keep(l));
+      if (kept.length) bus.emit('workloads:stream', { streamId, deviceId: dev.id, kind, data: `${kept.join('\n')}\n` });
+    });
+    const stop = () => {
+      streams.delete(streamId);
+      stream.destroy();
+    };
+    stream.on('close', () => {
+      if (streams.delete(streamId)) bus.emit('workloads:stream', { streamId, deviceId: dev.id, kind, data: '', end: true });
+    });
+    streams.set(streamId, stop);
+    return { streamId };
+  });
+  router.handle('workloads:unfollow', ({ streamId }) => {
+    const stop = streams.get(streamId);
+    stop?.();
+    return { stopped: Boolean(stop) };
+  });
+
+  async function supportBundle(device: Device, link: LinkArgs, out: string) {
+    const entries: BundleEntry[] = [];
+    const json = (name: string, v: unknown): void => void entries.push({ name, body: JSON.stringify(redact(v), null, 2) });
+    const attempt = async (name: string, fn: () => Promise<void>) => {
+      try {
+        await fn();
+      } catch (err) {
+        entries.push({ name: `${name}.error.txt`, body: String((err as Error).message ?? err) });
+      }
+    };
+    await engines.call(
+      device,
+      async (e) => {
+        const containers = await listContainers(e.docker);
+        json('containers.json', containers);
+        await attempt('facts', async () => {
+            json('facts.json', await deviceFacts(e));
+        });
+        for (const c of containers) {
+          await attempt(`containers/${c.name}/inspect`, async () => {
+            json(`containers/${c.name}/inspect.json`, await e.docker.getContainer(c.id).inspect());
+          });
+          await attempt(`containers/${c.name}/logs`, async () => {
+            entries.push({ name: `containers/${c.name}/logs.txt`, body: (await containerLogs(e.docker, c.id, { tail: 5000 })).join('\n') });
+          });
+          if (c.state === 'running') await attempt(`containers/${c.name}/stats`, async () => {
+            json(`containers/${c.name}/stats.json`, await containerStats(e.docker, c.id));
+          });
+        }
+        await attempt('events', async () => {
+          const now = Math.floor(Date.now() / 1000);
+          const raw = (await e.docker.getEvents({ since: now - 3600, until: now })) as unknown as Readable;
+          const chunks: Buffer[] = [];
+          for await (const chunk of raw) chunks.push(chunk as Buffer);
+          entries.push({ name: 'events-last-hour.jsonl', body: Buffer.concat(chunks).toString('utf8') });
+        });
+        await attempt('device-deploy-history', async () => {
+          entries.push({ name: 'device-deploy-history.jsonl', body: await readDeviceHistory(e.ssh) });
+        });
+      },
+      { link, timeoutMs: 120_000, what: 'collecting the support bundle' },
+    );
+    json('deploy-history.json', history.list(device.id, 1000).map((r) => ({ ...r, steps: history.steps(r.id) })));
+    json('device.json', device);
+    const log = join(deps.dataDir, 'outpost.log');
+    if (existsSync(log)) entries.push({ name: 'outpost.log', body: readFileSync(log, 'utf8').slice(-2_000_000) });
+    return writeBundle(out, entries);
+  }
+
+  return { deployer, history, cache };
+}
