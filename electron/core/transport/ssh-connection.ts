@@ -202,6 +202,16 @@ export class SshConnection {
     return { code, stdout: Buffer.concat(out), stderr: err };
   }
 
+  /** An interactive login shell with a pseudo-terminal (terminal sessions); resize with `channel.setWindow`. */
+  shell(opts: { cols: number; rows: number; term?: string }): Promise<ClientChannel> {
+    return new Promise((resolve, reject) => {
+      this.client.shell({ cols: opts.cols, rows: opts.rows, term: opts.term ?? 'xterm-256color' }, (err, channel) => {
+        if (err) return reject(sshError(this.target, err));
+        resolve(channel);
+      });
+    });
+  }
+
   /** A stream to a unix socket on the device (OpenSSH's streamlocal forwarding), e.g. the Docker engine. */
   forwardUnix(socketPath: string): Promise<Duplex> {
     return new Promise((resolve, reject) => {
