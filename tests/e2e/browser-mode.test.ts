@@ -152,11 +152,15 @@ describe('browser mode, driven through Chromium', () => {
     await page.screenshot({ path: join(artifacts, 'browser-mode.png') });
   });
 
+  const PLACEHOLDER_VIEWS: string[] = ['certificates', 'latency', 'console'];
+
   it('navigates to each of the six views', async () => {
     for (const view of VIEW_IDS) {
       const section = await shell.goTo(view);
       expect(await shell.isNavActive(view)).toBe(true);
-      if (view !== 'devices') expect(await section.getByTestId('empty-state').isVisible()).toBe(true);
+      // Views that are built show their own content (covered by their e2e files); the rest explain what is coming.
+      if (PLACEHOLDER_VIEWS.includes(view)) expect(await section.getByTestId('empty-state').isVisible()).toBe(true);
+      else expect(await section.getByTestId('empty-state').count()).toBe(0);
       if (view === 'certificates') await page.screenshot({ path: join(artifacts, 'browser-mode-certificates.png') });
     }
     await shell.goTo('devices');

@@ -1,8 +1,11 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import { createAppSlice } from './app-slice';
+import { createBuffersSlice } from './buffers-slice';
 import { createDevicesSlice } from './devices-slice';
+import { createDiscoverySlice } from './discovery-slice';
 import type { OutpostState, StoreDeps } from './types';
 import { createUiSlice } from './ui-slice';
+import { createWorkloadsSlice } from './workloads-slice';
 
 export type { OutpostState, StoreDeps, KeyValueStorage } from './types';
 export { VIEW_IDS, type ViewId, type ColorScheme, type Notice } from './ui-slice';
@@ -15,6 +18,9 @@ export function createOutpostStore(deps: StoreDeps): OutpostStore {
     ...createAppSlice(set, get, deps),
     ...createDevicesSlice(set, get, deps),
     ...createUiSlice(set, get, deps),
+    ...createWorkloadsSlice(set, get, deps),
+    ...createDiscoverySlice(set, get, deps),
+    ...createBuffersSlice(set, get, deps),
   }));
 }
 
@@ -26,11 +32,15 @@ export function connectStore(store: OutpostStore, deps: Pick<StoreDeps, 'api'>):
   const { api } = deps;
   const offDevices = api.on('devices:changed', () => store.getState().scheduleDevicesRefresh());
   const offOnline = api.on('app:online-changed', ({ online }) => store.getState().setOnline(online));
+  const offScan = api.on('discovery:progress', (progress) => store.getState().setScanProgress(progress));
+  const offFlush = api.on('flush:progress', (event) => store.getState().applyFlushProgress(event));
   void store.getState().loadInfo();
   void store.getState().loadDevices();
   return () => {
     offDevices();
     offOnline();
+    offScan();
+    offFlush();
     store.getState().cancelDevicesRefresh();
   };
 }

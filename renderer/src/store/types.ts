@@ -1,8 +1,11 @@
 import type { StoreApi } from 'zustand/vanilla';
 import type { Api } from '../../../shared/contract';
 import type { AppSlice } from './app-slice';
+import type { BuffersSlice } from './buffers-slice';
 import type { DevicesSlice } from './devices-slice';
+import type { DiscoverySlice } from './discovery-slice';
 import type { UiSlice } from './ui-slice';
+import type { WorkloadsSlice } from './workloads-slice';
 
 /** The part of `localStorage` the store uses; tests pass a Map-backed one. */
 export interface KeyValueStorage {
@@ -17,6 +20,6 @@ export interface StoreDeps {
   refreshDelayMs: number;
 }
 
-export type OutpostState = AppSlice & DevicesSlice & UiSlice;
+export type OutpostState = AppSlice & DevicesSlice & UiSlice & DiscoverySlice & BuffersSlice & WorkloadsSlice;
 
 export type SliceCreator<T> = (set: StoreApi<OutpostState>['setState'], get: StoreApi<OutpostState>['getState'], deps: StoreDeps) => T;

@@ -1,12 +1,12 @@
 import type { ComponentType, SVGProps } from 'react';
 import { BufferIcon, CertificateIcon, ConsoleIcon, DevicesIcon, LatencyIcon, WorkloadIcon } from '../components/icons';
 import type { ViewId } from '../store';
-import { BuffersView } from './buffers-view';
+import { BuffersView } from './buffers/buffers-view';
 import { CertificatesView } from './certificates-view';
 import { ConsoleView } from './console-view';
-import { DevicesView } from './devices-view';
+import { DevicesView } from './devices/devices-view';
 import { LatencyView } from './latency-view';
-import { WorkloadsView } from './workloads-view';
+import { WorkloadsView } from './workloads/workloads-view';
 
 export interface ViewEntry {
   id: ViewId;

@@ -2,7 +2,7 @@ import type { Locator, Page } from 'playwright-core';
 
 const TIMEOUT = 15_000;
 
-/** The Devices view: inventory table, search box, "Add device" form. */
+/** The Devices view: scan controls, filters, the inventory table, "Add by hand", and the device drawer. */
 export class DevicesPage {
   constructor(readonly page: Page) {}
 
@@ -12,6 +12,11 @@ export class DevicesPage {
 
   row(name: string): Locator {
     return this.page.getByTestId('device-row').filter({ has: this.page.getByTestId('device-name').getByText(name, { exact: true }) });
+  }
+
+  /** The row listing this address (names of swept devices are chosen by the core, addresses are facts). */
+  rowByAddress(ip: string): Locator {
+    return this.page.getByTestId('device-row').filter({ has: this.page.getByText(ip, { exact: true }) });
   }
 
   async waitForDevice(name: string): Promise<Locator> {
@@ -41,5 +46,80 @@ export class DevicesPage {
     await this.page.getByTestId('add-device-submit').click();
     // The form closes once the core has accepted the device.
     await form.waitFor({ state: 'detached', timeout: TIMEOUT });
+  }
+
+  /** Source badges of a row, as the contract spells them (mdns, sweep, serial, manual). */
+  async sources(row: Locator): Promise<string[]> {
+    const badges = row.getByTestId('device-source');
+    return (await badges.evaluateAll((els) => els.map((e) => e.getAttribute('data-source') ?? ''))).sort();
+  }
+
+  /** Types into a Mantine TagsInput and commits each value with Enter. */
+  async fillTags(testId: string, values: string[]): Promise<void> {
+    const input = this.page.getByTestId(testId);
+    for (const v of values) {
+      await input.fill(v);
+      await input.press('Enter');
+    }
+  }
+
+  /** Mantine marks its clear buttons aria-hidden (the keyboard clears with Backspace), so find them by label. */
+  async clearFilter(which: 'source' | 'state' | 'tag'): Promise<void> {
+    await this.page.locator(`button[aria-label="Clear the ${which} filter"]`).click();
+  }
+
+  /** Runs a scan from the scan panel and waits until it has finished. */
+  async scan(opts: { cidrs?: string[]; interfaces?: string[] }): Promise<void> {
+    if (opts.cidrs) await this.fillTags('scan-cidrs', opts.cidrs);
+    if (opts.interfaces) {
+      await this.page.getByTestId('scan-options-toggle').click();
+      await this.fillTags('scan-interfaces', opts.interfaces);
+    }
+    const start = this.page.getByTestId('scan-start');
+    await start.click();
+    await this.page.getByTestId('scan-summary').waitFor({ timeout: 60_000 });
+  }
+
+  async scanProgress(): Promise<{ done: number; total: number; text: string }> {
+    const bar = this.page.getByTestId('scan-progress');
+    return {
+      done: Number(await bar.getAttribute('data-done')),
+      total: Number(await bar.getAttribute('data-total')),
+      text: ((await bar.textContent()) ?? '').trim(),
+    };
+  }
+
+  get drawer(): Locator {
+    return this.page.getByTestId('device-detail');
+  }
+
+  async openDevice(row: Locator): Promise<Locator> {
+    await row.getByTestId('device-name').click();
+    await this.drawer.waitFor({ timeout: TIMEOUT });
+    return this.drawer;
+  }
+
+  async closeDrawer(): Promise<void> {
+    await this.page.keyboard.press('Escape');
+    await this.drawer.waitFor({ state: 'detached', timeout: TIMEOUT });
+  }
+
+  async drawerText(testId: string): Promise<string> {
+    return ((await this.drawer.getByTestId(testId).first().textContent()) ?? '').trim();
+  }
+
+  /** Opens "Trust / Re-pin", returns the fingerprint the dialog shows, confirms and pins it. */
+  async trustHostKey(): Promise<{ offered: string; dialog: Locator }> {
+    await this.drawer.getByTestId('trust-open').click();
+    const dialog = this.page.getByRole('dialog').filter({ has: this.page.getByTestId('trust-offered') });
+    await dialog.waitFor({ timeout: TIMEOUT });
+    const offered = ((await dialog.getByTestId('trust-offered').textContent()) ?? '').trim();
+    return { offered, dialog };
+  }
+
+  async confirmPin(dialog: Locator): Promise<void> {
+    await dialog.getByTestId('trust-confirm-check').check();
+    await dialog.getByTestId('trust-pin').click();
+    await dialog.waitFor({ state: 'detached', timeout: TIMEOUT });
   }
 }

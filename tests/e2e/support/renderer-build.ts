@@ -22,7 +22,8 @@ export function ensureRendererBuilt(): string {
   const stale = !existsSync(index) || statSync(index).mtimeMs < Math.max(...sources.map(newestMtime));
   if (stale) {
     const viteBin = join(dirname(createRequire(import.meta.url).resolve('vite/package.json')), 'bin', 'vite.js');
-    execFileSync(process.execPath, [viteBin, 'build', '--logLevel', 'warn'], { cwd: repoRoot, stdio: 'inherit' });
+    // vitest sets NODE_ENV=test, which would make vite emit React's development build.
+    execFileSync(process.execPath, [viteBin, 'build', '--logLevel', 'warn'], { cwd: repoRoot, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } });
   }
   return outDir;
 }

@@ -1,4 +1,4 @@
-import type { Device, DeviceAdd } from '../../../shared/contract';
+import type { Device, DeviceAdd } from '../../../../shared/contract';
 
 /** A path (`/dev/ttyUSB0`) or a Windows port (`COM3`) is a serial console; anything else is a host name or IP. */
 export function isSerialTarget(target: string): boolean {

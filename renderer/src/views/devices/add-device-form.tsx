@@ -1,7 +1,7 @@
 import { Button, Group, Paper, Text, TextInput } from '@mantine/core';
 import { useState, type FormEvent } from 'react';
-import { PlusIcon } from '../components/icons';
-import { useOutpost } from '../store/context';
+import { PlusIcon } from '../../components/icons';
+import { useOutpost } from '../../store/context';
 import { toDeviceAdd } from './device-format';
 
 export function AddDeviceForm({ onDone }: { onDone: () => void }) {

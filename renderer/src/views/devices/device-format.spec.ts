@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Device } from '../../../shared/contract';
+import type { Device } from '../../../../shared/contract';
 import { deviceMatches, relativeTime, toDeviceAdd } from './device-format';
 
 const device: Device = {

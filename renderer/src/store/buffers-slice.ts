@@ -1,0 +1,189 @@
+import { z } from 'zod';
+import {
+  DeviceFlush as DeviceFlushSchema,
+  type ArgsOf,
+  type BufferScan,
+  type BufferSshOptions,
+  type DeviceFlush,
+  type PayloadOf,
+  type ResultOf,
+  type SegmentPreview,
+  type StoredSegment,
+  type UpstreamStreamStatus,
+} from '../../../shared/contract';
+import { hostKeyAlertOf } from './discovery-slice';
+import type { SliceCreator } from './types';
+
+export type FlushProgressEvent = PayloadOf<'flush:progress'>;
+
+export interface DeviceBuffers {
+  status: 'scanning' | 'ready' | 'error';
+  scan?: BufferScan;
+  error?: { kind: string; message: string };
+  scannedAt?: string;
+}
+
+export type StoreFilter = NonNullable<ArgsOf<'store:list'>>;
+
+export interface BuffersSlice {
+  deviceBuffers: Record<string, DeviceBuffers>;
+  /** SSH options the technician set for buffer work (user, identity file, accept a first key). */
+  bufferSsh: BufferSshOptions;
+  flushing: boolean;
+  /** deviceId → stream → the newest progress event. */
+  flushProgress: Record<string, Record<string, FlushProgressEvent>>;
+  flushResults: DeviceFlush[] | null;
+  storeFilter: StoreFilter;
+  storeSegments: StoredSegment[];
+  storeTotals: { totalBytes: number; quotaBytes: number | null } | null;
+  segmentPreview: { segment: StoredSegment; preview: SegmentPreview } | null;
+  upstream: UpstreamStreamStatus[];
+  pushing: boolean;
+  setBufferSsh(options: BufferSshOptions): void;
+  scanBuffers(deviceIds: readonly string[]): Promise<void>;
+  flushBuffers(deviceIds: readonly string[]): Promise<DeviceFlush[] | null>;
+  applyFlushProgress(event: FlushProgressEvent): void;
+  loadStore(filter?: StoreFilter): Promise<void>;
+  previewSegment(id: number | null): Promise<void>;
+  exportStore(dir: string): Promise<ResultOf<'store:export'> | null>;
+  loadUpstream(): Promise<void>;
+  pushUpstream(args: ArgsOf<'upstream:push'>): Promise<ResultOf<'upstream:push'> | null>;
+}
+
+const FlushResults = z.array(DeviceFlushSchema);
+
+/** A failed flush still carries every device's partial result in its details: show those, not just the message. */
+export function partialFlushResults(err: unknown): DeviceFlush[] | null {
+  if (!err || typeof err !== 'object') return null;
+  const details = (err as { details?: { devices?: unknown } }).details;
+  const parsed = FlushResults.safeParse(details?.devices);
+  return parsed.success ? parsed.data : null;
+}
+
+function errorOf(err: unknown): { kind: string; message: string } {
+  const e = (err ?? {}) as { kind?: unknown; message?: unknown };
+  return { kind: typeof e.kind === 'string' ? e.kind : 'internal', message: typeof e.message === 'string' ? e.message : String(err) };
+}
+
+/** Leaves out empty fields so the core applies its defaults (the device's own ssh user and port). */
+export function cleanSsh(options: BufferSshOptions): BufferSshOptions | undefined {
+  const out: BufferSshOptions = {};
+  if (options.user?.trim()) out.user = options.user.trim();
+  if (options.port) out.port = options.port;
+  if (options.identityFile?.trim()) out.identityFile = options.identityFile.trim();
+  if (options.acceptNew) out.acceptNew = true;
+  if (options.expectedFingerprint?.trim()) out.expectedFingerprint = options.expectedFingerprint.trim();
+  return Object.keys(out).length ? out : undefined;
+}
+
+export const createBuffersSlice: SliceCreator<BuffersSlice> = (set, get, { api }) => {
+  const setDevice = (id: string, value: DeviceBuffers) => set({ deviceBuffers: { ...get().deviceBuffers, [id]: value } });
+
+  return {
+    deviceBuffers: {},
+    bufferSsh: {},
+    flushing: false,
+    flushProgress: {},
+    flushResults: null,
+    storeFilter: { limit: 1000 },
+    storeSegments: [],
+    storeTotals: null,
+    segmentPreview: null,
+    upstream: [],
+    pushing: false,
+    setBufferSsh(options) {
+      set({ bufferSsh: options });
+    },
+    async scanBuffers(deviceIds) {
+      const ssh = cleanSsh(get().bufferSsh);
+      await Promise.all(
+        deviceIds.map(async (deviceId) => {
+          setDevice(deviceId, { ...get().deviceBuffers[deviceId], status: 'scanning', error: undefined });
+          try {
+            const scan = await api.invoke('buffers:scan', ssh ? { deviceId, ssh } : { deviceId });
+            setDevice(deviceId, { status: 'ready', scan, scannedAt: new Date().toISOString() });
+          } catch (err) {
+            const alert = hostKeyAlertOf(err);
+            if (alert) set({ hostKeyAlert: alert });
+            setDevice(deviceId, { status: 'error', error: errorOf(err), scannedAt: new Date().toISOString() });
+          }
+        }),
+      );
+    },
+    async flushBuffers(deviceIds) {
+      if (deviceIds.length === 0) return null;
+      const ssh = cleanSsh(get().bufferSsh);
+      const cleared = { ...get().flushProgress };
+      for (const id of deviceIds) delete cleared[id];
+      set({ flushing: true, flushResults: null, flushProgress: cleared });
+      let results: DeviceFlush[] | null = null;
+      try {
+        results = (await api.invoke('buffers:flush', ssh ? { devices: [...deviceIds], ssh } : { devices: [...deviceIds] })).devices;
+      } catch (err) {
+        results = partialFlushResults(err);
+        const alert = hostKeyAlertOf(err);
+        if (alert) set({ hostKeyAlert: alert });
+        get().reportError(err, 'The flush did not finish on every device');
+      } finally {
+        set({ flushing: false, flushResults: results });
+      }
+      await Promise.all([get().scanBuffers(deviceIds), get().loadStore(), get().loadUpstream()]);
+      return results;
+    },
+    applyFlushProgress(event) {
+      const current = get().flushProgress;
+      set({ flushProgress: { ...current, [event.deviceId]: { ...current[event.deviceId], [event.stream]: event } } });
+    },
+    async loadStore(filter) {
+      const next = filter ?? get().storeFilter;
+      set({ storeFilter: next });
+      try {
+        const r = await api.invoke('store:list', next);
+        set({ storeSegments: r.segments, storeTotals: { totalBytes: r.totalBytes, quotaBytes: r.quotaBytes } });
+      } catch (err) {
+        get().reportError(err, 'Could not list the laptop store');
+      }
+    },
+    async previewSegment(id) {
+      if (id === null) return set({ segmentPreview: null });
+      try {
+        set({ segmentPreview: await api.invoke('store:get', { id, previewLines: 40 }) });
+      } catch (err) {
+        get().reportError(err, 'Could not open the segment');
+      }
+    },
+    async exportStore(dir) {
+      try {
+        const filter = get().storeFilter;
+        const r = await api.invoke('store:export', { ...filter, limit: 100_000, dir });
+        get().notify({ tone: 'success', title: 'Export written', message: `${r.files} files to ${r.dir}` });
+        return r;
+      } catch (err) {
+        get().reportError(err, 'Could not export');
+        return null;
+      }
+    },
+    async loadUpstream() {
+      try {
+        set({ upstream: (await api.invoke('upstream:status', {})).streams });
+      } catch (err) {
+        get().reportError(err, 'Could not read the upstream queue');
+      }
+    },
+    async pushUpstream(args) {
+      set({ pushing: true });
+      try {
+        const r = await api.invoke('upstream:push', args);
+        set({ upstream: r.streams });
+        get().notify({ tone: 'success', title: 'Forwarded upstream', message: `${r.recordsForwarded} records in ${r.segmentsForwarded} segments` });
+        return r;
+      } catch (err) {
+        get().reportError(err, 'Upstream push failed');
+        await get().loadUpstream();
+        return null;
+      } finally {
+        set({ pushing: false });
+      }
+    },
+  };
+};

@@ -1,0 +1,272 @@
+import type { Api, ArgsOf, CachedImage, ContainerSummary, DeployPlan, DeployRecord, LinkArgs, PayloadOf, ResultOf } from '../../../shared/contract';
+import type { SliceCreator } from './types';
+
+export type DeviceContainers = ResultOf<'workloads:ps'>[number];
+export type TransferProgress = PayloadOf<'workloads:progress'>;
+
+export interface SelectedContainer {
+  deviceId: string;
+  deviceName: string;
+  container: ContainerSummary;
+}
+
+export interface DeployDraft {
+  devices: string[];
+  composeText: string;
+  composePath: string;
+}
+
+export interface WorkloadsSlice {
+  /** How the laptop reaches devices for every workloads call (user, key file); kept across launches. */
+  workloadsLink: LinkArgs;
+  containers: DeviceContainers[];
+  containersLoading: boolean;
+  selectedContainer: SelectedContainer | null;
+  images: CachedImage[];
+  imagesBusy: boolean;
+  imageProblems: Record<string, string[]>;
+  history: DeployRecord[];
+  plan: DeployPlan | null;
+  planning: boolean;
+  deploying: boolean;
+  /** Latest transfer progress per device, from `workloads:progress`. */
+  transfers: Record<string, TransferProgress>;
+  /** Rollout steps of the deploy in flight, in arrival order, from `workloads:rollout`. */
+  rolloutSteps: DeployRecord[];
+  setWorkloadsLink(link: LinkArgs): void;
+  loadContainers(deviceIds: string[]): Promise<void>;
+  selectContainer(selected: SelectedContainer | null): void;
+  loadImages(): Promise<void>;
+  importImage(path: string): Promise<boolean>;
+  verifyImages(ref?: string): Promise<void>;
+  removeImage(ref: string): Promise<void>;
+  loadHistory(): Promise<void>;
+  planDeploy(draft: DeployDraft): Promise<DeployPlan | null>;
+  deploy(draft: DeployDraft): Promise<ResultOf<'workloads:deploy'> | null>;
+  rollback(deviceId: string, service: string): Promise<DeployRecord | null>;
+  /** Follows deploy progress and rollout steps; returns the unsubscriber. */
+  followWorkloads(): () => void;
+  /** Follows a container's logs / stats / the engine's events; resolves with the stopper. */
+  followStream(args: Omit<ArgsOf<'workloads:follow'>, 'link'>, onData: (text: string) => void, onEnd?: () => void): Promise<() => void>;
+  /** The Api for components that hold their own byte stream (terminals). */
+  workloadsApi: Api;
+}
+
+export const WORKLOADS_LINK_KEY = 'outpost.workloads.link';
+
+function storedLink(raw: string | null): LinkArgs {
+  if (!raw) return {};
+  try {
+    const parsed = JSON.parse(raw) as LinkArgs;
+    return {
+      ...(typeof parsed.user === 'string' && parsed.user ? { user: parsed.user } : {}),
+      ...(typeof parsed.identityFile === 'string' && parsed.identityFile ? { identityFile: parsed.identityFile } : {}),
+      ...(typeof parsed.port === 'number' ? { port: parsed.port } : {}),
+    };
+  } catch {
+    return {};
+  }
+}
+
+function composeSource(draft: DeployDraft): ArgsOf<'workloads:deploy'>['compose'] {
+  return draft.composeText.trim() ? { text: draft.composeText } : { path: draft.composePath.trim() };
+}
+
+/** Replaces a rollout step with a newer state of the same record, else appends it. */
+export function mergeRolloutStep(steps: DeployRecord[], record: DeployRecord): DeployRecord[] {
+  const i = steps.findIndex((s) => s.id === record.id && s.phase === record.phase);
+  if (i === -1) return [...steps, record];
+  const next = steps.slice();
+  next[i] = record;
+  return next;
+}
+
+export const createWorkloadsSlice: SliceCreator<WorkloadsSlice> = (set, get, { api, storage }) => {
+  // Answers can overtake each other (a slow device); only the newest listing may write.
+  let latestPs = 0;
+  const link = () => get().workloadsLink;
+
+  return {
+    workloadsLink: storedLink(storage.getItem(WORKLOADS_LINK_KEY)),
+    containers: [],
+    containersLoading: false,
+    selectedContainer: null,
+    images: [],
+    imagesBusy: false,
+    imageProblems: {},
+    history: [],
+    plan: null,
+    planning: false,
+    deploying: false,
+    transfers: {},
+    rolloutSteps: [],
+
+    setWorkloadsLink(next) {
+      const clean = storedLink(JSON.stringify(next));
+      storage.setItem(WORKLOADS_LINK_KEY, JSON.stringify(clean));
+      set({ workloadsLink: clean });
+    },
+
+    async loadContainers(deviceIds) {
+      const request = ++latestPs;
+      if (deviceIds.length === 0) {
+        set({ containers: [], containersLoading: false });
+        return;
+      }
+      set({ containersLoading: true });
+      try {
+        const containers = await api.invoke('workloads:ps', { devices: deviceIds, link: link() });
+        if (request !== latestPs) return;
+        const selected = get().selectedContainer;
+        // Keep the open detail pointing at the fresh summary (state, restarts) of the same container.
+        const fresh = selected && containers.find((d) => d.deviceId === selected.deviceId)?.value?.find((c) => c.id === selected.container.id);
+        set({ containers, containersLoading: false, ...(selected && fresh ? { selectedContainer: { ...selected, container: fresh } } : {}) });
+      } catch (err) {
+        if (request === latestPs) set({ containersLoading: false });
+        get().reportError(err, 'Could not list containers');
+      }
+    },
+
+    selectContainer(selectedContainer) {
+      set({ selectedContainer });
+    },
+
+    async loadImages() {
+      try {
+        set({ images: await api.invoke('workloads:images-list', {}) });
+      } catch (err) {
+        get().reportError(err, 'Could not read the image cache');
+      }
+    },
+
+    async importImage(path) {
+      set({ imagesBusy: true });
+      try {
+        const imported = await api.invoke('workloads:images-import', { path });
+        get().notify({ tone: 'success', title: 'Image imported', message: imported.flatMap((i) => i.repoTags).join(', ') || path });
+        await get().loadImages();
+        return true;
+      } catch (err) {
+        get().reportError(err, 'Could not import the image');
+        return false;
+      } finally {
+        set({ imagesBusy: false });
+      }
+    },
+
+    async verifyImages(ref) {
+      set({ imagesBusy: true });
+      try {
+        const results = await api.invoke('workloads:images-verify', ref ? { ref } : {});
+        const imageProblems = { ...get().imageProblems };
+        for (const r of results) imageProblems[r.id] = r.problems;
+        set({ imageProblems });
+        const bad = results.filter((r) => !r.ok).length;
+        if (bad === 0) get().notify({ tone: 'success', title: 'Image cache verified', message: `${results.length} image(s) intact` });
+        else get().notify({ tone: 'error', title: 'Image cache damaged', message: `${bad} of ${results.length} image(s) failed verification`, kind: 'integrity' });
+      } catch (err) {
+        get().reportError(err, 'Could not verify the image cache');
+      } finally {
+        set({ imagesBusy: false });
+      }
+    },
+
+    async removeImage(ref) {
+      try {
+        const { blobsFreed } = await api.invoke('workloads:images-remove', { ref });
+        get().notify({ tone: 'success', title: 'Image removed', message: `${ref} (${blobsFreed} blob(s) freed)` });
+        await get().loadImages();
+      } catch (err) {
+        get().reportError(err, 'Could not remove the image');
+      }
+    },
+
+    async loadHistory() {
+      try {
+        set({ history: await api.invoke('workloads:history', { limit: 200 }) });
+      } catch (err) {
+        get().reportError(err, 'Could not read the deploy history');
+      }
+    },
+
+    async planDeploy(draft) {
+      set({ planning: true, plan: null });
+      try {
+        const plan = await api.invoke('workloads:plan', { devices: draft.devices, compose: composeSource(draft), link: link() });
+        set({ plan });
+        return plan;
+      } catch (err) {
+        get().reportError(err, 'Could not plan the deploy');
+        return null;
+      } finally {
+        set({ planning: false });
+      }
+    },
+
+    async deploy(draft) {
+      set({ deploying: true, transfers: {}, rolloutSteps: [] });
+      try {
+        const result = await api.invoke('workloads:deploy', { devices: draft.devices, compose: composeSource(draft), link: link() });
+        const failed = result.results.filter((r) => !r.ok);
+        if (failed.length === 0) get().notify({ tone: 'success', title: 'Deploy finished', message: `${result.results.length} device(s) updated` });
+        else for (const f of failed) get().reportError(f.error ?? { message: 'failed' }, `Deploy failed on ${f.deviceName}`);
+        await get().loadHistory();
+        return result;
+      } catch (err) {
+        get().reportError(err, 'Deploy failed');
+        return null;
+      } finally {
+        set({ deploying: false });
+      }
+    },
+
+    async rollback(deviceId, service) {
+      try {
+        const record = await api.invoke('workloads:rollback', { device: deviceId, service, link: link() });
+        get().notify({ tone: 'success', title: 'Rolled back', message: `${service}: ${record.message || record.phase}` });
+        await get().loadHistory();
+        return record;
+      } catch (err) {
+        get().reportError(err, `Could not roll back ${service}`);
+        return null;
+      }
+    },
+
+    workloadsApi: api,
+
+    async followStream(args, onData, onEnd) {
+      // The core may emit the first lines before `workloads:follow` has answered: hold them until the id is known.
+      let streamId: string | null = null;
+      const early: Array<PayloadOf<'workloads:stream'>> = [];
+      const deliver = (e: PayloadOf<'workloads:stream'>) => {
+        if (e.data) onData(e.data);
+        if (e.end) onEnd?.();
+      };
+      const off = api.on('workloads:stream', (e) => {
+        if (streamId === null) early.push(e);
+        else if (e.streamId === streamId) deliver(e);
+      });
+      try {
+        ({ streamId } = await api.invoke('workloads:follow', { ...args, link: link() }));
+      } catch (err) {
+        off();
+        throw err;
+      }
+      for (const e of early.splice(0)) if (e.streamId === streamId) deliver(e);
+      const id = streamId;
+      return () => {
+        off();
+        api.invoke('workloads:unfollow', { streamId: id }).catch(() => undefined);
+      };
+    },
+
+    followWorkloads() {
+      const offProgress = api.on('workloads:progress', (p) => set({ transfers: { ...get().transfers, [p.deviceId]: p } }));
+      const offRollout = api.on('workloads:rollout', (r) => set({ rolloutSteps: mergeRolloutStep(get().rolloutSteps, r) }));
+      return () => {
+        offProgress();
+        offRollout();
+      };
+    },
+  };
+};
