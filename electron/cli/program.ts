@@ -10,6 +10,7 @@ import { registerStore } from './commands/store';
 import { registerUpstream } from './commands/upstream';
 import { registerDiscover } from './commands/discover';
 import { registerTrust } from './commands/trust';
+import { registerSsh } from './commands/ssh';
 import { registerWorkloadCommands } from './commands/deploy';
 
 /** `outpost <noun> <verb>`: each area registers its own commands. */
@@ -28,6 +29,7 @@ export function buildProgram(io: CliIo = processIo): Command {
   registerUpstream(program, io);
   registerDiscover(program, io);
   registerTrust(program, io);
+  registerSsh(program, io);
   registerWorkloadCommands(program, io);
   return program;
 }
