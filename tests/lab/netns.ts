@@ -98,8 +98,9 @@ export async function setRateLimit(name: string, index: number, kbit: number | n
   ];
   for (const [ns, dev] of ends) {
     if (kbit === null) {
+      // After a link down/up the kernel's default qdisc is back; deleting it answers "handle of zero": nothing to undo.
       const r = await run(['tc', '-n', ns, 'qdisc', 'del', 'dev', dev, 'root']);
-      if (r.code !== 0 && !/No such file|Cannot find|no qdisc|Invalid handle/i.test(r.stderr)) {
+      if (r.code !== 0 && !/No such file|Cannot find|no qdisc|Invalid handle|handle of zero/i.test(r.stderr)) {
         throw new Error(`tc qdisc del on ${ns}/${dev} failed: ${r.stderr.trim()}`);
       }
       continue;

@@ -150,6 +150,9 @@ export class SshConnection {
       };
       client.once('ready', onReady);
       client.once('error', onError);
+      // ssh2 may emit a second error while a failed handshake unwinds (a link cut mid-handshake); the first one
+      // already settled the promise, and an unhandled 'error' event would take the whole process down.
+      client.on('error', () => undefined);
       if (methods.length === 0) {
         reject(new OutpostError('auth', `no SSH credentials for ${describeTarget(target)}: give --identity, a password, or run an SSH agent`));
         return;
