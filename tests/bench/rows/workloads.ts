@@ -54,9 +54,13 @@ function sshHome(dev: LabDevice, keyPath: string): string {
   return home;
 }
 
+/** Bytes the device's eth0 has received; /proc/net/dev follows the reader's netns where the shared /sys does not. */
 async function rxBytes(dev: LabDevice): Promise<number> {
-  const r = await dev.exec(['cat', '/sys/class/net/eth0/statistics/rx_bytes']);
-  return Number(r.stdout.trim());
+  const r = await dev.exec(['cat', '/proc/net/dev']);
+  const line = r.stdout.split('\n').find((l) => l.trim().startsWith('eth0:'));
+  const rx = Number(line?.split(':')[1]?.trim().split(/\s+/)[0]);
+  if (!Number.isFinite(rx) || rx <= 0) throw new Error(`cannot read eth0 rx bytes on ${dev.name}: ${r.stdout.slice(0, 300)}`);
+  return rx;
 }
 
 export async function rows(ctx: BenchContext): Promise<BenchRow[]> {
