@@ -146,6 +146,8 @@ export class SshConnection {
       };
       const onReady = () => {
         client.removeListener('error', onError);
+        // Docker API calls are small request/response exchanges: don't let Nagle hold a request back.
+        client.setNoDelay(true);
         resolve(new SshConnection(target, client, fingerprint));
       };
       client.once('ready', onReady);
