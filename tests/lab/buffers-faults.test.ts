@@ -52,8 +52,10 @@ describe('flush under faults', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'outpost-kill-'));
     const produced: Produced[] = [];
     fill(dev, produced, 60, 96 * 1024, 'seed');
-    // ~5 MB/s, so each flush lasts long enough for the kill to land anywhere in it (listing, transfer, commit, ack).
-    await dev.rateLimit(40_000);
+    // ~1.2 MB/s, so each flush lasts long enough for the kill (0.4-3 s after the start) to land anywhere in it
+    // (listing, transfer, commit, ack). A flush is one exec now, not six: at the former ~5 MB/s most rounds ended
+    // before their kill and the run reached only 27 kills in 120 rounds.
+    await dev.rateLimit(10_000);
     let kills = 0;
     let midTransfer = 0;
     for (let round = 0; kills < 50 && round < 120; round++) {

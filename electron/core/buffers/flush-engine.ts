@@ -1,5 +1,5 @@
 import type { Device } from '../../../shared/contract';
-import type { DeviceFlush, BufferScan, BufferSshOptions, StreamScan } from '../../../shared/contract/buffers';
+import type { BufferConfig, BufferScan, BufferSshOptions, DeviceFlush, StreamScan } from '../../../shared/contract/buffers';
 import { OutpostError, isErrorKind, toErrorBody } from '../../../shared/errors';
 import type { EventBus } from '../router';
 import type { DeviceLinks, LinkOptions } from '../transport/device-links';
@@ -41,7 +41,11 @@ interface Sources {
 async function probeSources(conn: SshConnection, deviceId: string, configs: BufferConfigs, timeoutMs: number): Promise<Sources> {
   const config = configs.get(deviceId);
   const res = await runBounded(conn, shArgv(PROBE_SOURCES, 'outpost-probe', [...config.spools, '--outbox', ...config.outboxes.map((o) => o.file)]), timeoutMs, 'probing buffers');
-  const lines = new Set(res.stdout.toString('utf8').split('\n'));
+  return sourcesFrom(config, new Set(res.stdout.toString('utf8').split('\n')));
+}
+
+/** Reads PROBE_SOURCES' answer lines (`spool <dir>`, `outbox <file>`, `sqlite3`). */
+function sourcesFrom(config: BufferConfig, lines: Set<string>): Sources {
   const missing: string[] = [];
   const spools = config.spools.filter((s) => lines.has(`spool ${s}`) || (missing.push(s), false));
   const outboxes = config.outboxes.filter((o) => {
@@ -107,12 +111,15 @@ export class FlushEngine {
     try {
       const conn = await this.deps.links.ssh(device, link);
       const ctx: DeviceFlushContext = { device, conn, store: this.deps.store, ackMode: this.deps.configs.get(device.id).ack, stallMs, progress, result };
-      // The probe only matters for outboxes (a spool scan reports an absent root itself): it runs beside the spools.
+      // The first spool's session also probes the outboxes (an exec saved); without spools the probe runs alone.
       const config = this.deps.configs.get(device.id);
-      const probing = config.outboxes.length ? probeSources(conn, device.id, this.deps.configs, stallMs) : null;
-      probing?.catch(() => undefined);
-      for (const root of config.spools) await flushSpool(ctx, root);
-      for (const spec of (await probing)?.outboxes ?? []) await flushOutbox(ctx, spec);
+      let probed: Set<string> | null = null;
+      for (const [i, root] of config.spools.entries()) {
+        const lines = await flushSpool(ctx, root, i === 0 ? config.outboxes.map((o) => o.file) : []);
+        probed ??= lines;
+      }
+      const outboxes = !config.outboxes.length ? [] : probed ? sourcesFrom(config, probed).outboxes : (await probeSources(conn, device.id, this.deps.configs, stallMs)).outboxes;
+      for (const spec of outboxes) await flushOutbox(ctx, spec);
     } catch (err) {
       const body = toErrorBody(err);
       result.error = { kind: body.kind, message: body.message };

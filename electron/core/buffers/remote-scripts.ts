@@ -4,50 +4,55 @@
  * as data, never spliced into script text, and the laptop has validated every name it sends (see spool-names.ts).
  */
 
+const ROOT_CHECK = '{ [ -d "$r" ] && [ ! -L "$r" ]; } || { echo "no-spool" >&2; exit 3; }';
+
 /**
- * Lists a spool root in ONE process tree (an exec costs ~100 ms in the lab, more on a loaded gateway):
+ * Lists a spool root in ONE process tree, then `cd`s into it:
  * 1. regular files directly in `<root>/<stream>/ready/`, NUL-terminated, then an empty record;
  * 2. anything else there (symlinks, FIFOs, directories), NUL-terminated, then an empty record;
  * 3. `size mtime ./<stream>/ready/<name>` lines from one `stat` per batch of `find -exec {} +`, only for names made
- *    of `A-Z a-z 0-9 . _ -` (stream and file), so no name can forge a line. The laptop still validates every
- *    name from part 1 with its own, stricter rules and ignores sizes of names it refused.
+ *    of `A-Z a-z 0-9 . _ -` (stream and file), so no name can forge a line; then a NUL. The laptop still validates
+ *    every name from part 1 with its own, stricter rules and ignores sizes of names it refused.
  * `find -P` never follows a symlinked stream or ready directory; a symlinked root counts as absent (exit 3).
  */
-export const SCAN_SPOOL = [
-  'r=$1',
-  '{ [ -d "$r" ] && [ ! -L "$r" ]; } || { echo "no-spool" >&2; exit 3; }',
+const LISTING = [
   'find "$r" -mindepth 3 -maxdepth 3 -path "$r/*/ready/*" -type f -print0',
   "printf '\\0'",
   'find "$r" -mindepth 3 -maxdepth 3 -path "$r/*/ready/*" ! -type f -print0',
   "printf '\\0'",
   'cd "$r" || exit 3',
   "find . -mindepth 3 -maxdepth 3 -path './*/ready/*' -type f ! -name '*[!A-Za-z0-9._-]*' ! -path './*[!A-Za-z0-9._-]*/ready/*' -exec stat -c '%s %Y %n' {} +",
-].join('\n');
+  "printf '\\0'",
+];
+
+/** `buffers scan`: the listing alone. */
+export const SCAN_SPOOL = ['r=$1', ROOT_CHECK, ...LISTING].join('\n');
 
 /**
- * The transfer: reads validated relative paths, one per line, from stdin (so the channel can be opened while the
- * listing runs, and no argv limit applies), concatenates them all with `cat` (no per-file fork or header) and
- * prints a trailer with the exit status. The laptop splits the stream with the sizes it measured
- * (sized-splitter.ts). Validated names hold no blanks, quotes or backslashes, so xargs takes each line verbatim.
+ * A whole flush of one spool root in ONE exec: each exec costs ~100 ms of session set-up in the lab (sshd handles
+ * them one at a time, stalling the connection), more on a loaded gateway. After the listing (stdout), it reads
+ * from stdin, one validated relative path per line, each list closed by a line `.`. Arguments: root, ack mode,
+ * then outbox files to probe (answered on stderr before anything else):
+ * 1. the files to send: streamed by `xargs cat` as they are read, then `\nOUTPOST-END <status>\n` (stdout);
+ * 2. the segments without a producer checksum: `sha256sum` lines, then `OUTPOST-HASHED` (stderr);
+ * 3. any number of acknowledgement batches, each applied only once its closing `.` arrived (a batch cut short by
+ *    a dying laptop is never applied: `read` fails at EOF first) and answered `OUTPOST-ACK ok` (stderr).
+ *    `$2` is `delete` (rm -f the files given, sidecars included) or `move` (to `<stream>/acked/`, sidecar along);
+ *    both are idempotent, so replaying a batch is harmless.
+ * The acknowledgement loop runs while `cat` still streams: the left side of the pipe hands cat its names, closes
+ * the pipe, then keeps reading stdin. Validated names hold no blanks, quotes or backslashes, so xargs takes each
+ * line verbatim.
  */
-export const CAT_STDIN_FILES = ['cd "$1" || exit 3', 'xargs cat --', "printf '\\nOUTPOST-END %s\\n' \"$?\""].join('\n');
-
-/** Reads many small files given as argv (sidecars of segments the laptop may already hold). */
-export const CAT_FILES = ['cd "$1" || exit 3', 'shift', 'cat -- "$@"', "printf '\\nOUTPOST-END %s\\n' \"$?\""].join('\n');
-
-/** sha256 of validated relative paths, `hex  rel` per line, in one process (run beside the transfer). */
-export const HASH_FILES = ['cd "$1" || exit 3', 'shift', 'sha256sum -- "$@" 2>/dev/null', 'exit 0'].join('\n');
-
-/**
- * Acknowledges on one long-lived channel, opened at the start of a flush so no exec sits on the critical path.
- * Reads batches of validated relative paths (one per line, each batch closed by a line `.`) and answers `ok` per
- * batch once it is applied. A batch cut short (the laptop died mid-write) is never applied: `read` fails at EOF
- * before the closing `.`. `$2` is `delete` (rm -f the files given, sidecars included) or `move` (to
- * `<stream>/acked/`, sidecar along). Both are idempotent, so replaying a batch is harmless.
- */
-export const ACK_SERVER = [
-  'cd "$1" || exit 3',
+export const FLUSH_SESSION = [
+  'r=$1',
   'mode=$2',
+  'shift 2',
+  // The outbox probe rides along (saves an exec): PROBE_SOURCES' lines for the outbox files given, on stderr.
+  'for a in "$@"; do if [ -f "$a" ]; then printf \'OUTPOST-PROBE outbox %s\\n\' "$a" >&2; fi; done',
+  'command -v sqlite3 >/dev/null 2>&1 && echo "OUTPOST-PROBE sqlite3" >&2',
+  'echo "OUTPOST-PROBE end" >&2',
+  ROOT_CHECK,
+  ...LISTING,
   'ack_move() {',
   '  for rel in "$@"; do',
   '    s=${rel%%/*}; b=${rel##*/}',
@@ -56,20 +61,32 @@ export const ACK_SERVER = [
   '    if [ -f "$rel.sha256" ]; then mv -f -- "$rel.sha256" "$s/acked/$b.sha256" || return 1; fi',
   '  done',
   '}',
-  'while :; do',
-  '  set --',
-  '  complete=',
-  '  while IFS= read -r rel; do',
-  '    if [ "$rel" = . ]; then complete=1; break; fi',
-  '    set -- "$@" "$rel"',
+  '{',
+  '  while IFS= read -r rel && [ "$rel" != . ]; do printf \'%s\\n\' "$rel"; done',
+  '  exec >/dev/null',
+  '  while IFS= read -r rel && [ "$rel" != . ]; do printf \'%s\\n\' "$rel"; done | xargs sha256sum -- >&2',
+  '  echo OUTPOST-HASHED >&2',
+  '  while :; do',
+  '    set --',
+  '    complete=',
+  '    while IFS= read -r rel; do',
+  '      if [ "$rel" = . ]; then complete=1; break; fi',
+  '      set -- "$@" "$rel"',
+  '    done',
+  '    [ -n "$complete" ] || exit 0',
+  '    if [ $# -gt 0 ]; then',
+  '      if [ "$mode" = move ]; then ack_move "$@"; else rm -f -- "$@"; fi || { echo "OUTPOST-ACK failed" >&2; exit 1; }',
+  '    fi',
+  '    echo "OUTPOST-ACK ok" >&2',
   '  done',
-  '  [ -n "$complete" ] || exit 0',
-  '  if [ $# -gt 0 ]; then',
-  '    if [ "$mode" = move ]; then ack_move "$@"; else rm -f -- "$@"; fi || { echo failed; exit 1; }',
-  '  fi',
-  '  echo ok',
-  'done',
+  "} | { xargs cat --; printf '\\nOUTPOST-END %s\\n' \"$?\"; }",
 ].join('\n');
+
+/** Reads many small files given as argv (sidecars of segments the laptop may already hold). */
+export const CAT_FILES = ['cd "$1" || exit 3', 'shift', 'cat -- "$@"', "printf '\\nOUTPOST-END %s\\n' \"$?\""].join('\n');
+
+/** sha256 of validated relative paths, `hex  rel` per line, in one process (run beside the transfer). */
+export const HASH_FILES = ['cd "$1" || exit 3', 'shift', 'sha256sum -- "$@" 2>/dev/null', 'exit 0'].join('\n');
 
 /** Reports which configured sources exist: `spool <path>` / `outbox <path>` / `sqlite3` lines. */
 export const PROBE_SOURCES = [

@@ -1,12 +1,10 @@
 import { OutpostError } from '../../../shared/errors';
-import type { ExecHandle } from '../transport/ssh-connection';
-import { AckChannel } from './ack-channel';
 import { streamTotals, type DeviceFlushContext } from './device-ops';
+import { FlushSession } from './flush-session';
 import { OffThreadWriter } from './off-thread-writer';
-import { CAT_STDIN_FILES, shArgv } from './remote-scripts';
 import type { NewSegment } from './segment-store';
 import { SizedSplitter } from './sized-splitter';
-import { MAX_SIDECAR, deviceHashes, readSidecars, scanSpool, sidecarChecksum, type SizedEntry } from './spool-scan';
+import { MAX_SIDECAR, deviceHashes, readSidecars, sidecarChecksum, type SizedEntry } from './spool-scan';
 
 /** A group commit: this many bytes or segments are renamed, indexed and acknowledged together. */
 const GROUP_BYTES = 32 * 1024 * 1024;
@@ -15,8 +13,6 @@ const GROUP_SEGMENTS = 64;
 const WRITER_HIGH = 32 * 1024 * 1024;
 const WRITER_LOW = 8 * 1024 * 1024;
 
-const ignore = (): void => undefined;
-
 /** What the device deletes (or moves) for held segments: sidecars go with their segment. */
 function ackNames(mode: 'delete' | 'move', entries: readonly SizedEntry[]): string[] {
   if (mode === 'move') return entries.map((e) => e.rel);
@@ -24,43 +20,37 @@ function ackNames(mode: 'delete' | 'move', entries: readonly SizedEntry[]): stri
 }
 
 /**
- * Drains one spool root: listing, resume check, one streamed transfer, group commits, acknowledgement. The listing,
- * the transfer and the acknowledgement channels are opened together — exec set-up, not bandwidth, dominates the
- * start of a flush — and the transfer and acknowledgement scripts wait on stdin until the listing is validated.
+ * Drains one spool root in ONE exec (see FLUSH_SESSION): listing, resume check, one streamed transfer, group
+ * commits, acknowledgements. Each exec costs a session set-up on the device (~100 ms in the lab, during which sshd
+ * relays nothing else), so nothing here opens another one except the rare resume check after a crash.
  */
-export async function flushSpool(ctx: DeviceFlushContext, root: string): Promise<void> {
-  const T0 = Date.now(); const tr = (m: string) => process.env.EXP_TRACE && console.error(`[trace] ${Date.now() - T0} ms ${m}`);
-  const scanning = scanSpool(ctx.conn, root, ctx.stallMs);
-  void scanning.then(() => tr('scanned'));
-  const transfer = ctx.conn.exec(shArgv(CAT_STDIN_FILES, 'outpost-flush', [root]));
-  const acking = AckChannel.open(ctx.conn, root, ctx.ackMode, ctx.stallMs);
-  transfer.catch(ignore);
-  acking.catch(ignore);
+export async function flushSpool(ctx: DeviceFlushContext, root: string, probeOutboxes: readonly string[] = []): Promise<Set<string>> {
+  const session = await FlushSession.open(ctx.conn, root, ctx.ackMode, ctx.stallMs, probeOutboxes);
+  const watchdog = setInterval(() => {
+    // Once the data is in, the device may be busy hashing segments without a sidecar: as patient as before.
+    const limit = session.transferDone ? ctx.stallMs * 4 : ctx.stallMs;
+    if (Date.now() - session.lastData > limit) session.stall(`the flush of ${ctx.device.name} stalled for ${Math.round(ctx.stallMs / 1000)} s (link down?); flush again to resume`);
+  }, 250);
+  let ok = false;
   try {
-    const scan = await scanning;
-    const handle = await transfer;
-    const acks = await acking;
-    if (!scan) return;
+    const scan = await session.listing();
+    const probe = await session.probe;
+    if (!scan) return probe;
     ctx.result.refused.push(...scan.listing.refused);
     for (const e of scan.entries) {
       streamTotals(ctx.result, e.stream);
       ctx.progress.addTotal(e.stream, e.size);
     }
-    const settled = await alreadyHeld(ctx, root, scan.entries);
-    if (settled.length) {
-      await acks.ack(ackNames(ctx.ackMode, settled));
-      for (const e of settled) {
-        streamTotals(ctx.result, e.stream).duplicatesSkipped++;
-        ctx.progress.advance(e.stream, e.size, false);
-      }
-    }
-    tr('channels ready');
-    const done = new Set(settled);
-    await receive(ctx, root, scan.entries.filter((e) => !done.has(e)), handle, acks);
-    tr('received');
+    const settled = new Set(await alreadyHeld(ctx, root, scan.entries));
+    session.lastData = Date.now(); // the resume check used execs of its own; the session was idle meanwhile
+    const settling = receive(ctx, session, scan.entries.filter((e) => !settled.has(e)), [...settled]);
+    await settling;
+    ok = true;
+    return probe;
   } finally {
-    void transfer.then((h) => h.channel.close(), ignore);
-    void acking.then((a) => a.close(), ignore).catch(ignore);
+    clearInterval(watchdog);
+    if (ok) await session.finish();
+    else session.close();
   }
 }
 
@@ -113,10 +103,9 @@ async function finalize(ctx: DeviceFlushContext, entry: SizedEntry, tmpPath: str
  * ONE `cat` streams every segment, each preceded by its sidecar. Chunks are copied to a writer thread that hashes,
  * writes and fsyncs them as they arrive (no per-segment round trip, no Buffer.concat), so this thread only
  * decrypts and splits. Verified segments are committed in groups (renames + one dir fsync + one index
- * transaction) and each group is acknowledged on the ack channel while the transfer continues.
+ * transaction) and each group is acknowledged in the same session while the transfer continues.
  */
-async function receive(ctx: DeviceFlushContext, root: string, entries: SizedEntry[], handle: ExecHandle, acks: AckChannel): Promise<void> {
-  if (!entries.length) return;
+async function receive(ctx: DeviceFlushContext, session: FlushSession, entries: SizedEntry[], settled: SizedEntry[]): Promise<void> {
   const parts: Array<{ entry: SizedEntry; sidecar: boolean }> = [];
   const sidecars = new Map<SizedEntry, string>();
   for (const e of entries) {
@@ -126,15 +115,21 @@ async function receive(ctx: DeviceFlushContext, root: string, entries: SizedEntr
     }
     parts.push({ entry: e, sidecar: false });
   }
-  // Hashed on the device beside the transfer (another channel), only for segments without a producer checksum.
-  const needSums = entries.filter((e) => e.sidecarBytes === null).map((e) => e.rel);
-  const deviceSums = needSums.length ? deviceHashes(ctx.conn, root, needSums, ctx.stallMs * 4) : Promise.resolve(new Map<string, string>());
-  deviceSums.catch(ignore);
-  handle.stdin.end(parts.map((p) => (p.sidecar ? `${p.entry.rel}.sha256\n` : `${p.entry.rel}\n`)).join(''));
-  let stderr = '';
-  handle.stderr.on('data', (c: Buffer) => {
-    if (stderr.length < 4096) stderr += c.toString('utf8');
-  });
+  // Segments without a producer checksum are hashed on the device while they stream (same session, on stderr).
+  session.request(
+    parts.map((p) => (p.sidecar ? `${p.entry.rel}.sha256` : p.entry.rel)),
+    entries.filter((e) => e.sidecarBytes === null).map((e) => e.rel),
+  );
+  const acks: Array<Promise<void>> = [];
+  if (settled.length) {
+    const acked = session.ack(ackNames(ctx.ackMode, settled)).then(() => {
+      for (const e of settled) {
+        streamTotals(ctx.result, e.stream).duplicatesSkipped++;
+        ctx.progress.advance(e.stream, e.size, false);
+      }
+    });
+    acks.push(acked);
+  }
 
   const writer = new OffThreadWriter();
   const splitter = new SizedSplitter(parts.map((p) => (p.sidecar ? (p.entry.sidecarBytes ?? 0) : p.entry.size)));
@@ -164,26 +159,20 @@ async function receive(ctx: DeviceFlushContext, root: string, entries: SizedEntr
         }
         for (const d of dups) streamTotals(ctx.result, d.stream).duplicatesSkipped++;
         const held = [...verified.map((v) => v.entry), ...dups];
-        if (held.length) await acks.ack(ackNames(ctx.ackMode, held));
+        // Not awaited here: the next group commits while the device applies this one.
+        if (held.length) acks.push(session.ack(ackNames(ctx.ackMode, held)));
       })
       .catch((err: unknown) => {
         failure ??= err;
       });
   };
 
-  let lastData = Date.now();
-  const watchdog = setInterval(() => {
-    if (Date.now() - lastData > ctx.stallMs) {
-      handle.stdout.destroy(new OutpostError('unreachable', `the transfer from ${ctx.device.name} stalled for ${Math.round(ctx.stallMs / 1000)} s (link down?); flush again to resume`));
-    }
-  }, 250);
   try {
-    for await (const chunk of handle.stdout as AsyncIterable<Buffer>) {
-      lastData = Date.now();
+    for await (const chunk of session.transfer()) {
       if (failure) throw failure;
       for (const ev of splitter.push(chunk)) {
         if (ev.type === 'trailer') {
-          if (ev.exitCode !== 0) throw new OutpostError('protocol', `reading segments on ${ctx.device.name} failed (cat exit ${ev.exitCode}): ${stderr.trim().slice(0, 300)}`);
+          if (ev.exitCode !== 0) throw new OutpostError('protocol', `reading segments on ${ctx.device.name} failed (cat exit ${ev.exitCode}): ${session.stderr}`);
           continue;
         }
         const part = parts[ev.index];
@@ -203,7 +192,7 @@ async function receive(ctx: DeviceFlushContext, root: string, entries: SizedEntr
         } else if (ev.type === 'end' && current) {
           const release = current.release;
           const written = writer.end(current.id).finally(release);
-          const outcome = finalize(ctx, entry, current.tmpPath, written, sidecars.get(entry), deviceSums);
+          const outcome = finalize(ctx, entry, current.tmpPath, written, sidecars.get(entry), session.deviceSums);
           // A failed write (full disk) stops the transfer at the next chunk, not at the next group.
           outcome.catch((err: unknown) => (failure ??= err));
           group.push(outcome);
@@ -216,25 +205,27 @@ async function receive(ctx: DeviceFlushContext, root: string, entries: SizedEntr
           }
         }
       }
+      // The trailer ends the transfer; the session stays open for the acknowledgements.
+      if (splitter.done) {
+        session.transferDone = true;
+        break;
+      }
       if (writer.pendingBytes > WRITER_HIGH) await writer.drained(WRITER_LOW);
     }
-    if (!splitter.done) {
-      const lost = !ctx.conn.isOpen || !stderr.trim();
-      throw new OutpostError(lost ? 'unreachable' : 'protocol', `the transfer from ${ctx.device.name} ended early: ${stderr.trim().slice(0, 300) || 'the connection closed'}; flush again to resume`);
-    }
+    if (!splitter.done) throw session.stallError ?? new OutpostError('unreachable', `the transfer from ${ctx.device.name} ended early: ${session.stderr || 'the connection closed'}; flush again to resume`);
   } catch (err) {
     failure ??= err;
-    handle.channel.close();
   } finally {
-    clearInterval(watchdog);
     if (current) {
       writer.abort(current.id);
       current.release();
     }
+    session.discardTransfer();
   }
   // Whatever arrived whole and verified is committed and acknowledged even when the transfer failed.
   commitGroup(group);
   await chain;
   await writer.close();
+  for (const r of await Promise.allSettled(acks)) if (r.status === 'rejected') failure ??= r.reason;
   if (failure) throw failure;
 }

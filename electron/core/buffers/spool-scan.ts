@@ -20,32 +20,39 @@ export interface SpoolScan {
 /** Sidecars are a line of text; anything bigger is not a sidecar and makes its segment's checksum unusable. */
 export const MAX_SIDECAR = 4096;
 
-/** Splits the scan script's output after its second empty NUL record: the NUL listing, then `stat` lines. */
-export function splitScanOutput(out: Buffer): { listing: Buffer; stats: Map<string, { size: number; mtime: number }> } {
+/**
+ * Where the listing ends: the index just past the NUL that closes its `stat` section (the third empty-record
+ * boundary), or -1 while it is incomplete. In a flush session the transfer stream follows right after.
+ */
+export function listingEnd(out: Buffer): number {
   let start = 0;
   let gaps = 0;
-  for (let i = 0; i < out.length; i++) {
-    if (out[i] !== 0) continue;
-    if (i === start && ++gaps === 2) {
-      const stats = new Map<string, { size: number; mtime: number }>();
-      for (const line of out.subarray(i + 1).toString('utf8').split('\n')) {
-        const m = /^(\d+) (\d+) \.\/(\S+)$/.exec(line);
-        if (m?.[3]) stats.set(m[3], { size: Number(m[1]), mtime: Number(m[2]) });
-      }
-      return { listing: out.subarray(0, i), stats };
-    }
+  for (let i = out.indexOf(0); i >= 0; i = out.indexOf(0, start)) {
+    if (gaps === 2) return i + 1; // the stat text holds no NUL: this one closes it
+    if (i === start) gaps++;
     start = i + 1;
   }
-  throw new OutpostError('protocol', 'the spool listing from the device was cut short');
+  return -1;
 }
 
-/** Lists one spool root on the device with ONE exec (names, sizes, sidecar sizes); null when the directory is absent. */
-export async function scanSpool(conn: SshConnection, root: string, timeoutMs: number): Promise<SpoolScan | null> {
-  const res = await runBounded(conn, shArgv(SCAN_SPOOL, 'outpost-scan', [root]), timeoutMs, `listing ${root}`);
-  if (res.code === 3) return null;
-  failIfNonZero(res, `listing ${root}`);
-  const { listing: raw, stats } = splitScanOutput(res.stdout);
-  const listing = parseListing(root, raw);
+/** Parses a complete listing: validated names (spool-names.ts), their sizes and mtimes, sidecar sizes. */
+export function parseScan(root: string, out: Buffer): SpoolScan {
+  const end = listingEnd(out);
+  if (end < 0) throw new OutpostError('protocol', `the listing of ${root} from the device was cut short`);
+  let start = 0;
+  let gaps = 0;
+  let statsFrom = 0;
+  for (let i = out.indexOf(0); gaps < 2; i = out.indexOf(0, start)) {
+    if (i === start) gaps++;
+    start = i + 1;
+    statsFrom = start;
+  }
+  const stats = new Map<string, { size: number; mtime: number }>();
+  for (const line of out.subarray(statsFrom, end - 1).toString('utf8').split('\n')) {
+    const m = /^(\d+) (\d+) \.\/(\S+)$/.exec(line);
+    if (m?.[3]) stats.set(m[3], { size: Number(m[1]), mtime: Number(m[2]) });
+  }
+  const listing = parseListing(root, out.subarray(0, statsFrom - 1));
   const entries: SizedEntry[] = [];
   for (const s of listing.segments) {
     const st = stats.get(s.rel);
@@ -54,6 +61,14 @@ export async function scanSpool(conn: SshConnection, root: string, timeoutMs: nu
     entries.push({ ...s, size: st.size, mtime: new Date(st.mtime * 1000).toISOString(), sidecarBytes });
   }
   return { listing, entries };
+}
+
+/** Lists one spool root on the device with ONE exec (names, sizes, sidecar sizes); null when the directory is absent. */
+export async function scanSpool(conn: SshConnection, root: string, timeoutMs: number): Promise<SpoolScan | null> {
+  const res = await runBounded(conn, shArgv(SCAN_SPOOL, 'outpost-scan', [root]), timeoutMs, `listing ${root}`);
+  if (res.code === 3) return null;
+  failIfNonZero(res, `listing ${root}`);
+  return parseScan(root, res.stdout);
 }
 
 /** The checksum in a sidecar's text (`<64 hex>  <name>`), or 'malformed'. */

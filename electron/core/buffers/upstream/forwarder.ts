@@ -5,7 +5,7 @@ import type { Db } from '../../store/database';
 import type { DevicesRepo } from '../../store/devices-repo';
 import type { SegmentStore } from '../segment-store';
 import { backoffDelay } from './backoff';
-import { recordsOf, topicLevel } from './records';
+import { recordsOf, topicLevel, type UpstreamRecord } from './records';
 import type { UpstreamTarget } from './targets';
 
 export interface PushPolicy {
@@ -21,11 +21,38 @@ interface PendingSegment {
   stream: string;
   segment: string;
   sha256: string;
+  bytes: number;
   kind: 'spool' | 'outbox';
   records_done: number | null;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A cursor lagging behind the PUBACKs only means a few more redeliveries after a crash (at-least-once). */
+const SAVE_EVERY_RECORDS = 1000;
+const SAVE_EVERY_MS = 250;
+/** Bounds of one send: segment bodies held in memory at once, and records per sequence. */
+const BATCH_BYTES = 64 * 1024 * 1024;
+const BATCH_SEGMENTS = 1000;
+
+/** Splits pending segments (ordered by device, stream, id) into runs of one stream, bounded in size. */
+function batchesOf(todo: readonly PendingSegment[]): PendingSegment[][] {
+  const out: PendingSegment[][] = [];
+  let run: PendingSegment[] = [];
+  let bytes = 0;
+  for (const seg of todo) {
+    const head = run[0];
+    if (head && (head.device_id !== seg.device_id || head.stream !== seg.stream || bytes + seg.bytes > BATCH_BYTES || run.length >= BATCH_SEGMENTS)) {
+      out.push(run);
+      run = [];
+      bytes = 0;
+    }
+    run.push(seg);
+    bytes += seg.bytes;
+  }
+  if (run.length) out.push(run);
+  return out;
+}
 
 /**
  * Forwards stored segments upstream in order per stream, remembering in SQLite how many records of each segment a
@@ -51,7 +78,7 @@ export class UpstreamForwarder {
   private pending(target: string): PendingSegment[] {
     return this.db
       .prepare(
-        `SELECT s.id, s.device_id, s.stream, s.segment, s.sha256, s.kind, c.records_done FROM buffer_segments s
+        `SELECT s.id, s.device_id, s.stream, s.segment, s.sha256, s.bytes, s.kind, c.records_done FROM buffer_segments s
          LEFT JOIN upstream_cursors c ON c.target = ? AND c.segment_id = s.id
          WHERE COALESCE(c.done, 0) = 0 ORDER BY s.device_id, s.stream, s.id`,
       )
@@ -84,14 +111,16 @@ export class UpstreamForwarder {
       let current: PendingSegment | undefined;
       try {
         await target.connect();
-        for (const seg of todo) {
-          current = seg;
-          this.setStatus(target.key, seg.device_id, seg.stream, 'in-flight');
-          await this.pushSegment(target, seg, policy.topicPrefix, (n) => (records += n));
-          segments++;
+        const batches = batchesOf(todo);
+        for (const [i, batch] of batches.entries()) {
+          current = batch[0];
+          if (!current) continue;
+          this.setStatus(target.key, current.device_id, current.stream, 'in-flight');
+          await this.pushBatch(target, batch, policy.topicPrefix, (n) => (records += n));
+          segments += batch.length;
           failures = 0;
-          const more = this.pending(target.key).some((p) => p.device_id === seg.device_id && p.stream === seg.stream);
-          if (!more) this.setStatus(target.key, seg.device_id, seg.stream, 'forwarded');
+          const next = batches[i + 1]?.[0];
+          if (next?.device_id !== current.device_id || next.stream !== current.stream) this.setStatus(target.key, current.device_id, current.stream, 'forwarded');
         }
       } catch (err) {
         failures++;
@@ -108,31 +137,61 @@ export class UpstreamForwarder {
     return { records, segments };
   }
 
-  /** `forwarded(n)` reports newly acknowledged records as they are acknowledged, including before a failure. */
-  private async pushSegment(target: UpstreamTarget, seg: PendingSegment, prefix: string, forwarded: (n: number) => void): Promise<void> {
-    const device = this.deviceLevel(seg.device_id);
-    const streamTopic = `${prefix}/${device}/${topicLevel(seg.stream, 'stream')}`;
-    const body = readFileSync(this.store.blobPath(seg.sha256));
-    const all = recordsOf(seg.kind, seg.segment, body, streamTopic);
-    const start = seg.records_done ?? 0;
-    const ids = all.map((_, i) => `${seg.device_id}/${seg.stream}/${seg.segment}#${i}`).slice(start);
-    let lastSaved = start;
+  /**
+   * Sends consecutive segments of one stream as ONE ordered sequence, so the in-flight window stays full across
+   * segment boundaries (draining it per segment costs a broker round trip — with Nagle's algorithm on the broker's
+   * side, up to 40 ms — each time). `forwarded(n)` reports newly acknowledged records as they are acknowledged,
+   * including before a failure. Cursors advance only with PUBACKed (or 2xx) counts, several segments per SQLite
+   * transaction.
+   */
+  private async pushBatch(target: UpstreamTarget, batch: PendingSegment[], prefix: string, forwarded: (n: number) => void): Promise<void> {
+    const first = batch[0] as PendingSegment;
+    const device = this.deviceLevel(first.device_id);
+    const streamTopic = `${prefix}/${device}/${topicLevel(first.stream, 'stream')}`;
+    const records: UpstreamRecord[] = [];
+    const ids: string[] = [];
+    const spans: Array<{ seg: PendingSegment; start: number; from: number; to: number; total: number }> = [];
+    for (const seg of batch) {
+      const all = recordsOf(seg.kind, seg.segment, readFileSync(this.store.blobPath(seg.sha256)), streamTopic);
+      const start = seg.records_done ?? 0;
+      const from = records.length;
+      for (let i = start; i < all.length; i++) {
+        records.push(all[i] as UpstreamRecord);
+        ids.push(`${seg.device_id}/${seg.stream}/${seg.segment}#${i}`);
+      }
+      spans.push({ seg, start, from, to: records.length, total: all.length });
+    }
+    let open = 0; // first span not yet saved as done
+    let saved = -1;
+    const save = (n: number) => {
+      if (n === saved) return;
+      saved = n;
+      this.db.transaction(() => {
+        for (; open < spans.length; open++) {
+          const span = spans[open] as (typeof spans)[number];
+          if (span.to > n) {
+            if (n > span.from) this.saveCursor(target.key, span.seg.id, span.start + n - span.from, false);
+            break;
+          }
+          this.saveCursor(target.key, span.seg.id, span.total, true);
+        }
+      })();
+    };
+    let acked = 0;
     let lastSaveAt = Date.now();
-    let acked = start;
     try {
-      await target.send(all.slice(start), ids, { device, stream: seg.stream }, (n) => {
-        forwarded(start + n - acked);
-        acked = start + n;
-        if (acked - lastSaved >= 200 || Date.now() - lastSaveAt >= 200) {
-          this.saveCursor(target.key, seg.id, acked, false);
-          lastSaved = acked;
+      await target.send(records, ids, { device, stream: first.stream }, (n) => {
+        forwarded(n - acked);
+        acked = n;
+        if (acked - Math.max(saved, 0) >= SAVE_EVERY_RECORDS || Date.now() - lastSaveAt >= SAVE_EVERY_MS) {
+          save(acked);
           lastSaveAt = Date.now();
         }
       });
     } finally {
-      if (acked !== lastSaved) this.saveCursor(target.key, seg.id, acked, false);
+      save(acked);
     }
-    this.saveCursor(target.key, seg.id, all.length, true);
+    save(records.length);
   }
 
   status(): UpstreamStreamStatus[] {

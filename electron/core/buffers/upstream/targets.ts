@@ -76,12 +76,14 @@ export class MqttTarget implements UpstreamTarget {
   send(records: UpstreamRecord[], ids: string[], _meta: { device: string; stream: string }, onAcked: (count: number) => void): Promise<void> {
     const client = this.client;
     if (!client?.connected) return Promise.reject(new OutpostError('unreachable', `not connected to ${this.url}`));
+    // At most 64 unacknowledged: after a broken connection that many records may be sent twice (at-least-once).
     const window = this.opts.window ?? 64;
     return new Promise<void>((resolve, reject) => {
       let settled = false;
       let next = 0;
       let inFlight = 0;
       let contiguous = 0;
+      let refill: NodeJS.Immediate | null = null;
       const acked = new Uint8Array(records.length);
       const fail = (err: Error) => {
         if (settled) return;
@@ -106,7 +108,12 @@ export class MqttTarget implements UpstreamTarget {
               settled = true;
               this.broken = null;
               resolve();
-            } else pump();
+            } else if (!refill) {
+              refill = setImmediate(() => {
+                refill = null;
+                pump();
+              });
+            }
           });
         }
       };

@@ -1,0 +1,189 @@
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../store/database';
+import { OffThreadWriter } from './off-thread-writer';
+import { FLUSH_SESSION } from './remote-scripts';
+import { SegmentStore } from './segment-store';
+import { listingEnd, parseScan, sidecarChecksum } from './spool-scan';
+
+const dirs: string[] = [];
+const tempDir = (tag: string): string => {
+  const dir = mkdtempSync(join(tmpdir(), `outpost-${tag}-`));
+  dirs.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+
+describe('listing parser', () => {
+  const out = Buffer.concat([
+    Buffer.from('/sp/t/ready/b\0/sp/t/ready/a\0/sp/t/ready/a.sha256\0/sp/t/ready/x y\0\0/sp/t/ready/link\0\0'),
+    Buffer.from('7 1700000000 ./t/ready/b\n5 1700000001 ./t/ready/a\n70 1700000001 ./t/ready/a.sha256\n\0'),
+  ]);
+
+  it('finds the end of the listing only once its stat section is closed, whatever follows', () => {
+    for (let cut = 0; cut < out.length; cut++) expect(listingEnd(out.subarray(0, cut))).toBe(-1);
+    expect(listingEnd(out)).toBe(out.length);
+    expect(listingEnd(Buffer.concat([out, Buffer.from('stream\0bytes')]))).toBe(out.length);
+    expect(listingEnd(Buffer.from('\0\0\0'))).toBe(3);
+  });
+
+  it('pairs sizes, mtimes and sidecar sizes with validated names and refuses the rest', () => {
+    const scan = parseScan('/sp', out);
+    expect(scan.entries.map((e) => [e.rel, e.size, e.sidecarBytes])).toEqual([
+      ['t/ready/a', 5, 70],
+      ['t/ready/b', 7, null],
+    ]);
+    expect(scan.entries[0]?.mtime).toBe('2023-11-14T22:13:21.000Z');
+    expect(scan.listing.refused.map((r) => r.path).sort()).toEqual(['"/sp/t/ready/link"', '"/sp/t/ready/x y"']);
+  });
+
+  it('reads a sidecar checksum or calls it malformed', () => {
+    expect(sidecarChecksum(`${'A'.repeat(64)}  seg\n`)).toBe('a'.repeat(64));
+    expect(sidecarChecksum('not-a-checksum  seg\n')).toBe('malformed');
+    expect(sidecarChecksum('')).toBe('malformed');
+  });
+});
+
+describe('OffThreadWriter', () => {
+  it('writes, hashes and fsyncs many files from chunks that straddle its staging buffers', async () => {
+    const dir = tempDir('otw');
+    const writer = new OffThreadWriter();
+    const bodies = [randomBytes(3 * 1024 * 1024 + 17), Buffer.alloc(0), randomBytes(70_000), randomBytes(1)];
+    const ends = bodies.map((body, i) => {
+      const id = writer.open(join(dir, String(i)));
+      for (let o = 0; o < body.length; o += 32_768) writer.write(id, body.subarray(o, o + 32_768));
+      return writer.end(id);
+    });
+    const done = await Promise.all(ends);
+    expect(done).toEqual(bodies.map((b) => ({ sha256: sha(b), bytes: b.length })));
+    bodies.forEach((b, i) => expect(readFileSync(join(dir, String(i))).equals(b)).toBe(true));
+    await writer.close();
+  });
+
+  it('unlinks aborted and unfinished files and reports a failed open as a write error', async () => {
+    const dir = tempDir('otw-abort');
+    const writer = new OffThreadWriter();
+    const aborted = writer.open(join(dir, 'aborted'));
+    writer.write(aborted, Buffer.from('partial'));
+    writer.abort(aborted);
+    const unfinished = writer.open(join(dir, 'unfinished'));
+    writer.write(unfinished, Buffer.from('partial'));
+    const failed = writer.end(writer.open(join(dir, 'no-such-dir', 'x')));
+    await expect(failed).rejects.toMatchObject({ kind: 'internal' });
+    await writer.close();
+    expect(readdirSync(dir)).toEqual([]);
+  });
+});
+
+describe('SegmentStore group commit', () => {
+  function storeIn(dir: string): SegmentStore {
+    openDatabase(join(dir, 'outpost.db')).close();
+    return new SegmentStore(dir, join(dir, 'outpost.db'));
+  }
+  const segment = (name: string, body: Buffer) => ({ deviceId: 'd1', stream: 's', segment: name, sha256: sha(body), bytes: body.length, kind: 'spool' as const, records: null, sourceTime: null });
+
+  it('renames, indexes and keeps one blob per content; a replay changes nothing', () => {
+    const store = storeIn(tempDir('store'));
+    const body = randomBytes(100);
+    const files = ['a', 'b'].map((name) => {
+      const tmpPath = store.tmpPath();
+      writeFileSync(tmpPath, body);
+      return { tmpPath, segment: segment(name, body) };
+    });
+    store.commit(files);
+    expect(readdirSync(store.segmentsDir)).toEqual([sha(body)]);
+    expect(readdirSync(store.tmpDir)).toEqual([]);
+    expect(store.holds({ deviceId: 'd1', stream: 's', segment: 'a' }, sha(body))).toBe(true);
+    const again = store.tmpPath();
+    writeFileSync(again, body);
+    store.commit([{ tmpPath: again, segment: segment('a', body) }]);
+    expect(store.list({ limit: 10 })).toHaveLength(2);
+    store.close();
+  });
+
+  it('sweeps blobs the index does not know (a crash between rename and commit) and keeps indexed ones', () => {
+    const store = storeIn(tempDir('sweep'));
+    const kept = randomBytes(10);
+    const tmpPath = store.tmpPath();
+    writeFileSync(tmpPath, kept);
+    store.commit([{ tmpPath, segment: segment('kept', kept) }]);
+    writeFileSync(join(store.segmentsDir, sha('orphan')), 'orphan');
+    expect(store.sweepOrphans()).toBe(1);
+    expect(readdirSync(store.segmentsDir)).toEqual([sha(kept)]);
+    store.close();
+  });
+});
+
+/** Runs FLUSH_SESSION with a real local shell against a spool in a temp dir (the lab runs it over SSH). */
+function session(shell: string[], root: string, mode: 'delete' | 'move', outboxes: string[] = []) {
+  const child = spawn(shell[0] ?? 'sh', [...shell.slice(1), '-c', FLUSH_SESSION, 'outpost-flush', root, mode, ...outboxes]);
+  let out = Buffer.alloc(0);
+  let err = '';
+  child.stdout.on('data', (c: Buffer) => (out = Buffer.concat([out, c])));
+  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const until = async (what: string, ok: () => boolean) => {
+    const deadline = Date.now() + 5000;
+    while (!ok()) {
+      if (Date.now() > deadline) throw new Error(`the session never printed ${what}; stderr: ${err}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  };
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  return { child, out: () => out, err: () => err, until, exited };
+}
+
+const shells: string[][] = [['sh'], ...(existsSync('/usr/bin/busybox') || existsSync('/bin/busybox') ? [['busybox', 'sh']] : [])];
+describe.each(shells)('FLUSH_SESSION under %s', (...shell) => {
+  it('lists, streams, hashes and applies only complete acknowledgement batches', async () => {
+    const root = tempDir('spool');
+    mkdirSync(join(root, 't', 'ready'), { recursive: true });
+    writeFileSync(join(root, 't', 'ready', 'a'), 'hello');
+    writeFileSync(join(root, 't', 'ready', 'a.sha256'), `${sha('hello')}  a\n`);
+    writeFileSync(join(root, 't', 'ready', 'b'), 'world!');
+    writeFileSync(join(root, 't', 'ready', 'c'), 'zz');
+    const s = session(shell, root, 'delete');
+    await s.until('the listing', () => listingEnd(s.out()) >= 0);
+    const scan = parseScan(root, s.out().subarray(0, listingEnd(s.out())));
+    expect(scan.entries.map((e) => e.rel)).toEqual(['t/ready/a', 't/ready/b', 't/ready/c']);
+    s.child.stdin.write('t/ready/a.sha256\nt/ready/a\nt/ready/b\n.\nt/ready/b\n.\n');
+    await s.until('the trailer', () => s.out().toString().endsWith('\nOUTPOST-END 0\n'));
+    await s.until('the device checksums', () => s.err().includes('OUTPOST-HASHED'));
+    expect(s.out().subarray(listingEnd(s.out())).toString()).toBe(`${sha('hello')}  a\nhelloworld!\nOUTPOST-END 0\n`);
+    expect(s.err()).toContain(`${sha('world!')}  t/ready/b`);
+    s.child.stdin.write('t/ready/a\nt/ready/a.sha256\n.\n');
+    await s.until('the acknowledgement', () => s.err().includes('OUTPOST-ACK ok'));
+    expect(readdirSync(join(root, 't', 'ready')).sort()).toEqual(['b', 'c']);
+    // A batch cut short by a dying laptop (no closing `.`, last name even partial) is never applied.
+    s.child.stdin.end('t/ready/b\nt/ready/');
+    expect(await s.exited).toBe(0);
+    expect(readdirSync(join(root, 't', 'ready')).sort()).toEqual(['b', 'c']);
+  });
+
+  it('moves acknowledged segments with their sidecars to acked/ in move mode; probes outboxes; reports an absent root', async () => {
+    const root = tempDir('spool-move');
+    mkdirSync(join(root, 't', 'ready'), { recursive: true });
+    writeFileSync(join(root, 't', 'ready', 'a'), 'hello');
+    writeFileSync(join(root, 't', 'ready', 'a.sha256'), `${sha('hello')}  a\n`);
+    const s = session(shell, root, 'move');
+    await s.until('the listing', () => listingEnd(s.out()) >= 0);
+    s.child.stdin.write('.\n.\nt/ready/a\n.\n');
+    await s.until('the acknowledgement', () => s.err().includes('OUTPOST-ACK ok'));
+    s.child.stdin.end();
+    expect(await s.exited).toBe(0);
+    expect(readdirSync(join(root, 't', 'acked')).sort()).toEqual(['a', 'a.sha256']);
+    expect(readdirSync(join(root, 't', 'ready'))).toEqual([]);
+    // The outbox probe answers first, even when the spool root is absent.
+    const outbox = join(root, 'outbox.db');
+    writeFileSync(outbox, '');
+    const absent = session(shell, join(root, 'nope'), 'delete', [outbox, join(root, 'missing.db')]);
+    expect(await absent.exited).toBe(3);
+    expect(absent.err().split('\n').filter((l) => l.startsWith('OUTPOST-PROBE ')).filter((l) => !l.endsWith('sqlite3'))).toEqual([`OUTPOST-PROBE outbox ${outbox}`, 'OUTPOST-PROBE end']);
+  });
+});
