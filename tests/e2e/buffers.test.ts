@@ -124,9 +124,11 @@ describe('Buffers view over the lab', () => {
     expect(await buffers.row('spool-a').getByTestId('flush-progress-device').getAttribute('data-bytes-done')).toBe(String(sum(onA)));
 
     // The rows are re-scanned after the flush: nothing left waiting, and nothing left in the spools' ready dirs.
+    // Each row re-scans on its own, so wait for both rather than assuming an order.
     await vi.waitFor(async () => expect((await buffers.waiting('spool-a')).segments).toBe(0), { timeout: 30_000 });
-    expect((await buffers.waiting('spool-b')).segments).toBe(0);
+    await vi.waitFor(async () => expect((await buffers.waiting('spool-b')).segments).toBe(0), { timeout: 30_000 });
     expect(readdirSync(join(lab.device('spool-a').spoolDir, 'temps', 'ready'))).toEqual([]);
+    expect(readdirSync(join(lab.device('spool-b').spoolDir, 'temps', 'ready'))).toEqual([]);
     await session.screenshot('buffers-flushed');
   });
 
