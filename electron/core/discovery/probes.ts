@@ -69,6 +69,23 @@ export function probeSsh(host: string, port: number, timeoutMs: number): Promise
   });
 }
 
+/**
+ * A probe answers once: the first of verdict, error or deadline wins; then `release` frees its socket. The
+ * deadline's verdict is `onTimeout`. (`release` runs only at settle time, after the caller created the socket.)
+ */
+function settleOnce<T>(resolve: (v: T) => void, timeoutMs: number, onTimeout: T, release: () => void): (v: T) => void {
+  let settled = false;
+  const done = (v: T) => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    release();
+    resolve(v);
+  };
+  const timer = setTimeout(() => done(onTimeout), timeoutMs);
+  return done;
+}
+
 interface HttpAnswer {
   status: number;
   headers: Record<string, string | string[] | undefined>;
@@ -78,15 +95,7 @@ interface HttpAnswer {
 /** One bounded HTTP GET: at most `maxBytes` of body, aborted at the deadline. */
 function httpGet(host: string, port: number, path: string, timeoutMs: number, maxBytes = 64 * 1024): Promise<HttpAnswer | undefined> {
   return new Promise((resolve) => {
-    let settled = false;
-    const done = (v: HttpAnswer | undefined) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      req.destroy();
-      resolve(v);
-    };
-    const timer = setTimeout(() => done(undefined), timeoutMs);
+    const done = settleOnce<HttpAnswer | undefined>(resolve, timeoutMs, undefined, () => req.destroy());
     const req = request({ host, port, path, method: 'GET', agent: false, headers: { 'user-agent': 'outpost-discovery', connection: 'close' }, maxHeaderSize: 16 * 1024 }, (res) => {
       const chunks: Buffer[] = [];
       let bytes = 0;
@@ -119,15 +128,7 @@ export async function probeDockerVersion(host: string, port: number, timeoutMs: 
 /** Whether a port speaks TLS (the Docker TLS port, MQTT over TLS): a completed handshake, or one refused for lack of a client certificate. */
 export function probeTls(host: string, port: number, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
-    let settled = false;
-    const done = (v: boolean) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(v);
-    };
-    const timer = setTimeout(() => done(false), timeoutMs);
+    const done = settleOnce<boolean>(resolve, timeoutMs, false, () => socket.destroy());
     // Identity is not checked here: this only asks "is it TLS?"; trust is settled when Outpost really connects.
     const socket = tlsConnect({ host, port, rejectUnauthorized: false, servername: undefined }, () => done(true));
     socket.on('error', (err: Error) => done(/alert|certificate|handshake failure/i.test(err.message)));
@@ -138,15 +139,7 @@ export function probeTls(host: string, port: number, timeoutMs: number): Promise
 export function probeMqtt(host: string, port: number, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = new Socket();
-    let settled = false;
-    const done = (v: boolean) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(v);
-    };
-    const timer = setTimeout(() => done(false), timeoutMs);
+    const done = settleOnce<boolean>(resolve, timeoutMs, false, () => socket.destroy());
     const clientId = Buffer.from('outpost-probe');
     const variable = Buffer.from([0x00, 0x04, 0x4d, 0x51, 0x54, 0x54, 0x04, 0x02, 0x00, 0x0a]);
     const payload = Buffer.concat([Buffer.from([0x00, clientId.length]), clientId]);
