@@ -83,13 +83,15 @@ afterAll(async () => {
 
 describe('upstream', () => {
   it('forwards every record once per stream, in order, across a broker restart mid-push', async () => {
-    const received = new Map<string, Array<{ id: string; payload: string }>>();
+    // Without a Receive Maximum, an MQTT 5 subscriber lets the broker keep up to 65,535 messages in flight to it.
+    const SUBSCRIBER_IN_FLIGHT = 20;
+    const received = new Map<string, Array<{ id: string; payload: string; dup: boolean }>>();
     let count = 0;
-    subscriber = mqtt.connect(`mqtt://127.0.0.1:${PORT}`, { protocolVersion: 5, clientId: 'outpost-lab-subscriber', clean: false, properties: { sessionExpiryInterval: 3600 }, reconnectPeriod: 100 });
+    subscriber = mqtt.connect(`mqtt://127.0.0.1:${PORT}`, { protocolVersion: 5, clientId: 'outpost-lab-subscriber', clean: false, properties: { sessionExpiryInterval: 3600, receiveMaximum: SUBSCRIBER_IN_FLIGHT }, reconnectPeriod: 100 });
     subscriber.on('message', (topic, payload, packet) => {
       const id = String(packet.properties?.userProperties?.['outpost-record'] ?? '');
       const list = received.get(topic) ?? [];
-      list.push({ id, payload: payload.toString() });
+      list.push({ id, payload: payload.toString(), dup: packet.dup });
       received.set(topic, list);
       count++;
     });
@@ -108,18 +110,25 @@ describe('upstream', () => {
       throw new Error(`${err.message}; per topic ${per.join(', ')}`);
     });
 
-    let duplicates = 0;
+    let resentByUs = 0;
+    let redeliveredByBroker = 0;
     for (const [topic, lines] of expected) {
       const got = received.get(topic) ?? [];
       const seen = new Set<string>();
-      const once = got.filter((m) => (seen.has(m.id) ? (duplicates++, false) : (seen.add(m.id), true)));
+      const once = got.filter((m) => {
+        if (!seen.has(m.id)) return (seen.add(m.id), true);
+        if (m.dup) redeliveredByBroker++;
+        else resentByUs++;
+        return false;
+      });
       expect(once.map((m) => m.payload)).toEqual(lines);
     }
-    // QoS 1 is at-least-once on both legs: records in flight when the broker went away — up to our window of 64
-    // unacknowledged publishes, plus the broker's own in-flight window towards the subscriber — may arrive twice,
-    // each with the same outpost-record id so a consumer can drop it. Anything beyond that would be a resend bug.
-    expect(duplicates).toBeLessThanOrEqual(64 + 100);
-    console.log(`upstream: ${total} records, ${duplicates} redelivered across the broker restart`);
+    // QoS 1 is at-least-once on both legs, and every copy carries the same outpost-record id so a consumer can drop
+    // it. Our resends after the restart are new publishes: at most our window of 64 unacknowledged records (more
+    // would be a resend bug of ours). The broker's own redeliveries to the subscriber carry the DUP flag; how many
+    // depends on how much of its session state mosquitto had saved when it stopped, which is not ours to bound.
+    expect(resentByUs).toBeLessThanOrEqual(64);
+    console.log(`upstream: ${total} records; across the broker restart ${resentByUs} resent by Outpost, ${redeliveredByBroker} redelivered by the broker`);
     const status = await api.invoke('upstream:status', {});
     expect(status.streams.filter((s) => s.status !== 'forwarded' || s.segmentsPending !== 0)).toEqual([]);
 
