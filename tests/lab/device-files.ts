@@ -20,7 +20,6 @@ export interface DeviceFileSpec {
 export const OVERLAYS: Array<[string, string]> = [
   ['etc', '/etc'],
   ['var', '/var'],
-  ['root', '/root'],
   ['home', '/home'],
   ['opt', '/opt'],
   ['srv', '/srv'],
@@ -195,6 +194,13 @@ mount --bind "$R/var/lib/outpost" /var/lib/outpost
 mount --bind "$R/etc/avahi/services" /etc/avahi/services
 mount --bind "$R/run" /run
 mount --bind "$R/tmp" /tmp
+# root's home as on a freshly imaged device (Debian's skeleton files only): an overlay of the host's /root would
+# give every device the host's shell start-up files (a login shell sourcing pyenv cost ~100 ms per SSH exec) and
+# its ~/.ssh.
+mkdir -p "$R/root-home"
+for f in .bashrc .profile; do [ -e "$R/root-home/$f" ] || [ ! -f "/etc/skel/$f" ] || cp "/etc/skel/$f" "$R/root-home/$f"; done
+chmod 700 "$R/root-home"
+mount --bind "$R/root-home" /root
 hostname "$OUTPOST_DEV_NAME"
 mkdir -p /run/sshd /run/avahi-daemon /run/lock
 for svc in ${services.join(' ')}; do
