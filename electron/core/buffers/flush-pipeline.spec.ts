@@ -67,6 +67,37 @@ describe('OffThreadWriter', () => {
     await writer.close();
   });
 
+  it('keeps every byte across many wraps of its ring, with back-pressure, files of any length and chunking', async () => {
+    const dir = tempDir('otw-ring');
+    const writer = new OffThreadWriter();
+    const base = randomBytes(1024 * 1024 + 4099);
+    // 180 MiB in files of odd lengths (one ends exactly on a block), so file starts and the ring's end fall anywhere.
+    const lengths = [4096, 1, 4097, 0, 3 * 1024 * 1024 + 5, ...Array.from({ length: 200 }, (_, i) => 917_503 + i * 7919)];
+    const expected: Array<{ sha256: string; bytes: number }> = [];
+    const ends: Array<Promise<{ sha256: string; bytes: number }>> = [];
+    for (const [i, length] of lengths.entries()) {
+      const hash = createHash('sha256');
+      const id = writer.open(join(dir, String(i)));
+      for (let done = 0; done < length; ) {
+        const n = Math.min(length - done, 65_536 + (i % 5) * 4099);
+        const from = (i * 7 + done) % (base.length - n);
+        const chunk = base.subarray(from, from + n);
+        hash.update(chunk);
+        writer.write(id, chunk);
+        done += n;
+        if (writer.pendingBytes > 32 * 1024 * 1024) await writer.drained(8 * 1024 * 1024);
+      }
+      expected.push({ sha256: hash.digest('hex'), bytes: length });
+      ends.push(writer.end(id));
+    }
+    expect(await Promise.all(ends)).toEqual(expected);
+    for (const [i, e] of expected.entries()) {
+      const body = readFileSync(join(dir, String(i)));
+      expect({ sha256: sha(body), bytes: body.length }).toEqual(e);
+    }
+    await writer.close();
+  });
+
   it('unlinks aborted and unfinished files and reports a failed open as a write error', async () => {
     const dir = tempDir('otw-abort');
     const writer = new OffThreadWriter();
