@@ -13,26 +13,28 @@ export function parseProbe(label: string | undefined): { kind: 'tcp' | 'http'; p
   return { kind: m[1] as 'tcp' | 'http', port: Number(m[2]), path: m[3] ?? '/' };
 }
 
-function probeOnce(host: string, probe: { kind: 'tcp' | 'http'; port: number; path: string }): Promise<boolean> {
+const PROBE_TIMEOUT_MS = 2000;
+
+/** One probe from the laptop: ready only on a TCP connect, or on a 2xx for HTTP (a redirect or an error page is not ready). */
+function probeOnce(host: string, probe: { kind: 'tcp' | 'http'; port: number; path: string }): Promise<{ ok: boolean; detail: string }> {
   return new Promise((resolve) => {
+    const failed = (err: Error) => resolve({ ok: false, detail: err.message });
     if (probe.kind === 'tcp') {
-      const s = connect({ host, port: probe.port, timeout: 2000 }, () => {
+      const s = connect({ host, port: probe.port, timeout: PROBE_TIMEOUT_MS }, () => {
         s.destroy();
-        resolve(true);
+        resolve({ ok: true, detail: 'connected' });
       });
-      s.on('error', () => resolve(false));
-      s.on('timeout', () => {
-        s.destroy();
-        resolve(false);
-      });
+      s.on('error', failed);
+      s.on('timeout', () => s.destroy(new Error(`no answer within ${PROBE_TIMEOUT_MS} ms`)));
       return;
     }
-    const req = request({ host, port: probe.port, path: probe.path, timeout: 2000 }, (res) => {
+    const req = request({ host, port: probe.port, path: probe.path, timeout: PROBE_TIMEOUT_MS }, (res) => {
       res.resume();
-      resolve((res.statusCode ?? 500) < 400);
+      const status = res.statusCode ?? 0;
+      resolve({ ok: status >= 200 && status < 300, detail: `answered HTTP ${status}` });
     });
-    req.on('error', () => resolve(false));
-    req.on('timeout', () => req.destroy());
+    req.on('error', failed);
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${PROBE_TIMEOUT_MS} ms`)));
     req.end();
   });
 }
@@ -53,7 +55,10 @@ export async function judge(docker: Docker, containerId: string, opts: { host: s
     return { status: 'waiting', reason: `healthcheck ${health.Status}` };
   }
   const probe = parseProbe(opts.probeLabel);
-  if (probe) return (await probeOnce(opts.host, probe)) ? { status: 'ready' } : { status: 'waiting', reason: `${probe.kind} probe on port ${probe.port} not answering` };
+  if (probe) {
+    const result = await probeOnce(opts.host, probe);
+    return result.ok ? { status: 'ready' } : { status: 'waiting', reason: `${LABEL_PROBE} ${opts.probeLabel ?? ''} from the laptop: ${result.detail}` };
+  }
   // Laptop clock on both ends: the device's clock may be skewed.
   const upMs = Date.now() - opts.startedAt;
   return upMs >= opts.stableMs ? { status: 'ready' } : { status: 'waiting', reason: 'running, watching for a crash' };
