@@ -2,6 +2,7 @@ import type { IpcMain, IpcMainInvokeEvent, WebContents } from 'electron';
 import { isChannelName } from '../shared/contract';
 import type { Envelope } from '../shared/errors';
 import type { Core } from './core/app';
+import { OwnedSessions } from './core/sessions/owned-sessions';
 
 export const INVOKE_CHANNEL = 'outpost:invoke';
 export const EVENT_CHANNEL = 'outpost:event';
@@ -17,10 +18,23 @@ export function isTrustedSender(event: Pick<IpcMainInvokeEvent, 'senderFrame'>):
  * against the contract), and one event pipe that forwards the core's events to every window.
  */
 export function registerIpc(ipcMain: Pick<IpcMain, 'handle' | 'removeHandler'>, core: Core, windows: () => WebContents[]): () => void {
+  // Per window: the terminal sessions it opened, closed when the window goes away.
+  const owners = new WeakMap<object, OwnedSessions>();
+  const ownerOf = (sender: IpcMainInvokeEvent['sender'] | undefined): OwnedSessions => {
+    const key = sender ?? core;
+    let owned = owners.get(key);
+    if (!owned) {
+      const created = new OwnedSessions((channel, args) => core.router.dispatch(channel, args));
+      owned = created;
+      owners.set(key, created);
+      sender?.once?.('destroyed', () => void created.closeAll());
+    }
+    return owned;
+  };
   ipcMain.handle(INVOKE_CHANNEL, async (event, channel: unknown, args: unknown): Promise<Envelope<unknown>> => {
     if (!isTrustedSender(event)) return { error: { kind: 'auth', message: 'calls are accepted only from the Outpost window' } };
     if (!isChannelName(channel)) return { error: { kind: 'not-found', message: `no such command: ${String(channel)}` } };
-    return core.router.dispatch(channel, args);
+    return ownerOf(event.sender).dispatch(channel, args);
   });
   const unsubscribe = core.bus.subscribe((name, payload) => {
     for (const contents of windows()) if (!contents.isDestroyed()) contents.send(EVENT_CHANNEL, name, payload);

@@ -86,6 +86,27 @@ describe('ipc', () => {
     expect(await handler(ours, 'devices:add', { host: 'bad host;rm' })).toMatchObject({ error: { kind: 'invalid-input' } });
   });
 
+  it('closes the terminal sessions of a window that is destroyed', async () => {
+    core = newCore();
+    const closed: unknown[] = [];
+    const dispatch = core.router.dispatch.bind(core.router);
+    core.router.dispatch = async (channel: string, args: unknown) => {
+      if (channel === 'sessions:open') return { result: { sessionId: 'term-1', windowBytes: 1024 } };
+      if (channel === 'sessions:close') closed.push(args);
+      return dispatch(channel, args);
+    };
+    registerIpc(ipcMain, core, () => []);
+    const handler = stub.handlers.get(INVOKE_CHANNEL)!;
+    const onDestroyed: Array<() => void> = [];
+    const sender = { once: (event: string, fn: () => void) => event === 'destroyed' && onDestroyed.push(fn) };
+    const event = { senderFrame: { url: 'file:///app/index.html' }, sender };
+    expect(await handler(event, 'sessions:open', { kind: 'ssh-shell', device: 'd', cols: 80, rows: 24 })).toMatchObject({ result: { sessionId: 'term-1' } });
+    await handler(event, 'app:info', {});
+    expect(onDestroyed).toHaveLength(1);
+    onDestroyed[0]!();
+    await vi.waitFor(() => expect(closed).toEqual([{ sessionId: 'term-1' }]));
+  });
+
   it('forwards core events to every live window', async () => {
     core = newCore();
     const sent: unknown[][] = [];

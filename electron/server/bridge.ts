@@ -7,6 +7,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { ClientFrame, API_PATH, TOKEN_COOKIE, type ServerFrame } from '../../shared/transport/ws-protocol';
 import type { Core } from '../core/app';
 import { CONTENT_SECURITY_POLICY } from '../core/csp';
+import { OwnedSessions } from '../core/sessions/owned-sessions';
 
 export interface BridgeOptions {
   core: Core;
@@ -148,7 +149,12 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
     };
     const unsubscribe = opts.core.bus.subscribe((event, payload) => send({ t: 'event', event, payload }));
-    ws.on('close', unsubscribe);
+    // A tab closed or reloaded mid-session must not leave its shells running on the devices.
+    const sessions = new OwnedSessions((channel, args) => opts.core.router.dispatch(channel, args));
+    ws.on('close', () => {
+      unsubscribe();
+      void sessions.closeAll();
+    });
     ws.on('message', (data) => {
       let frame: ClientFrame;
       try {
@@ -157,7 +163,7 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
         send({ t: 'result', id: -1, envelope: { error: { kind: 'protocol', message: 'malformed frame' } } });
         return;
       }
-      void opts.core.router.dispatch(frame.channel, frame.args).then((envelope) => send({ t: 'result', id: frame.id, envelope }));
+      void sessions.dispatch(frame.channel, frame.args).then((envelope) => send({ t: 'result', id: frame.id, envelope }));
     });
   }
 

@@ -2,9 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
+import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createCore, inProcessApi, type Core } from '../../electron/core/app';
+import { startBridge } from '../../electron/server/bridge';
 import type { Api, LinkArgs } from '../../shared/contract';
+import { bridgeSocketUrl, createWsApi, type SocketLike } from '../../shared/transport/ws-client';
 import { importBusyboxImage, startLab, type Lab, type LabDevice } from './lab';
 
 // Terminal sessions against real devices: a shell inside a container through the device's engine (over the one
@@ -136,6 +139,24 @@ describe('terminal sessions on a real device', () => {
     expect(t.bytes).toBe(expected.length);
     expect(t.text === expected).toBe(true);
     await vi.waitFor(() => expect(t.exit).toEqual({ code: 0 }), WAIT);
+  });
+
+  it('ends the shells of a browser tab that goes away without closing them', async () => {
+    const bridge = await startBridge({ core, staticDir: home });
+    try {
+      const socket = new WebSocket(bridgeSocketUrl(bridge.url, bridge.token));
+      const tab = createWsApi(socket as unknown as SocketLike);
+      await tab.ready;
+      const { sessionId } = await tab.invoke('sessions:open', { kind: 'docker-exec', device: dev.name, container: CONTAINER, cmd: ['sh', '-c', 'echo ready; exec sleep 300'], link, cols: 80, rows: 24 });
+      const listed = async () => (await api.invoke('sessions:list', {})).map((s) => s.sessionId);
+      expect(await listed()).toContain(sessionId);
+      await vi.waitFor(async () => expect((await dev.exec(['docker', 'exec', CONTAINER, 'ps'])).stdout).toMatch(/sleep 300/), WAIT);
+      socket.terminate(); // the tab is closed: no sessions:close ever arrives
+      await vi.waitFor(async () => expect(await listed()).not.toContain(sessionId), WAIT);
+      await vi.waitFor(async () => expect((await dev.exec(['docker', 'exec', CONTAINER, 'ps'])).stdout).not.toMatch(/sleep 300/), WAIT);
+    } finally {
+      await bridge.close();
+    }
   });
 
   it('refuses input for a session that has ended', async () => {

@@ -49,8 +49,12 @@ async function exitCodeOf(exec: Docker.Exec): Promise<number | null> {
   return null;
 }
 
-/** `docker exec -it` through the device's engine: a hijacked HTTP stream carries the pty both ways. */
-export async function openDockerExec(docker: Docker, container: string, cmd: string[], cols: number, rows: number): Promise<ByteSource> {
+/**
+ * `docker exec -it` through the device's engine: a hijacked HTTP stream carries the pty both ways.
+ * The engine keeps an exec's process running when its stream closes (it has no "kill exec"), so `kill()` also
+ * hangs up the exec's process group through `hangup(pid)` — the pid as the engine reports it, in the device's view.
+ */
+export async function openDockerExec(docker: Docker, container: string, cmd: string[], cols: number, rows: number, hangup?: (pid: number) => Promise<unknown>): Promise<ByteSource> {
   const target = docker.getContainer(container);
   const info = await target.inspect();
   const name = info.Name.replace(/^\//, '');
@@ -77,7 +81,14 @@ export async function openDockerExec(docker: Docker, container: string, cmd: str
     write: (data) => void stream.write(data),
     resize,
     exit,
-    kill: () => stream.destroy(),
+    kill: () => {
+      stream.destroy();
+      if (!hangup) return;
+      void exec
+        .inspect()
+        .then((state) => (state.Running && Number.isInteger(state.Pid) && state.Pid > 1 ? hangup(state.Pid) : undefined))
+        .catch(() => undefined);
+    },
   };
 }
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ParsedArgsOf, ResultOf } from '../../../shared/contract';
 import { OutpostError, toErrorBody } from '../../../shared/errors';
-import { linkOptions, type EngineRegistry } from '../engines/registry';
+import { linkOptions, type Engine, type EngineRegistry } from '../engines/registry';
 import type { EventBus, Router } from '../router';
 import type { DeviceLinks } from '../transport/device-links';
 import { DEFAULT_CONTAINER_SHELL, openDockerExec, openSshShell, type ByteSource } from './byte-source';
@@ -53,7 +53,10 @@ export function registerSessionsService(deps: SessionsDeps): SessionsHandle {
     const device = engines.device(args.device);
     if (args.kind === 'docker-exec') {
       const cmd = args.cmd ?? DEFAULT_CONTAINER_SHELL;
-      const source = await engines.call(device, (e) => openDockerExec(e.docker, args.container, cmd, args.cols, args.rows), {
+      // The exec is a session leader on its pty: SIGHUP to its process group ends it and, through the hangup of
+      // its terminal, its foreground jobs.
+      const hangup = (e: Engine) => (pid: number) => e.ssh.run(['kill', '-HUP', '--', `-${pid}`]);
+      const source = await engines.call(device, (e) => openDockerExec(e.docker, args.container, cmd, args.cols, args.rows, hangup(e)), {
         link: args.link,
         timeoutMs: OPEN_TIMEOUT_MS,
         what: `opening a shell in ${args.container}`,
