@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Bundles the Electron shell (main + preload) to dist-electron/ as CommonJS. Native modules and electron itself
 // stay external: they are loaded from node_modules at run time (and rebuilt for Electron's ABI by the packager).
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -29,4 +29,6 @@ await build({
   sourcemap: true,
   external: ['electron', 'better-sqlite3', 'ssh2', 'serialport', '@serialport/*', 'cpu-features', 'dockerode'],
   logLevel: 'warning',
+  // electron/core/version.ts reads package.json beside its module, which a bundle does not have.
+  define: { __OUTPOST_VERSION__: JSON.stringify(JSON.parse(readFileSync(`${root}package.json`, 'utf8')).version) },
 });
