@@ -8,7 +8,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['electron/**/*.spec.ts', 'shared/**/*.spec.ts', 'renderer/**/*.spec.{ts,tsx}', 'tests/integration/**/*.spec.ts'],
+          include: ['electron/**/*.spec.ts', 'shared/**/*.spec.ts', 'renderer/**/*.spec.{ts,tsx}', 'tests/integration/**/*.spec.ts', 'tests/bench/**/*.spec.ts'],
           environment: 'node',
           testTimeout: 20_000,
         },
