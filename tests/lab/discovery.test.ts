@@ -220,3 +220,26 @@ describe('outpost discover (CLI)', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ error: { kind: 'invalid-input' } });
   });
 });
+
+describe('serial hot-plug', () => {
+  it('reports a console cable plugged in and pulled, and keeps the port in the inventory, stale once gone', async () => {
+    // A device added later: its console pty appears at a path known in advance, like /dev/ttyUSB0 would.
+    const path = join(lab.stateDir, 'd', 'hot-serial', 'ttyS0');
+    const events: Array<{ added: string[]; removed: string[] }> = [];
+    const off = api.on('discovery:serial-changed', (e) => events.push(e));
+    await api.invoke('discovery:start', { interfaces: ['lab0'], livenessIntervalMs: 5_000, serialPollMs: 100, serialPaths: [path] });
+    try {
+      const dev = await lab.addDevice({ name: 'hot-serial', ssh: false, serial: true });
+      expect(dev.serialPath).toBe(path);
+      await waitFor('the plugged-in console in the inventory', async () => inventory().some((d) => d.serialPath === path && d.state === 'online'), 10_000);
+      expect(events).toContainEqual({ added: [path], removed: [] });
+      await lab.removeDevice('hot-serial');
+      await waitFor('the pulled console reported as removed', async () => events.some((e) => e.removed.includes(path)), 10_000);
+      await waitFor('the pulled console stale in the inventory', async () => inventory().find((d) => d.serialPath === path)?.state === 'stale', 10_000);
+      expect(inventory().filter((d) => d.serialPath === path)).toHaveLength(1);
+    } finally {
+      off();
+      await api.invoke('discovery:stop', {});
+    }
+  });
+});
