@@ -165,6 +165,14 @@ describe('continuous browse', () => {
     expect(after[0]?.ssh.hostKeyFingerprint).toBe(lab.device('gw-avahi').hostKeyFingerprint);
   });
 
+  it('keeps the IPv6 link-local addresses avahi devices announce in AAAA records', async () => {
+    const dev = lab.device('gw-avahi');
+    const v6 = () => byAddress(inventory(), dev.ip)[0]?.addresses.filter((a) => a.includes(':')) ?? [];
+    await waitFor('an IPv6 address for gw-avahi from its AAAA records', async () => v6().length > 0, 15_000);
+    const linkLocal = (await dev.exec(['ip', '-6', '-o', 'addr', 'show', 'dev', 'eth0', 'scope', 'link'])).stdout;
+    expect(v6().some((a) => linkLocal.includes(a.split('%')[0] as string))).toBe(true);
+  });
+
   it('shows a device that joins, and marks it stale when it leaves', async () => {
     const late = await lab.addDevice({ name: 'late-avahi', avahi: true });
     await waitFor('late-avahi announced by avahi and online in the inventory', async () => inventory().some((d) => d.hostnames.includes(`${late.hostname}.local`) && d.state === 'online'), 20_000);
