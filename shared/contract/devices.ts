@@ -43,6 +43,31 @@ export const Device = z.object({
 });
 export type Device = z.infer<typeof Device>;
 
+/**
+ * A record with nothing known yet: no identifiers, no sources, services or tags, the default SSH login, state
+ * `unknown`, first and last seen at `seenAt`. Whoever creates a device (a discovery merge, a spec) fills in what it knows.
+ */
+export function blankDevice(id: string, seenAt: string, known: Partial<Device> = {}): Device {
+  return {
+    id,
+    name: 'device',
+    hostnames: [],
+    addresses: [],
+    macs: [],
+    sources: [],
+    services: [],
+    ssh: { port: 22, user: 'root' },
+    docker: null,
+    serialPath: null,
+    tags: {},
+    notes: '',
+    state: 'unknown',
+    firstSeen: seenAt,
+    lastSeen: seenAt,
+    ...known,
+  };
+}
+
 export const DeviceAdd = z
   .object({
     name: z.string().min(1).max(100).optional(),

@@ -1,24 +1,19 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
-import { createCore, inProcessApi, type Core } from '../../electron/core/app';
-import { defaultDataDir } from '../../electron/core/config';
-import { startBridge, type Bridge } from '../../electron/server/bridge';
+import type { Core } from '../../electron/core/app';
+import type { Bridge } from '../../electron/server/bridge';
 import type { Api } from '../../shared/contract';
 import { bridgeSocketUrl } from '../../shared/transport/ws-client';
 import { TOKEN_COOKIE } from '../../shared/transport/ws-protocol';
+import { ARTIFACTS, openBrowserSession, type BrowserSession } from './pages/browser-session';
 import { DevicesPage } from './pages/devices-page';
-import { ShellPage, VIEW_IDS } from './pages/shell-page';
-import { ensureRendererBuilt } from './support/renderer-build';
+import { VIEW_IDS, type ShellPage } from './pages/shell-page';
 
 // Runs inside a network namespace with only `lo` up, e.g.
 // `ip netns exec <ns> npx vitest run --project e2e`, so the app must say "offline".
-const CHROMIUM = process.env.OUTPOST_CHROMIUM ?? '/usr/bin/chromium';
-const artifacts = fileURLToPath(new URL('../artifacts/', import.meta.url));
 
 /** Resolves with 101 when the upgrade succeeds, else with the HTTP status the bridge answered. */
 function upgradeStatus(url: string, options: WebSocket.ClientOptions): Promise<number> {
@@ -37,51 +32,29 @@ function upgradeStatus(url: string, options: WebSocket.ClientOptions): Promise<n
 }
 
 describe('browser mode, driven through Chromium', () => {
+  let session: BrowserSession;
   let home: string;
   let core: Core;
   let api: Api;
   let bridge: Bridge;
-  let browser: Browser;
   let page: Page;
   let shell: ShellPage;
   let devices: DevicesPage;
-  const requestedUrls: string[] = [];
-  const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    const staticDir = ensureRendererBuilt();
-    home = mkdtempSync(join(tmpdir(), 'outpost-e2e-'));
-    process.env.OUTPOST_HOME = home;
-    core = createCore({ dataDir: defaultDataDir(), transport: 'browser' });
-    api = inProcessApi(core);
-    await api.invoke('devices:add', { name: 'pump-gateway', host: '10.0.4.17' });
-    bridge = await startBridge({ core, staticDir });
-
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    // A new session is a fresh, throw-away browser profile: no cookies, no localStorage from earlier runs.
+    session = await openBrowserSession({
+      viewport: { width: 1280, height: 760 },
+      seed: async (seedApi) => {
+        await seedApi.invoke('devices:add', { name: 'pump-gateway', host: '10.0.4.17' });
+      },
     });
-    // A new context is a fresh, throw-away profile: no cookies, no localStorage from earlier runs.
-    const context = await browser.newContext({ viewport: { width: 1280, height: 760 } });
-    page = await context.newPage();
-    page.on('request', (request) => requestedUrls.push(request.url()));
-    page.on('websocket', (socket) => requestedUrls.push(socket.url()));
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    page.on('console', (message) => {
-      // CSP violations and failed loads surface as console errors.
-      if (message.type() === 'error') pageErrors.push(message.text());
-    });
-    shell = new ShellPage(page);
+    ({ home, core, api, bridge, page, shell } = session);
     devices = new DevicesPage(page);
-    await shell.open(bridge.urlWithToken);
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await bridge?.close();
-    await core?.close();
-    if (home) rmSync(home, { recursive: true, force: true });
-    delete process.env.OUTPOST_HOME;
+    await session?.close();
   });
 
   it('renders the shell and trades the token in the URL for a cookie', async () => {
@@ -148,8 +121,8 @@ describe('browser mode, driven through Chromium', () => {
   it('saves a screenshot of the inventory', async () => {
     await devices.waitForDevice('north-pump');
     await page.getByTestId('notice-success').waitFor({ state: 'detached', timeout: 15_000 });
-    mkdirSync(artifacts, { recursive: true });
-    await page.screenshot({ path: join(artifacts, 'browser-mode.png') });
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'browser-mode.png') });
   });
 
   const PLACEHOLDER_VIEWS: string[] = ['certificates', 'latency', 'console'];
@@ -161,7 +134,7 @@ describe('browser mode, driven through Chromium', () => {
       // Views that are built show their own content (covered by their e2e files); the rest explain what is coming.
       if (PLACEHOLDER_VIEWS.includes(view)) expect(await section.getByTestId('empty-state').isVisible()).toBe(true);
       else expect(await section.getByTestId('empty-state').count()).toBe(0);
-      if (view === 'certificates') await page.screenshot({ path: join(artifacts, 'browser-mode-certificates.png') });
+      if (view === 'certificates') await page.screenshot({ path: join(ARTIFACTS, 'browser-mode-certificates.png') });
     }
     await shell.goTo('devices');
   });
@@ -174,10 +147,11 @@ describe('browser mode, driven through Chromium', () => {
     await shell.open(bridge.url);
     expect(await shell.colorScheme()).toBe('dark');
     await devices.waitForDevice('north-pump');
-    await page.screenshot({ path: join(artifacts, 'browser-mode-dark.png') });
+    await page.screenshot({ path: join(ARTIFACTS, 'browser-mode-dark.png') });
   });
 
   it('made no request to any host but 127.0.0.1, and logged no errors (CSP violations included)', () => {
+    const { requestedUrls, pageErrors } = session;
     expect(requestedUrls.length).toBeGreaterThan(0);
     const foreign = requestedUrls.filter((u) => new URL(u).hostname !== '127.0.0.1' && !u.startsWith('data:') && !u.startsWith('blob:'));
     expect(foreign).toEqual([]);

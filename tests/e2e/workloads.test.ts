@@ -1,22 +1,15 @@
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCore, inProcessApi, type Core } from '../../electron/core/app';
-import { startBridge, type Bridge } from '../../electron/server/bridge';
 import type { Api } from '../../shared/contract';
 import { importBusyboxImage, startLab, type Lab, type LabDevice } from '../lab/lab';
-import { ShellPage } from './pages/shell-page';
-import { ensureRendererBuilt } from './support/renderer-build';
+import { ARTIFACTS, openBrowserSession, type BrowserSession } from './pages/browser-session';
 
 // The Workloads view against a real lab device: its dockerd runs a ticking container, reached over SSH from
 // the technician netns this test runs in (`bash tests/lab/in-lab.sh npx vitest run --project e2e tests/e2e/workloads.test.ts`).
-const CHROMIUM = process.env.OUTPOST_CHROMIUM ?? '/usr/bin/chromium';
-const artifacts = fileURLToPath(new URL('../artifacts/', import.meta.url));
 const IMAGE = 'outpost/busybox:lab';
 const CONTAINER = 'ticker';
 const TIMEOUT = 30_000;
@@ -65,25 +58,20 @@ class WorkloadsPage {
 
   async shot(name: string): Promise<void> {
     if (await this.detail.isVisible()) await this.detail.scrollIntoViewIfNeeded();
-    await this.page.screenshot({ path: join(artifacts, `workloads-${name}.png`) });
+    await this.page.screenshot({ path: join(ARTIFACTS, `workloads-${name}.png`) });
   }
 }
 
 describe('Workloads view against a real device', () => {
   let lab: Lab;
   let dev: LabDevice;
-  let home: string;
-  let core: Core;
+  let session: BrowserSession;
   let api: Api;
-  let bridge: Bridge;
-  let browser: Browser;
   let page: Page;
   let workloads: WorkloadsPage;
   let archive: string;
-  const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    const staticDir = ensureRendererBuilt();
     lab = await startLab({ devices: [{ name: 'wl-1', docker: true }] });
     dev = lab.device('wl-1');
     await importBusyboxImage(dev, IMAGE);
@@ -96,44 +84,28 @@ describe('Workloads view against a real device', () => {
     });
     await container.start();
 
-    home = mkdtempSync(join(tmpdir(), 'outpost-e2e-workloads-'));
-    // The archive a technician would carry on a USB stick: `docker save` of the image.
-    archive = join(home, 'busybox-lab.tar');
-    await pipeline(await engine.getImage(IMAGE).get(), createWriteStream(archive));
-    process.env.OUTPOST_HOME = home;
-    core = createCore({ dataDir: home, transport: 'browser' });
-    api = inProcessApi(core);
-    await api.invoke('devices:add', { name: dev.name, host: dev.ip });
-    await api.invoke('devices:add', { name: 'dead-gateway', host: DEAD_ADDRESS });
-    // The technician compared the fingerprint with the device's label: pin exactly that key.
-    await api.invoke('trust:pin', { device: dev.name, fingerprint: dev.hostKeyFingerprint, yes: true });
-    bridge = await startBridge({ core, staticDir });
-
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    session = await openBrowserSession({
+      viewport: { width: 1360, height: 900 },
+      seed: async (seedApi, home) => {
+        // The archive a technician would carry on a USB stick: `docker save` of the image.
+        archive = join(home, 'busybox-lab.tar');
+        await pipeline(await engine.getImage(IMAGE).get(), createWriteStream(archive));
+        await seedApi.invoke('devices:add', { name: dev.name, host: dev.ip });
+        await seedApi.invoke('devices:add', { name: 'dead-gateway', host: DEAD_ADDRESS });
+        // The technician compared the fingerprint with the device's label: pin exactly that key.
+        await seedApi.invoke('trust:pin', { device: dev.name, fingerprint: dev.hostKeyFingerprint, yes: true });
+      },
     });
-    const context = await browser.newContext({ viewport: { width: 1360, height: 900 } });
-    page = await context.newPage();
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    page.on('console', (message) => {
-      if (message.type() === 'error') pageErrors.push(message.text());
-    });
+    ({ api, page } = session);
     workloads = new WorkloadsPage(page);
-    const shell = new ShellPage(page);
-    await shell.open(bridge.urlWithToken);
-    await shell.goTo('workloads');
+    await session.shell.goTo('workloads');
     await workloads.setIdentityFile(lab.clientKeyPath);
-    mkdirSync(artifacts, { recursive: true });
+    mkdirSync(ARTIFACTS, { recursive: true });
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await bridge?.close();
-    await core?.close();
+    await session?.close();
     await lab?.teardown();
-    if (home) rmSync(home, { recursive: true, force: true });
-    delete process.env.OUTPOST_HOME;
   });
 
   it('lists the running container, and shows the dead device by its error kind without blanking the list', async () => {
@@ -255,6 +227,6 @@ describe('Workloads view against a real device', () => {
   });
 
   it('logged no page errors', () => {
-    expect(pageErrors).toEqual([]);
+    expect(session.pageErrors).toEqual([]);
   });
 });

@@ -24,7 +24,8 @@ export interface NewSegment extends SegmentKey {
   sourceTime: string | null;
 }
 
-interface SegmentRow {
+/** A row of `buffer_segments`, as SQLite returns it. */
+export interface SegmentRow {
   id: number;
   device_id: string;
   stream: string;

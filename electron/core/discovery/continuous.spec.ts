@@ -1,11 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Device } from '../../../shared/contract';
+import { blankDevice } from '../../../shared/contract';
 import { livenessPort } from './continuous';
 
-const base: Device = {
-  id: 'a', name: 'a', hostnames: [], addresses: ['10.0.0.1'], macs: [], sources: ['mdns'], services: [], ssh: { port: 22, user: 'root' },
-  docker: null, serialPath: null, tags: {}, notes: '', state: 'online', firstSeen: '', lastSeen: '',
-};
+const base = blankDevice('a', '', { name: 'a', addresses: ['10.0.0.1'], sources: ['mdns'], state: 'online' });
 
 describe('livenessPort', () => {
   it('knocks on SSH when the device has it, on its only service otherwise, and on the SSH port as a last resort', () => {

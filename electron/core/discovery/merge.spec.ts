@@ -1,4 +1,4 @@
-import type { Device } from '../../../shared/contract';
+import { blankDevice, type Device } from '../../../shared/contract';
 import { describe, expect, it } from 'vitest';
 import { isAutoName, markStale, matchSighting, mergeSightings, type Sighting } from './merge';
 
@@ -10,24 +10,7 @@ function ids() {
 }
 
 function device(over: Partial<Device>): Device {
-  return {
-    id: 'x',
-    name: 'device',
-    hostnames: [],
-    addresses: [],
-    macs: [],
-    sources: ['manual'],
-    services: [],
-    ssh: { port: 22, user: 'root' },
-    docker: null,
-    serialPath: null,
-    tags: {},
-    notes: '',
-    state: 'unknown',
-    firstSeen: '2026-11-01T00:00:00.000Z',
-    lastSeen: '2026-11-01T00:00:00.000Z',
-    ...over,
-  };
+  return blankDevice('x', '2026-11-01T00:00:00.000Z', { sources: ['manual'], ...over });
 }
 
 const sweepSeen = (ip: string, fp?: string, mac?: string): Sighting => ({

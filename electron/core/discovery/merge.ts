@@ -1,4 +1,4 @@
-import type { Device, DeviceService, DeviceSource } from '../../../shared/contract';
+import { blankDevice, type Device, type DeviceService, type DeviceSource } from '../../../shared/contract';
 
 /** What one source saw of one device at one moment. Every field is optional except where it came from. */
 export interface Sighting {
@@ -124,23 +124,7 @@ export function mergeSightings(inventory: readonly Device[], sightings: readonly
     const matches = matchSighting(devices, s);
     let target: Device;
     if (matches.length === 0) {
-      target = {
-        id: newId(),
-        name: 'device',
-        hostnames: [],
-        addresses: [],
-        macs: [],
-        sources: [],
-        services: [],
-        ssh: { port: 22, user: 'root' },
-        docker: null,
-        serialPath: null,
-        tags: {},
-        notes: '',
-        state: 'online',
-        firstSeen: ts,
-        lastSeen: ts,
-      };
+      target = blankDevice(newId(), ts, { state: 'online' });
     } else {
       // The oldest record survives, so ids the technician has seen (and scripts used) keep working.
       const [keep, ...others] = [...matches].sort((a, b) => a.firstSeen.localeCompare(b.firstSeen) || a.id.localeCompare(b.id));

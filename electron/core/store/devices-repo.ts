@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Device, type DeviceAdd, type DeviceUpdate } from '../../../shared/contract';
+import { blankDevice, Device, type DeviceAdd, type DeviceUpdate } from '../../../shared/contract';
 import { OutpostError } from '../../../shared/errors';
 import type { Db } from './database';
 
@@ -101,23 +101,18 @@ export class DevicesRepo {
     const ts = now.toISOString();
     const host = input.host;
     const isAddress = host !== undefined && (IPV4.test(host) || host.includes(':'));
-    const device = Device.parse({
-      id: randomUUID(),
-      name: input.name ?? host ?? input.serialPath ?? 'device',
-      hostnames: host && !isAddress ? [host] : [],
-      addresses: host && isAddress ? [host] : [],
-      macs: [],
-      sources: [input.serialPath && !host ? 'serial' : 'manual'],
-      services: [],
-      ssh: { port: input.sshPort ?? 22, user: input.sshUser ?? 'root' },
-      docker: null,
-      serialPath: input.serialPath ?? null,
-      tags: input.tags ?? {},
-      notes: input.notes ?? '',
-      state: 'unknown',
-      firstSeen: ts,
-      lastSeen: ts,
-    });
+    const device = Device.parse(
+      blankDevice(randomUUID(), ts, {
+        name: input.name ?? host ?? input.serialPath ?? 'device',
+        hostnames: host && !isAddress ? [host] : [],
+        addresses: host && isAddress ? [host] : [],
+        sources: [input.serialPath && !host ? 'serial' : 'manual'],
+        ssh: { port: input.sshPort ?? 22, user: input.sshUser ?? 'root' },
+        serialPath: input.serialPath ?? null,
+        tags: input.tags ?? {},
+        notes: input.notes ?? '',
+      }),
+    );
     this.save(device);
     return device;
   }

@@ -1,5 +1,5 @@
-import { useVirtualizer } from '@tanstack/react-virtual';
-import { useRef } from 'react';
+import { useVirtualizer, type VirtualItem } from '@tanstack/react-virtual';
+import { useRef, type ReactNode } from 'react';
 
 /**
  * Virtualised table rows: only the rows in view (plus `overscan`) are rendered, with spacer rows above and below
@@ -22,6 +22,23 @@ export function useVirtualRows(opts: { count: number; estimatePx: number; oversc
 }
 
 /** The spacer row standing in for the rows scrolled out of view. */
-export function SpacerRow({ height }: { height: number }) {
+function SpacerRow({ height }: { height: number }) {
   return height > 0 ? <tr style={{ height }} aria-hidden /> : null;
+}
+
+/**
+ * The body rows of a virtualised table: the rows in view, rendered by `children` (with the row's index in `rows`),
+ * between the spacers standing in for the rest. `view` is what useVirtualRows returned.
+ */
+export function VirtualRows<T>({ rows, view, children }: { rows: readonly T[]; view: { items: VirtualItem[]; padTop: number; padBottom: number }; children: (row: T, index: number) => ReactNode }) {
+  return (
+    <>
+      <SpacerRow height={view.padTop} />
+      {view.items.map((item) => {
+        const row = rows[item.index];
+        return row === undefined ? null : children(row, item.index);
+      })}
+      <SpacerRow height={view.padBottom} />
+    </>
+  );
 }

@@ -1,4 +1,4 @@
-import type { Api, ArgsOf, ChannelName, Device, EventName, PayloadOf, ResultOf } from '../../../shared/contract';
+import { blankDevice, type Api, type ArgsOf, type ChannelName, type Device, type EventName, type PayloadOf, type ResultOf } from '../../../shared/contract';
 import { OutpostError } from '../../../shared/errors';
 
 type Handler = (args: unknown) => unknown;
@@ -43,29 +43,13 @@ export class ScriptedApi implements Api {
   }
 }
 
-export function memoryStorage(): { getItem(k: string): string | null; setItem(k: string, v: string): void } {
-  const data = new Map<string, string>();
-  return { getItem: (k) => data.get(k) ?? null, setItem: (k, v) => void data.set(k, v) };
+/** A key-value storage in memory (what the store keeps in localStorage), starting from `initial`; `data` shows what was written. */
+export function memoryStorage(initial: Record<string, string> = {}): { data: Map<string, string>; getItem(k: string): string | null; setItem(k: string, v: string): void } {
+  const data = new Map(Object.entries(initial));
+  return { data, getItem: (k) => data.get(k) ?? null, setItem: (k, v) => void data.set(k, v) };
 }
 
 /** An inventory record with every field filled, for specs: override what the case is about. */
 export function testDevice(id: string, over: Partial<Device> = {}): Device {
-  return {
-    id,
-    name: id,
-    hostnames: [],
-    addresses: [],
-    macs: [],
-    sources: ['manual'],
-    services: [],
-    ssh: { port: 22, user: 'root' },
-    docker: null,
-    serialPath: null,
-    tags: {},
-    notes: '',
-    state: 'unknown',
-    firstSeen: '2026-01-01T00:00:00.000Z',
-    lastSeen: '2026-01-01T00:00:00.000Z',
-    ...over,
-  };
+  return blankDevice(id, '2026-01-01T00:00:00.000Z', { name: id, sources: ['manual'], ...over });
 }

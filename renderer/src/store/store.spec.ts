@@ -1,75 +1,29 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Api, AppInfo, ArgsOf, ChannelName, Device, EventName, PayloadOf, ResultOf } from '../../../shared/contract';
+import type { AppInfo, ChannelName, Device } from '../../../shared/contract';
 import { OutpostError } from '../../../shared/errors';
-import { connectStore, createOutpostStore, type KeyValueStorage } from './index';
+import { connectStore, createOutpostStore } from './index';
+import { memoryStorage, ScriptedApi, testDevice } from './scripted-api';
 import { COLOR_SCHEME_KEY } from './ui-slice';
 
-function device(id: string, name = id): Device {
-  return {
-    id,
-    name,
-    hostnames: [],
-    addresses: ['10.0.0.1'],
-    macs: [],
-    sources: ['manual'],
-    services: [],
-    ssh: { port: 22, user: 'root' },
-    docker: null,
-    serialPath: null,
-    tags: {},
-    notes: '',
-    state: 'unknown',
-    firstSeen: '2026-01-01T00:00:00.000Z',
-    lastSeen: '2026-01-01T00:00:00.000Z',
-  };
-}
+const device = (id: string, name = id): Device => testDevice(id, { name, addresses: ['10.0.0.1'] });
 
 const info: AppInfo = { name: 'Outpost', version: '0.1.0', dataDir: '/tmp/outpost', online: false, platform: 'linux-x64', transport: 'browser' };
 
-/** A fake Api: handlers per channel, and `emit` to play the core's events. Records every call. */
-class FakeApi implements Api {
-  calls: Array<{ channel: ChannelName; args: unknown }> = [];
+/** The core as the store sees it: app info, an inventory a case can change, adds and removes. Records every call. */
+class FakeApi extends ScriptedApi {
   inventory: Device[] = [device('a')];
-  failNext: OutpostError | null = null;
-  private listeners = new Map<EventName, Set<(payload: never) => void>>();
 
-  async invoke<C extends ChannelName>(channel: C, args?: ArgsOf<C>): Promise<ResultOf<C>> {
-    this.calls.push({ channel, args });
-    if (this.failNext) {
-      const err = this.failNext;
-      this.failNext = null;
-      throw err;
-    }
-    const answers: { [K in ChannelName]?: () => unknown } = {
-      'app:info': () => info,
-      'devices:list': () => [...this.inventory],
-      'devices:add': () => device('new', 'new-device'),
-      'devices:remove': () => ({ removed: true }),
-    };
-    const answer = answers[channel];
-    if (!answer) throw new OutpostError('unsupported', `fake has no ${channel}`);
-    return answer() as ResultOf<C>;
-  }
-
-  on<E extends EventName>(event: E, listener: (payload: PayloadOf<E>) => void): () => void {
-    const set = this.listeners.get(event) ?? new Set();
-    set.add(listener as (payload: never) => void);
-    this.listeners.set(event, set);
-    return () => set.delete(listener as (payload: never) => void);
-  }
-
-  emit<E extends EventName>(event: E, payload: PayloadOf<E>): void {
-    for (const listener of this.listeners.get(event) ?? []) (listener as (p: PayloadOf<E>) => void)(payload);
+  constructor() {
+    super();
+    this.answer('app:info', info)
+      .answer('devices:list', () => [...this.inventory])
+      .answer('devices:add', () => device('new', 'new-device'))
+      .answer('devices:remove', { removed: true });
   }
 
   count(channel: ChannelName): number {
-    return this.calls.filter((c) => c.channel === channel).length;
+    return this.argsOf(channel).length;
   }
-}
-
-function memoryStorage(initial: Record<string, string> = {}): KeyValueStorage & { data: Map<string, string> } {
-  const data = new Map(Object.entries(initial));
-  return { data, getItem: (k) => data.get(k) ?? null, setItem: (k, v) => void data.set(k, v) };
 }
 
 describe('outpost store', () => {
@@ -133,7 +87,7 @@ describe('outpost store', () => {
   it('shows a failed call as a notice with the error kind and message', async () => {
     const { store } = setup();
     await vi.runAllTimersAsync();
-    api.failNext = new OutpostError('invalid-input', 'give a host (name or IP) or a serial path');
+    api.answer('devices:add', new OutpostError('invalid-input', 'give a host (name or IP) or a serial path'));
     const added = await store.getState().addDevice({ name: 'x' });
     expect(added).toBeNull();
     expect(store.getState().notices).toMatchObject([

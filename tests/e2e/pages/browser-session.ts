@@ -24,52 +24,74 @@ export interface BrowserSession {
   shell: ShellPage;
   /** Page errors and console errors seen so far (CSP violations included). */
   pageErrors: string[];
+  /** Every URL the page requested or opened a WebSocket to, from the first load on. */
+  requestedUrls: string[];
   screenshot(name: string): Promise<void>;
   close(): Promise<void>;
 }
 
-export async function openBrowserSession(opts: { viewport?: { width: number; height: number } } = {}): Promise<BrowserSession> {
+export interface BrowserSessionOptions {
+  viewport?: { width: number; height: number };
+  /** Runs once the core is up and before the page first loads: what the core should already know (devices, pinned keys, files in `home`). */
+  seed?: (api: Api, home: string) => Promise<void>;
+}
+
+export async function openBrowserSession(opts: BrowserSessionOptions = {}): Promise<BrowserSession> {
   const staticDir = ensureRendererBuilt();
   const home = mkdtempSync(join(tmpdir(), 'outpost-e2e-'));
   process.env.OUTPOST_HOME = home;
   const core = createCore({ dataDir: defaultDataDir(), transport: 'browser' });
   const api = inProcessApi(core);
-  const bridge = await startBridge({ core, staticDir });
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  const context = await browser.newContext({ viewport: opts.viewport ?? { width: 1440, height: 900 } });
-  const page = await context.newPage();
-  const pageErrors: string[] = [];
-  page.on('pageerror', (err) => pageErrors.push(err.message));
-  page.on('console', (message) => {
-    if (message.type() === 'error') pageErrors.push(message.text());
-  });
-  const shell = new ShellPage(page);
-  await shell.open(bridge.urlWithToken);
-  return {
-    home,
-    core,
-    api,
-    bridge,
-    browser,
-    page,
-    shell,
-    pageErrors,
-    async screenshot(name) {
-      mkdirSync(ARTIFACTS, { recursive: true });
-      // Drawers and modals slide in: shoot once every CSS transition has settled, not mid-flight.
-      // Endless ones (striped progress bars, spinners) never settle and are left alone.
-      await page.waitForFunction(() => document.getAnimations().every((a) => a.playState !== 'running' || a.effect?.getTiming().iterations === Infinity), undefined, { timeout: 10_000 });
-      await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
-    },
-    async close() {
-      await browser.close();
-      await bridge.close();
-      await core.close();
-      rmSync(home, { recursive: true, force: true });
-      delete process.env.OUTPOST_HOME;
-    },
+  let bridge: Bridge | undefined;
+  let browser: Browser | undefined;
+  // Also what a failed start calls, so a test whose beforeAll threw leaves no core, bridge or Chromium behind.
+  const close = async () => {
+    await browser?.close();
+    await bridge?.close();
+    await core.close();
+    rmSync(home, { recursive: true, force: true });
+    delete process.env.OUTPOST_HOME;
   };
+  try {
+    await opts.seed?.(api, home);
+    bridge = await startBridge({ core, staticDir });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    const context = await browser.newContext({ viewport: opts.viewport ?? { width: 1440, height: 900 } });
+    const page = await context.newPage();
+    const pageErrors: string[] = [];
+    const requestedUrls: string[] = [];
+    page.on('request', (request) => requestedUrls.push(request.url()));
+    page.on('websocket', (socket) => requestedUrls.push(socket.url()));
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error') pageErrors.push(message.text());
+    });
+    const shell = new ShellPage(page);
+    await shell.open(bridge.urlWithToken);
+    return {
+      home,
+      core,
+      api,
+      bridge,
+      browser,
+      page,
+      shell,
+      pageErrors,
+      requestedUrls,
+      async screenshot(name) {
+        mkdirSync(ARTIFACTS, { recursive: true });
+        // Drawers and modals slide in: shoot once every CSS transition has settled, not mid-flight.
+        // Endless ones (striped progress bars, spinners) never settle and are left alone.
+        await page.waitForFunction(() => document.getAnimations().every((a) => a.playState !== 'running' || a.effect?.getTiming().iterations === Infinity), undefined, { timeout: 10_000 });
+        await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
+      },
+      close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
 }

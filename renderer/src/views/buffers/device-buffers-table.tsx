@@ -2,6 +2,7 @@ import { Badge, Checkbox, Paper, Stack, Table, Text, Tooltip } from '@mantine/co
 import { createColumnHelper, flexRender, getCoreRowModel, useReactTable, type RowSelectionState } from '@tanstack/react-table';
 import { useMemo } from 'react';
 import type { Device } from '../../../../shared/contract';
+import { EmptyRow } from '../../components/empty-row';
 import type { DeviceBuffers } from '../../store/buffers-slice';
 import { useOutpost } from '../../store/context';
 import { DeviceFlushProgress } from './flush-progress';
@@ -87,13 +88,9 @@ export function DeviceBuffersTable({ devices, selection, onSelectionChange }: { 
             </Table.Tr>
           ))}
           {devices.length === 0 && (
-            <Table.Tr>
-              <Table.Td colSpan={columns.length}>
-                <Text size="sm" c="dimmed" ta="center" py="lg">
-                  No device with a network address yet. Find devices in the Devices view first.
-                </Text>
-              </Table.Td>
-            </Table.Tr>
+            <EmptyRow colSpan={columns.length} py="lg">
+              No device with a network address yet. Find devices in the Devices view first.
+            </EmptyRow>
           )}
         </Table.Tbody>
       </Table>

@@ -1,7 +1,8 @@
 import { Badge, Button, Code, Group, Paper, ScrollArea, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { useMemo, useState } from 'react';
 import type { StoredSegment } from '../../../../shared/contract';
-import { SpacerRow, useVirtualRows } from '../../components/virtual-rows';
+import { EmptyRow } from '../../components/empty-row';
+import { useVirtualRows, VirtualRows } from '../../components/virtual-rows';
 import type { StoreFilter } from '../../store/buffers-slice';
 import { useOutpost } from '../../store/context';
 import { formatBytes } from './transfer-format';
@@ -82,9 +83,9 @@ export function StoreBrowser() {
 }
 
 function SegmentTable({ segments, nameOf, selectedId, onOpen }: { segments: StoredSegment[]; nameOf: (id: string) => string; selectedId: number | null; onOpen: (id: number) => void }) {
-  const { scrollRef, items, padTop, padBottom } = useVirtualRows({ count: segments.length, estimatePx: ROW_PX, overscan: 16 });
+  const view = useVirtualRows({ count: segments.length, estimatePx: ROW_PX, overscan: 16 });
   return (
-    <div ref={scrollRef} style={{ maxHeight: 420, overflow: 'auto' }}>
+    <div ref={view.scrollRef} style={{ maxHeight: 420, overflow: 'auto' }}>
       <Table stickyHeader highlightOnHover verticalSpacing={6} className="outpost-table" data-testid="store-table">
         <Table.Thead>
           <Table.Tr>
@@ -96,11 +97,8 @@ function SegmentTable({ segments, nameOf, selectedId, onOpen }: { segments: Stor
           </Table.Tr>
         </Table.Thead>
         <Table.Tbody>
-          <SpacerRow height={padTop} />
-          {items.map((item) => {
-            const s = segments[item.index];
-            if (!s) return null;
-            return (
+          <VirtualRows rows={segments} view={view}>
+            {(s) => (
               <Table.Tr
                 key={s.id}
                 onClick={() => onOpen(s.id)}
@@ -120,17 +118,12 @@ function SegmentTable({ segments, nameOf, selectedId, onOpen }: { segments: Stor
                   </Text>
                 </Table.Td>
               </Table.Tr>
-            );
-          })}
-          <SpacerRow height={padBottom} />
+            )}
+          </VirtualRows>
           {segments.length === 0 && (
-            <Table.Tr>
-              <Table.Td colSpan={5}>
-                <Text size="sm" c="dimmed" ta="center" py="md" data-testid="store-empty">
-                  Nothing stored for this selection yet.
-                </Text>
-              </Table.Td>
-            </Table.Tr>
+            <EmptyRow colSpan={5} testId="store-empty">
+              Nothing stored for this selection yet.
+            </EmptyRow>
           )}
         </Table.Tbody>
       </Table>

@@ -1,6 +1,7 @@
 import { Badge, Button, Group, Paper, Stack, Table, Text, TextInput } from '@mantine/core';
 import { useState } from 'react';
 import type { UpstreamStreamStatus } from '../../../../shared/contract';
+import { EmptyRow } from '../../components/empty-row';
 import { useOutpost } from '../../store/context';
 import { upstreamTarget } from './transfer-format';
 
@@ -80,15 +81,7 @@ export function UpstreamPanel() {
                 </Table.Td>
               </Table.Tr>
             ))}
-            {streams.length === 0 && (
-              <Table.Tr>
-                <Table.Td colSpan={7}>
-                  <Text size="sm" c="dimmed" ta="center" py="md">
-                    Nothing queued upstream yet: push once the laptop can reach the site's broker or endpoint.
-                  </Text>
-                </Table.Td>
-              </Table.Tr>
-            )}
+            {streams.length === 0 && <EmptyRow colSpan={7}>Nothing queued upstream yet: push once the laptop can reach the site's broker or endpoint.</EmptyRow>}
           </Table.Tbody>
         </Table>
       </Paper>

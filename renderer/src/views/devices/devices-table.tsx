@@ -3,7 +3,8 @@ import { createColumnHelper, flexRender, getCoreRowModel, getSortedRowModel, use
 import { useMemo, useState } from 'react';
 import type { Device } from '../../../../shared/contract';
 import { TrashIcon } from '../../components/icons';
-import { SpacerRow, useVirtualRows } from '../../components/virtual-rows';
+import { EmptyRow } from '../../components/empty-row';
+import { useVirtualRows, VirtualRows } from '../../components/virtual-rows';
 import { useOutpost } from '../../store/context';
 import { SourceBadges, StateBadge } from './device-badges';
 import { relativeTime } from './device-format';
@@ -81,11 +82,11 @@ export function DevicesTable({ devices, totalCount, onOpen }: { devices: Device[
     getSortedRowModel: getSortedRowModel(),
   });
   const rows = table.getRowModel().rows;
-  const { scrollRef, items, padTop, padBottom, measureElement } = useVirtualRows({ count: rows.length, estimatePx: ROW_ESTIMATE_PX, keyOf: (i) => rows[i]?.id ?? i });
+  const view = useVirtualRows({ count: rows.length, estimatePx: ROW_ESTIMATE_PX, keyOf: (i) => rows[i]?.id ?? i });
 
   return (
     <Paper withBorder radius="md">
-      <div ref={scrollRef} className="outpost-scroll-table" data-testid="devices-scroll">
+      <div ref={view.scrollRef} className="outpost-scroll-table" data-testid="devices-scroll">
         <Table stickyHeader highlightOnHover verticalSpacing="xs" horizontalSpacing="md" className="outpost-table" data-testid="devices-table">
           <Table.Thead>
             {table.getHeaderGroups().map((group) => (
@@ -106,15 +107,12 @@ export function DevicesTable({ devices, totalCount, onOpen }: { devices: Device[
             ))}
           </Table.Thead>
           <Table.Tbody>
-            <SpacerRow height={padTop} />
-            {items.map((item) => {
-              const row = rows[item.index];
-              if (!row) return null;
-              return (
+            <VirtualRows rows={rows} view={view}>
+              {(row, index) => (
                 <Table.Tr
                   key={row.id}
-                  ref={measureElement}
-                  data-index={item.index}
+                  ref={view.measureElement}
+                  data-index={index}
                   data-testid="device-row"
                   data-device-id={row.id}
                   onClick={() => onOpen(row.id)}
@@ -124,17 +122,12 @@ export function DevicesTable({ devices, totalCount, onOpen }: { devices: Device[
                     <Table.Td key={cell.id}>{flexRender(cell.column.columnDef.cell, cell.getContext())}</Table.Td>
                   ))}
                 </Table.Tr>
-              );
-            })}
-            <SpacerRow height={padBottom} />
+              )}
+            </VirtualRows>
             {rows.length === 0 && (
-              <Table.Tr>
-                <Table.Td colSpan={columns.length}>
-                  <Text size="sm" c="dimmed" ta="center" py="lg" data-testid="devices-empty">
-                    {loading ? 'Loading the inventory…' : totalCount === 0 ? 'No devices yet. Scan the site, or add one by address or serial port.' : 'No device matches the search and filters.'}
-                  </Text>
-                </Table.Td>
-              </Table.Tr>
+              <EmptyRow colSpan={columns.length} py="lg" testId="devices-empty">
+                {loading ? 'Loading the inventory…' : totalCount === 0 ? 'No devices yet. Scan the site, or add one by address or serial port.' : 'No device matches the search and filters.'}
+              </EmptyRow>
             )}
           </Table.Tbody>
         </Table>
