@@ -1,7 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { connect as tcpConnect, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -10,6 +9,7 @@ import { createCore, inProcessApi, type Core } from '../../electron/core/app';
 import type { Api } from '../../shared/contract';
 import { ndjsonSegment, produce } from './buffers-fixtures';
 import { startLab, waitFor, type Lab } from './lab';
+import { mosquitto } from './mosquitto';
 import { run } from './util';
 
 // Upstream against a real mosquitto on the technician netns' loopback, restarted in the middle of a push.
@@ -17,31 +17,11 @@ let lab: Lab;
 let core: Core;
 let api: Api;
 let dataDir: string;
-let broker: ChildProcess | null = null;
 let subscriber: MqttClient | null = null;
 let http: Server | null = null;
-const PORT = 18830 + Math.floor(Math.random() * 1000);
-const brokerDir = mkdtempSync(join(tmpdir(), 'outpost-mosquitto-'));
-// Started as root, mosquitto drops to its own user: it must be able to write its persistence file and log here.
-chmodSync(brokerDir, 0o777);
+const broker = mosquitto((dir) => ['allow_anonymous true', 'persistence true', `persistence_location ${dir}/`, 'autosave_interval 1', 'max_queued_messages 0']);
+const PORT = broker.port;
 const expected = new Map<string, string[]>();
-
-function startBroker(): Promise<void> {
-  broker = spawn('mosquitto', ['-c', join(brokerDir, 'mosquitto.conf')], { stdio: 'ignore' });
-  return waitFor(`mosquitto to listen on 127.0.0.1:${PORT} (log ${brokerDir}/mosquitto.log)`, () => new Promise((resolve) => {
-    const s = tcpConnect(PORT, '127.0.0.1', () => (s.end(), resolve(true)));
-    s.on('error', () => resolve(false));
-  }), 10_000);
-}
-
-async function stopBroker(): Promise<void> {
-  const b = broker;
-  broker = null;
-  if (!b || b.exitCode !== null) return;
-  const exited = new Promise((r) => b.once('exit', r));
-  b.kill('SIGTERM');
-  await exited;
-}
 
 beforeAll(async () => {
   lab = await startLab({ devices: [{ name: 'up-a' }] });
@@ -66,17 +46,13 @@ beforeAll(async () => {
   expected.set('site/valve', Array.from({ length: 500 }, (_, i) => `v${i}`));
   await api.invoke('buffers:flush', { devices: [device.id], ssh: { identityFile: lab.clientKeyPath, acceptNew: true } });
 
-  writeFileSync(
-    join(brokerDir, 'mosquitto.conf'),
-    [`listener ${PORT} 127.0.0.1`, 'allow_anonymous true', 'persistence true', `persistence_location ${brokerDir}/`, 'autosave_interval 1', `log_dest file ${brokerDir}/mosquitto.log`, 'max_queued_messages 0', ''].join('\n'),
-  );
-  await startBroker();
+  await broker.start();
 });
 
 afterAll(async () => {
   subscriber?.end(true);
   http?.close();
-  await stopBroker();
+  await broker.stop();
   await core?.close();
   await lab?.teardown();
 });
@@ -100,8 +76,8 @@ describe('upstream', () => {
 
     const pushing = api.invoke('upstream:push', { mqtt: { url: `mqtt://127.0.0.1:${PORT}` }, baseDelayMs: 100, maxDelayMs: 1000, maxAttempts: 100 });
     await waitFor('a third of the records to reach the subscriber before the broker restart', async () => count >= total / 3, 60_000);
-    await stopBroker();
-    await startBroker();
+    await broker.stop();
+    await broker.start();
     const result = await pushing;
     expect(result.recordsForwarded).toBeGreaterThanOrEqual(total);
     const arrived = () => [...received.values()].reduce((a, l) => a + new Set(l.map((m) => m.id)).size, 0);

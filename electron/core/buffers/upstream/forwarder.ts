@@ -3,7 +3,7 @@ import type { UpstreamStreamStatus } from '../../../../shared/contract/buffers';
 import { OutpostError, toErrorBody } from '../../../../shared/errors';
 import type { Db } from '../../store/database';
 import type { DevicesRepo } from '../../store/devices-repo';
-import type { SegmentStore } from '../segment-store';
+import type { SegmentRow, SegmentStore } from '../segment-store';
 import { backoffDelay } from './backoff';
 import { recordsOf, topicLevel, type UpstreamRecord } from './records';
 import type { UpstreamTarget } from './targets';
@@ -15,16 +15,8 @@ export interface PushPolicy {
   topicPrefix: string;
 }
 
-interface PendingSegment {
-  id: number;
-  device_id: string;
-  stream: string;
-  segment: string;
-  sha256: string;
-  bytes: number;
-  kind: 'spool' | 'outbox';
-  records_done: number | null;
-}
+/** A stored segment not yet forwarded to a target, with how many of its records the target acknowledged so far. */
+type PendingSegment = Pick<SegmentRow, 'id' | 'device_id' | 'stream' | 'segment' | 'sha256' | 'bytes' | 'kind'> & { records_done: number | null };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -127,8 +119,12 @@ export class UpstreamForwarder {
         const body = toErrorBody(err);
         const delay = backoffDelay(failures - 1, policy.baseDelayMs, policy.maxDelayMs);
         const nextAttemptAt = failures >= policy.maxAttempts ? null : new Date(Date.now() + delay).toISOString();
-        if (current) this.setStatus(target.key, current.device_id, current.stream, 'failed', { attempts: failures, nextAttemptAt, lastError: body.message });
+        // A failed connect concerns every stream waiting for this target; a failed send, the stream in flight.
+        const affected = current ? [current] : [...new Map(todo.map((s) => [`${s.device_id}\0${s.stream}`, s])).values()];
+        for (const s of affected) this.setStatus(target.key, s.device_id, s.stream, 'failed', { attempts: failures, nextAttemptAt, lastError: body.message });
         await target.close();
+        // A refused certificate or credentials, or bad input, will not get better by waiting.
+        if (body.kind === 'auth' || body.kind === 'invalid-input') throw new OutpostError(body.kind, `upstream ${target.key}: ${body.message}`, { recordsForwarded: records });
         if (failures >= policy.maxAttempts) throw new OutpostError(body.kind, `upstream ${target.key} failed ${failures} times in a row: ${body.message}`, { recordsForwarded: records });
         await sleep(delay);
       }

@@ -33,6 +33,40 @@ function readTls(tls: TlsFiles | undefined): { ca?: Buffer; cert?: Buffer; key?:
   return { ca: read(tls?.caFile, 'CA'), cert: read(tls?.certFile, 'client certificate'), key: read(tls?.keyFile, 'client key'), rejectUnauthorized: !tls?.insecure };
 }
 
+/** TLS failures that retrying cannot fix: a certificate not trusted, expired, for another name, or refused. */
+const TLS_TRUST_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_SIGNATURE_FAILURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/**
+ * Names what went wrong reaching an upstream: kind `auth` for a certificate problem on either side or a broker that
+ * refused the credentials (the push stops at once: retrying cannot help), `unreachable` for everything else.
+ */
+export function upstreamError(url: string, err: unknown): OutpostError {
+  if (err instanceof OutpostError) return err;
+  const e = err as (Error & { code?: string | number }) | undefined;
+  const message = e?.message ?? 'connection closed';
+  const code = e?.code;
+  if (typeof code === 'string' && TLS_TRUST_CODES.has(code)) {
+    return new OutpostError('auth', `${url}: the server's certificate is not accepted (${code}: ${message}); check --ca, or the server's certificate`);
+  }
+  // The server's TLS alert when it refuses our client certificate, or wanted one and got none.
+  if (/alert (certificate required|bad certificate|unknown ca|certificate expired|certificate unknown|handshake failure)|ERR_SSL_TLSV\d+_ALERT/i.test(`${message} ${String(code ?? '')}`)) {
+    return new OutpostError('auth', `${url}: the server refused our client certificate (${message}); check --cert and --key, and that the site CA signed them`);
+  }
+  // MQTT CONNACK: v3.1.1 return codes 4/5, v5 reason codes 0x86/0x87.
+  if (code === 4 || code === 5 || code === 134 || code === 135) return new OutpostError('auth', `${url}: the broker refused the connection: ${message}`);
+  return new OutpostError('unreachable', `${url}: ${message}`);
+}
+
 /** QoS-1 publishing with a bounded window; a record counts as forwarded only once its PUBACK arrived. */
 export class MqttTarget implements UpstreamTarget {
   readonly key: string;
@@ -64,7 +98,7 @@ export class MqttTarget implements UpstreamTarget {
     const client = mqtt.connect(this.url, options);
     this.client = client;
     await new Promise<void>((resolve, reject) => {
-      const fail = (err?: Error) => reject(new OutpostError('unreachable', `MQTT broker ${this.url}: ${err?.message ?? 'connection closed'}`));
+      const fail = (err?: Error) => reject(upstreamError(`MQTT broker ${this.url}`, err));
       client.once('connect', () => resolve());
       client.once('error', fail);
       client.once('close', () => fail());
@@ -175,7 +209,7 @@ export class HttpTarget implements UpstreamTarget {
         });
       });
       req.on('timeout', () => req.destroy(new Error('timed out')));
-      req.on('error', (err) => reject(new OutpostError('unreachable', `${this.url}: ${err.message}`)));
+      req.on('error', (err) => reject(upstreamError(this.url, err)));
       req.end(body);
     });
   }
