@@ -26,7 +26,7 @@ function catScript(): string {
 }
 
 export async function rows(ctx: BenchContext): Promise<BenchRow[]> {
-  const totalMb = Number(process.env.OUTPOST_BENCH_FLUSH_MB ?? 256);
+  const totalMb = Number(process.env.OUTPOST_BENCH_FLUSH_MB ?? 1024);
   const segments = 1000;
   const labDevice = ctx.lab.devices[ctx.lab.devices.length - 1]!;
   const api = inProcessApi(ctx.core);
