@@ -20,7 +20,9 @@ const MB = 1024 * 1024;
 assertInTechNetns();
 const lab = await startLab({ devices: [{ name: 'perf' }] });
 const dev = lab.devices[0]!;
-const pristine = mkdtempSync(join(tmpdir(), 'outpost-bufperf-'));
+// On the device's own spool file system (a tmpfs), outside any stream, so refills are hard links, not copies.
+const pristine = join(dev.spoolDir, '.perf-pristine');
+mkdirSync(pristine);
 const segBytes = Math.floor((totalMb * MB) / segments);
 const files: Array<{ rel: string; src: string }> = [];
 for (let i = 0; i < segments; i++) {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../store/database';
+import { migrations } from '../store/migrations';
 import { OffThreadWriter } from './off-thread-writer';
 import { FLUSH_SESSION } from './remote-scripts';
 import { SegmentStore } from './segment-store';
@@ -136,6 +137,29 @@ describe('SegmentStore group commit', () => {
     writeFileSync(again, body);
     store.commit([{ tmpPath: again, segment: segment('a', body) }]);
     expect(store.list({ limit: 10 })).toHaveLength(2);
+    store.close();
+  });
+
+  it('counts each stored content once in usedBytes, kept by the index itself, also for a store made before the total', () => {
+    const dir = tempDir('usage');
+    const dbFile = join(dir, 'outpost.db');
+    // A store from before migration 31: two names for one content, and one other content.
+    const before = openDatabase(dbFile, migrations.filter((m) => m.version !== 31));
+    const insert = before.prepare(`INSERT INTO buffer_segments (device_id, stream, segment, sha256, bytes, kind, stored_at) VALUES ('d1', 's', ?, ?, ?, 'spool', 'now')`);
+    insert.run('a', 'x'.repeat(64), 100);
+    insert.run('b', 'x'.repeat(64), 100);
+    insert.run('c', 'y'.repeat(64), 7);
+    before.close();
+    openDatabase(dbFile).close();
+    const store = new SegmentStore(dir, dbFile);
+    expect(store.usedBytes()).toBe(107);
+    const body = randomBytes(50);
+    for (const name of ['d', 'e', 'd']) {
+      const tmpPath = store.tmpPath();
+      writeFileSync(tmpPath, body);
+      store.commit([{ tmpPath, segment: segment(name, body) }]);
+    }
+    expect(store.usedBytes()).toBe(157);
     store.close();
   });
 

@@ -61,4 +61,19 @@ export const buffersMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 31,
+    name: 'buffers: running total of stored blob bytes (O(1) quota checks), index by checksum',
+    up: `
+      CREATE INDEX buffer_segments_sha256 ON buffer_segments(sha256);
+      -- Blobs are stored once per checksum, so a row adds bytes only when it brings new content. Kept by a trigger
+      -- in the same transaction as the insert, so every process writing the store sees the same total.
+      CREATE TABLE buffer_usage (id INTEGER PRIMARY KEY CHECK (id = 1), blob_bytes INTEGER NOT NULL);
+      INSERT INTO buffer_usage (id, blob_bytes)
+        SELECT 1, COALESCE(SUM(bytes), 0) FROM (SELECT sha256, MAX(bytes) AS bytes FROM buffer_segments GROUP BY sha256);
+      CREATE TRIGGER buffer_segments_usage AFTER INSERT ON buffer_segments
+        WHEN NOT EXISTS (SELECT 1 FROM buffer_segments WHERE sha256 = NEW.sha256 AND id != NEW.id)
+        BEGIN UPDATE buffer_usage SET blob_bytes = blob_bytes + NEW.bytes WHERE id = 1; END;
+    `,
+  },
 ];

@@ -75,6 +75,8 @@ export class SegmentStore {
   private reserved = 0;
   private holdsStmt: Database.Statement | undefined;
   private heldSizesStmt: Database.Statement | undefined;
+  private quotaStmt: Database.Statement | undefined;
+  private usedStmt: Database.Statement | undefined;
 
   constructor(dataDir: string, dbFile: string) {
     this.root = join(dataDir, 'buffers');
@@ -108,7 +110,8 @@ export class SegmentStore {
   }
 
   quotaBytes(): number | null {
-    const row = this.db.prepare(`SELECT value FROM buffer_settings WHERE key = 'quota_bytes'`).get() as { value: string } | undefined;
+    this.quotaStmt ??= this.db.prepare(`SELECT value FROM buffer_settings WHERE key = 'quota_bytes'`);
+    const row = this.quotaStmt.get() as { value: string } | undefined;
     return row ? Number(row.value) : null;
   }
 
@@ -117,9 +120,10 @@ export class SegmentStore {
     else this.db.prepare(`INSERT INTO buffer_settings(key, value) VALUES ('quota_bytes', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run(String(bytes));
   }
 
+  /** Bytes of the stored blobs (each content once): a running total kept by a trigger, not a scan per call. */
   usedBytes(): number {
-    const row = this.db.prepare(`SELECT COALESCE(SUM(bytes), 0) AS n FROM (SELECT DISTINCT sha256, bytes FROM buffer_segments)`).get() as { n: number };
-    return row.n;
+    this.usedStmt ??= this.db.prepare(`SELECT blob_bytes FROM buffer_usage WHERE id = 1`).pluck();
+    return (this.usedStmt.get() as number | undefined) ?? 0;
   }
 
   holds(key: SegmentKey, sha256: string): boolean {
