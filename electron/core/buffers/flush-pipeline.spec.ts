@@ -86,7 +86,7 @@ describe('OffThreadWriter', () => {
         hash.update(chunk);
         writer.write(id, chunk);
         done += n;
-        if (writer.pendingBytes > 32 * 1024 * 1024) await writer.drained(8 * 1024 * 1024);
+        if (writer.pendingBytes > 16 * 1024 * 1024) await writer.drained(4 * 1024 * 1024);
       }
       expected.push({ sha256: hash.digest('hex'), bytes: length });
       ends.push(writer.end(id));

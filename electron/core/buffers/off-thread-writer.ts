@@ -112,8 +112,11 @@ type Answer = { release: number } | { closed: true } | { id: number; sha256: str
 /** O_DIRECT wants block-aligned memory, file offsets and lengths; 4 KiB covers the usual logical block sizes. */
 const BLOCK = 4096;
 const WASM_PAGE = 64 * 1024;
-/** Twice the spool flush's back-pressure mark (32 MiB), so one more chunk and the files' block padding always fit. */
-const RING_BYTES = 64 * 1024 * 1024;
+/**
+ * The spool flush's back-pressure mark (16 MiB) plus room for the chunk that crossed it (an SSH channel delivers at
+ * most its 2 MiB window) and block padding. Per device being flushed (4 at once by default).
+ */
+const RING_BYTES = 24 * 1024 * 1024;
 const FLUSH_DELAY_MS = 2;
 
 const alignUp = (n: number) => Math.ceil(n / BLOCK) * BLOCK;

@@ -10,8 +10,8 @@ import { MAX_SIDECAR, deviceHashes, readSidecars, sidecarChecksum, type SizedEnt
 const GROUP_BYTES = 32 * 1024 * 1024;
 const GROUP_SEGMENTS = 64;
 /** Back-pressure: stop reading the SSH stream while the writer thread has this much queued. */
-const WRITER_HIGH = 32 * 1024 * 1024;
-const WRITER_LOW = 8 * 1024 * 1024;
+const WRITER_HIGH = 16 * 1024 * 1024;
+const WRITER_LOW = 4 * 1024 * 1024;
 
 /** What the device deletes (or moves) for held segments: sidecars go with their segment. */
 function ackNames(mode: 'delete' | 'move', entries: readonly SizedEntry[]): string[] {
