@@ -51,9 +51,14 @@ export const BrowseArgs = z
     /** Serial hot-plug poll period (0 = off). */
     serialPollMs: z.number().int().min(0).max(600_000).default(2_000),
     serialPaths: z.array(z.string().min(1).max(4096)).max(64).optional(),
+    /** Re-sweep period (0 = off): devices that answer only a sweep (no mDNS) appear while browsing too. */
+    sweepIntervalMs: z.number().int().min(0).max(3_600_000).default(0),
+    /** What the re-sweep covers: these CIDRs, else the browsed interfaces' subnets (each capped at /22). */
+    cidrs: z.array(cidr).max(64).optional(),
+    ports: z.array(z.number().int().min(1).max(65535)).min(1).max(64).optional(),
   })
   .strict()
-  .default({ livenessIntervalMs: 5_000, serialPollMs: 2_000 });
+  .default({ livenessIntervalMs: 5_000, serialPollMs: 2_000, sweepIntervalMs: 0 });
 export type BrowseArgs = z.output<typeof BrowseArgs>;
 
 export const SerialPortInfo = z.object({
@@ -113,4 +118,6 @@ export const discoveryChannels = {
 export const discoveryEvents = {
   'discovery:progress': z.object({ done: z.number().int(), total: z.number().int() }),
   'discovery:serial-changed': z.object({ added: z.array(z.string()), removed: z.array(z.string()) }),
+  /** A background re-sweep could not run (live discovery goes on with mDNS and liveness checks). */
+  'discovery:resweep-failed': z.object({ message: z.string() }),
 };

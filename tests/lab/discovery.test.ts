@@ -229,6 +229,25 @@ describe('outpost discover (CLI)', () => {
   });
 });
 
+describe('live re-sweep', () => {
+  it('shows a device that never announces itself, while browsing, without a scan', async () => {
+    const progress: unknown[] = [];
+    const off = api.on('discovery:progress', (p) => progress.push(p));
+    await api.invoke('discovery:start', { interfaces: ['lab0'], livenessIntervalMs: 5_000, serialPollMs: 0, sweepIntervalMs: 300, cidrs: [lab.subnet] });
+    try {
+      const quiet = await lab.addDevice({ name: 'late-quiet' }); // sshd only: no avahi, reachable by a sweep alone
+      await waitFor('late-quiet swept into the inventory with its host key', async () => byAddress(inventory(), quiet.ip).some((d) => d.sources.includes('sweep') && d.ssh.hostKeyFingerprint === quiet.hostKeyFingerprint), 15_000);
+      expect(byAddress(inventory(), quiet.ip)).toHaveLength(1);
+      // Background sweeps leave the scan progress bar to the scans the technician starts.
+      expect(progress).toEqual([]);
+      await lab.removeDevice('late-quiet');
+    } finally {
+      off();
+      await api.invoke('discovery:stop', {});
+    }
+  });
+});
+
 describe('serial hot-plug', () => {
   it('reports a console cable plugged in and pulled, and keeps the port in the inventory, stale once gone', async () => {
     // A device added later: its console pty appears at a path known in advance, like /dev/ttyUSB0 would.

@@ -1,11 +1,11 @@
-import type { BrowseArgs, Device, SerialPortInfo } from '../../../shared/contract';
+import { ScanArgs, type BrowseArgs, type Device, type SerialPortInfo } from '../../../shared/contract';
 import type { EventBus } from '../router';
 import type { DevicesRepo } from '../store/devices-repo';
 import { contains, parseCidr, type Ipv4Range } from './cidr';
 import { laptopInterfaces, type LaptopInterface } from './interfaces';
 import { MdnsBrowser } from './mdns-browser';
 import type { MdnsHost } from './mdns-cache';
-import { mdnsSighting, saveMerge, serialSighting } from './scan';
+import { mdnsSighting, saveMerge, scanOnce, serialSighting } from './scan';
 import { diffPorts, listSerialPorts } from './serial-ports';
 import { tcpProbe } from './tcp-probe';
 
@@ -23,12 +23,15 @@ export function livenessPort(d: Device): number {
 
 /**
  * Continuous discovery: mDNS announcements and goodbyes as they happen, a liveness check of the devices on the
- * browsed subnets (so a device whose link died without a goodbye goes stale), and serial hot-plug by polling.
+ * browsed subnets (so a device whose link died without a goodbye goes stale), serial hot-plug by polling, and —
+ * when asked — a periodic re-sweep, so devices that never announce themselves show up while browsing too.
  */
 export class ContinuousDiscovery {
   private browser?: MdnsBrowser;
   private livenessTimer?: NodeJS.Timeout;
   private serialTimer?: NodeJS.Timeout;
+  private sweepTimer?: NodeJS.Timeout;
+  private sweeping = false;
   private readonly misses = new Map<string, number>();
   private knownHosts = new Set<string>();
   private lastAnnounced = new Map<string, string>();
@@ -59,7 +62,24 @@ export class ContinuousDiscovery {
       this.serialPorts = await listSerialPorts(args.serialPaths);
       this.serialTimer = setInterval(() => void this.pollSerial(args.serialPaths), args.serialPollMs);
     }
+    if (args.sweepIntervalMs > 0) {
+      const sweepArgs = ScanArgs.parse({ interfaces: args.interfaces, cidrs: args.cidrs, ports: args.ports, mdns: false, sweep: true, serial: false });
+      this.sweepTimer = setInterval(() => void this.resweep(sweepArgs), args.sweepIntervalMs);
+    }
     return { running: true, interfaces: this.interfaces.map((i) => i.name) };
+  }
+
+  private async resweep(args: ScanArgs): Promise<void> {
+    if (this.sweeping || !this.running) return;
+    this.sweeping = true;
+    try {
+      await scanOnce(args, this.repo, this.bus, { progress: false });
+    } catch (err) {
+      // A sweep that cannot run (an interface gone, a CIDR refused) must not stop live discovery; say so once.
+      this.bus.emit('discovery:resweep-failed', { message: err instanceof Error ? err.message : String(err) });
+    } finally {
+      this.sweeping = false;
+    }
   }
 
   private onMdnsChanged(hosts: MdnsHost[]): void {
@@ -130,6 +150,7 @@ export class ContinuousDiscovery {
   async stop(): Promise<{ running: boolean }> {
     clearInterval(this.livenessTimer);
     clearInterval(this.serialTimer);
+    clearInterval(this.sweepTimer);
     const browser = this.browser;
     this.browser = undefined;
     this.misses.clear();

@@ -67,7 +67,7 @@ export function saveMerge(repo: DevicesRepo, bus: EventBus, sightings: readonly 
 }
 
 /** One discovery pass: mDNS, sweep and serial side by side, merged into the inventory in one batch. */
-export async function scanOnce(args: ScanArgs, repo: DevicesRepo, bus: EventBus): Promise<ScanResult> {
+export async function scanOnce(args: ScanArgs, repo: DevicesRepo, bus: EventBus, opts: { progress?: boolean } = {}): Promise<ScanResult> {
   const started = performance.now();
   const interfaces = laptopInterfaces(args.interfaces);
   const ranges = args.sweep ? sweepRanges(args.cidrs, interfaces, args.wide) : [];
@@ -82,6 +82,8 @@ export async function scanOnce(args: ScanArgs, repo: DevicesRepo, bus: EventBus)
           ports: args.ports,
           timeoutMs: args.timeoutMs,
           onProgress: (done, total) => {
+            // Background re-sweeps stay quiet: the progress bar belongs to the scan the technician started.
+            if (opts.progress === false) return;
             // A /22 is ~2000 ticks; the UI needs a few dozen updates, not thousands.
             const step = Math.floor((done / total) * 50);
             if (step === lastReported && done !== total) return;

@@ -26,7 +26,7 @@ function NoticeCard({ notice }: { notice: Notice }) {
   }, [notice, dismiss]);
   return (
     <Notification
-      color={notice.tone === 'error' ? 'red' : 'teal'}
+      color={notice.tone === 'error' ? 'red' : notice.tone === 'warning' ? 'yellow' : 'teal'}
       withBorder
       onClose={() => dismiss(notice.id)}
       data-testid={`notice-${notice.tone}`}

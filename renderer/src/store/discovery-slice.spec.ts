@@ -32,6 +32,18 @@ describe('discovery slice', () => {
     expect(api.argsOf('discovery:scan')).toEqual([{ cidrs: ['10.213.0.0/24'] }]);
   });
 
+  it('starts live discovery with the form settings, and warns once per reason when a re-sweep cannot run', async () => {
+    const { api, store } = setup();
+    api.answer('discovery:start', { running: true, interfaces: ['lab0'] });
+    await store.getState().setLiveDiscovery(true, { interfaces: ['lab0'], cidrs: ['10.213.0.0/24'], sweepIntervalMs: 60_000 });
+    expect(store.getState().liveDiscovery).toBe(true);
+    expect(api.argsOf('discovery:start')).toEqual([{ interfaces: ['lab0'], cidrs: ['10.213.0.0/24'], sweepIntervalMs: 60_000 }]);
+    api.emit('discovery:resweep-failed', { message: 'no interface lab0' });
+    api.emit('discovery:resweep-failed', { message: 'no interface lab0' });
+    expect(store.getState().notices.filter((n) => n.title === 'Live re-sweep skipped')).toHaveLength(1);
+    expect(store.getState().notices.at(-1)).toMatchObject({ tone: 'warning', message: 'no interface lab0' });
+  });
+
   it('reads the offered key without pinning, then pins exactly the confirmed fingerprint', async () => {
     const { api, store } = setup();
     api.answer('trust:pin', (args) => ({ host: '10.213.0.10', port: 22, fingerprint: FP_NEW, pinned: args.fingerprint !== undefined, previous: FP_OLD }));

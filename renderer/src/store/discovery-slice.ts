@@ -35,7 +35,12 @@ export interface DiscoverySlice {
   liveDiscovery: boolean;
   runScan(args: ArgsOf<'discovery:scan'>): Promise<ScanResult | null>;
   setScanProgress(progress: ScanProgress): void;
-  setLiveDiscovery(on: boolean): Promise<void>;
+  /** Live discovery on or off; `args` carry the scan form's interfaces and subnets and the re-sweep period. */
+  setLiveDiscovery(on: boolean, args?: BrowseStart): Promise<void>;
+  /** The background re-sweep's last failure already shown: one notice per reason, not one per minute. */
+  lastResweepError: string | null;
+  /** Says once per distinct reason that the background re-sweep could not run. */
+  resweepFailed(message: string): void;
   selectDevice(id: string | null): void;
   updateDevice(input: DeviceUpdate): Promise<Device | null>;
   loadPinnedKeys(): Promise<void>;
@@ -56,8 +61,12 @@ export function hostKeyAlertOf(err: unknown): HostKeyAlert | null {
   return { host, port: typeof port === 'number' ? port : 22, expected, actual };
 }
 
+/** The scan form's part of `discovery:start`: interfaces, subnets, ports and the re-sweep period. */
+export type BrowseStart = ArgsOf<'discovery:start'>;
+
 export const createDiscoverySlice: SliceCreator<DiscoverySlice> = (set, get, { api }) => ({
   scanning: false,
+  lastResweepError: null,
   scanProgress: null,
   lastScan: null,
   selectedDeviceId: null,
@@ -80,13 +89,19 @@ export const createDiscoverySlice: SliceCreator<DiscoverySlice> = (set, get, { a
   setScanProgress(progress) {
     set({ scanProgress: progress });
   },
-  async setLiveDiscovery(on) {
+  async setLiveDiscovery(on, args = {}) {
     try {
-      const { running } = on ? await api.invoke('discovery:start', {}) : await api.invoke('discovery:stop', {});
+      const { running } = on ? await api.invoke('discovery:start', args) : await api.invoke('discovery:stop', {});
+      set({ lastResweepError: null });
       set({ liveDiscovery: running });
     } catch (err) {
       get().reportError(err, on ? 'Could not start live discovery' : 'Could not stop live discovery');
     }
+  },
+  resweepFailed(message) {
+    if (message === get().lastResweepError) return;
+    set({ lastResweepError: message });
+    get().notify({ tone: 'warning', title: 'Live re-sweep skipped', message });
   },
   selectDevice(id) {
     set({ selectedDeviceId: id });

@@ -34,6 +34,7 @@ export function connectStore(store: OutpostStore, deps: Pick<StoreDeps, 'api'>):
   const offOnline = api.on('app:online-changed', ({ online }) => store.getState().setOnline(online));
   const offScan = api.on('discovery:progress', (progress) => store.getState().setScanProgress(progress));
   const offFlush = api.on('flush:progress', (event) => store.getState().applyFlushProgress(event));
+  const offResweep = api.on('discovery:resweep-failed', ({ message }) => store.getState().resweepFailed(message));
   void store.getState().loadInfo();
   void store.getState().loadDevices();
   return () => {
@@ -41,6 +42,7 @@ export function connectStore(store: OutpostStore, deps: Pick<StoreDeps, 'api'>):
     offOnline();
     offScan();
     offFlush();
+    offResweep();
     store.getState().cancelDevicesRefresh();
   };
 }

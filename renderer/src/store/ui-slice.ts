@@ -7,7 +7,7 @@ export type ColorScheme = 'light' | 'dark';
 
 export interface Notice {
   id: number;
-  tone: 'error' | 'success';
+  tone: 'error' | 'warning' | 'success';
   title: string;
   message: string;
   kind?: ErrorKind;

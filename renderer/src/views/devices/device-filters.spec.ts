@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Device } from '../../../../shared/contract';
 import { testDevice } from '../../store/scripted-api';
-import { filterDevices, formatTags, NO_FILTER, parsePorts, parseTags, scanPercent, tagOptions, toScanArgs } from './device-filters';
+import { filterDevices, formatTags, NO_FILTER, parsePorts, parseTags, scanPercent, tagOptions, toBrowseArgs, toScanArgs } from './device-filters';
 
 const inventory = [
   testDevice('gw', { sources: ['mdns', 'sweep'], state: 'online', tags: { site: 'north' }, addresses: ['10.0.0.10'] }),
@@ -68,5 +68,11 @@ describe('scan form', () => {
     expect(scanPercent({ done: 0, total: 0 })).toBe(0);
     expect(scanPercent({ done: 64, total: 256 })).toBe(25);
     expect(scanPercent({ done: 300, total: 256 })).toBe(100);
+  });
+  it('turns the scan form into live-discovery settings: the same interfaces, subnets and ports, re-swept each minute', () => {
+    const form = { interfaces: ['lab0'], cidrs: ['10.213.0.0/24'], ports: ['22', '1883'], mdns: false, sweep: true, serial: false };
+    expect(toBrowseArgs(form)).toEqual({ args: { interfaces: ['lab0'], cidrs: ['10.213.0.0/24'], ports: [22, 1883], sweepIntervalMs: 60_000 } });
+    expect(toBrowseArgs({ ...form, sweep: false })).toEqual({ args: { interfaces: ['lab0'] } });
+    expect(toBrowseArgs({ ...form, ports: ['ssh'] })).toHaveProperty('error');
   });
 });

@@ -95,6 +95,20 @@ export function toScanArgs(form: ScanForm): { args: ArgsOf<'discovery:scan'> } |
   return { args };
 }
 
+/** How often live discovery re-sweeps the subnets when the form's sweep is on. */
+export const LIVE_RESWEEP_MS = 60_000;
+
+/**
+ * The scan form as live-discovery settings: the same interfaces, and — with sweep on — the same subnets and ports
+ * re-swept every minute, so devices that never announce themselves over mDNS appear while browsing too.
+ */
+export function toBrowseArgs(form: ScanForm): { args: ArgsOf<'discovery:start'> } | { error: string } {
+  const built = toScanArgs({ ...form, mdns: true });
+  if ('error' in built) return built;
+  const { interfaces, cidrs, ports } = built.args ?? {};
+  return { args: { interfaces, ...(form.sweep ? { cidrs, ports, sweepIntervalMs: LIVE_RESWEEP_MS } : {}) } };
+}
+
 /** 0–100 for a progress bar; a scan that has not reported yet shows an empty bar, not NaN. */
 export function scanPercent(progress: { done: number; total: number } | null): number {
   if (!progress || progress.total <= 0) return 0;

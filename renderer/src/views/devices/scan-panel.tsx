@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { DEFAULT_SWEEP_PORTS } from '../../../../shared/contract';
 import { SearchIcon } from '../../components/icons';
 import { useOutpost } from '../../store/context';
-import { scanPercent, toScanArgs, type ScanForm } from './device-filters';
+import { scanPercent, toBrowseArgs, toScanArgs, type ScanForm } from './device-filters';
 
 const INITIAL_FORM: ScanForm = { interfaces: [], cidrs: [], ports: DEFAULT_SWEEP_PORTS.map(String), mdns: true, sweep: true, serial: false };
 
@@ -25,6 +25,14 @@ export function ScanPanel() {
     if ('error' in built) return setError(built.error);
     setError(null);
     void runScan(built.args);
+  }
+
+  function toggleLive(on: boolean) {
+    if (!on) return void setLiveDiscovery(false);
+    const built = toBrowseArgs(form);
+    if ('error' in built) return setError(built.error);
+    setError(null);
+    void setLiveDiscovery(true, built.args);
   }
 
   return (
@@ -51,9 +59,9 @@ export function ScanPanel() {
           <Switch
             label="Live"
             checked={liveDiscovery}
-            onChange={(e) => void setLiveDiscovery(e.currentTarget.checked)}
+            onChange={(e) => toggleLive(e.currentTarget.checked)}
             data-testid="live-discovery"
-            title="Keep listening for mDNS and check known devices every few seconds"
+            title="Keep listening for mDNS, check known devices every few seconds, and re-sweep the subnets every minute (with Sweep on)"
           />
           <Button leftSection={<SearchIcon size={16} />} onClick={start} loading={scanning} data-testid="scan-start">
             Scan now
