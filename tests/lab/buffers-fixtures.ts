@@ -1,7 +1,7 @@
 // Helpers for the buffers lab tests: fill a lab device's spool from the host side (its spool dir is a bind mount),
 // the way a producer does it (write in tmp/, rename into ready/, optional .sha256 sidecar).
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LabDevice } from './lab';
 
@@ -15,6 +15,49 @@ export interface Produced {
 
 export function sha256(b: Buffer): string {
   return createHash('sha256').update(b).digest('hex');
+}
+
+/** A throughput set: `segments` random segments with sidecars over 5 streams, put back into the spool on demand. */
+export interface PristineSpool {
+  /** Relative paths of the segments (no sidecars), in stream order. */
+  rels: string[];
+  /** (Re)places every segment and sidecar in its `ready/` dir: hard links, so a flush that deleted them costs nothing. */
+  refill(): void;
+  /** Removes the set and whatever of it is still in the spool. */
+  remove(): void;
+}
+
+/**
+ * Writes the set once beside the streams, on the device's own spool file system and outside any stream (a flush
+ * never lists it), so each refill is hard links rather than copies.
+ */
+export function pristineSpool(dev: LabDevice, segments: number, segBytes: number): PristineSpool {
+  const pristine = join(dev.spoolDir, '.pristine');
+  mkdirSync(pristine);
+  const files: Array<{ src: string; rel: string }> = [];
+  for (let i = 0; i < segments; i++) {
+    const name = `seg-${String(i).padStart(5, '0')}.bin`;
+    const rel = `s${i % 5}/ready/${name}`;
+    const body = randomBytes(segBytes);
+    writeFileSync(join(pristine, String(i)), body);
+    writeFileSync(join(pristine, `${i}.sha256`), `${sha256(body)}  ${name}\n`);
+    files.push({ src: join(pristine, String(i)), rel }, { src: join(pristine, `${i}.sha256`), rel: `${rel}.sha256` });
+  }
+  return {
+    rels: files.filter((f) => !f.rel.endsWith('.sha256')).map((f) => f.rel),
+    refill() {
+      for (const f of files) {
+        const dst = join(dev.spoolDir, f.rel);
+        mkdirSync(join(dst, '..'), { recursive: true });
+        rmSync(dst, { force: true });
+        linkSync(f.src, dst);
+      }
+    },
+    remove() {
+      for (const f of files) rmSync(join(dev.spoolDir, f.rel), { force: true });
+      rmSync(pristine, { recursive: true, force: true });
+    },
+  };
 }
 
 /** NDJSON records (so upstream can split them) padded to roughly `bytes`. */

@@ -2,14 +2,13 @@
 // on one lab device, alternating the two, so a change to the flush engine can be measured quickly and with less noise.
 //   OUTPOST_LAB_ID=bufperf bash tests/lab/in-lab.sh npx tsx tests/lab/buffers-perf.ts [rounds] [MB] [segments]
 // Set OUTPOST_PERF_PROFILE=1 to write a V8 CPU profile of each flush to /tmp (open it in Chrome DevTools).
-import { randomBytes } from 'node:crypto';
-import { linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCore, inProcessApi } from '../../electron/core/app';
-import { sha256 } from './buffers-fixtures';
+import { pristineSpool } from './buffers-fixtures';
 import { assertInTechNetns, startLab } from './lab';
 
 const rounds = Number(process.argv[2] ?? 3);
@@ -20,31 +19,9 @@ const MB = 1024 * 1024;
 assertInTechNetns();
 const lab = await startLab({ devices: [{ name: 'perf' }] });
 const dev = lab.devices[0]!;
-// On the device's own spool file system (a tmpfs), outside any stream, so refills are hard links, not copies.
-const pristine = join(dev.spoolDir, '.perf-pristine');
-mkdirSync(pristine);
 const segBytes = Math.floor((totalMb * MB) / segments);
-const files: Array<{ rel: string; src: string }> = [];
-for (let i = 0; i < segments; i++) {
-  const stream = `s${i % 5}`;
-  const name = `seg-${String(i).padStart(5, '0')}.bin`;
-  const body = randomBytes(segBytes);
-  for (const [suffix, content] of [['', body], ['.sha256', Buffer.from(`${sha256(body)}  ${name}\n`)]] as const) {
-    const src = join(pristine, `${i}${suffix}`);
-    writeFileSync(src, content);
-    files.push({ rel: `${stream}/ready/${name}${suffix}`, src });
-  }
-}
-const rels = files.filter((f) => !f.rel.endsWith('.sha256')).map((f) => f.rel);
-
-function refill(): void {
-  for (const f of files) {
-    const dst = join(dev.spoolDir, f.rel);
-    mkdirSync(join(dst, '..'), { recursive: true });
-    rmSync(dst, { force: true });
-    linkSync(f.src, dst);
-  }
-}
+const spool = pristineSpool(dev, segments, segBytes);
+const { rels, refill } = spool;
 
 const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
 /** Busy fraction of all CPUs since `from` (from /proc/stat): tells a CPU-bound phase from a waiting one. */
@@ -106,6 +83,6 @@ try {
     rmSync(dataDir, { recursive: true, force: true });
   }
 } finally {
-  rmSync(pristine, { recursive: true, force: true });
+  spool.remove();
   await lab.teardown();
 }

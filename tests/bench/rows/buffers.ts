@@ -1,14 +1,13 @@
 // Buffers benchmark rows: flush throughput against three raw transfers of the same bytes, and records/s to mosquitto.
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { Client, type SFTPWrapper } from 'ssh2';
 import { createCore, inProcessApi } from '../../../electron/core/app';
-import { sha256 } from '../../lab/buffers-fixtures';
+import { pristineSpool } from '../../lab/buffers-fixtures';
 import { waitFor } from '../../lab/lab';
 import type { BenchContext, BenchRow } from '../types';
 
@@ -34,29 +33,10 @@ export async function rows(ctx: BenchContext): Promise<BenchRow[]> {
   const labDevice = ctx.lab.devices[ctx.lab.devices.length - 1]!;
   const ssh = { identityFile: ctx.lab.clientKeyPath, acceptNew: true };
   const segBytes = Math.floor((totalMb * MB) / segments);
-  // The segments are written once, beside the streams on the device's own spool file system, and linked into the
-  // streams before each run that consumes them (the flush deletes what it acknowledged).
-  const pristine = join(labDevice.spoolDir, '.bench-pristine');
-  mkdirSync(pristine);
-  const files: Array<{ src: string; rel: string }> = [];
   ctx.log(`buffers: writing ${segments} segments of ${segBytes} bytes on ${labDevice.name}`);
-  for (let i = 0; i < segments; i++) {
-    const body = randomBytes(segBytes);
-    const name = `seg-${String(i).padStart(5, '0')}.bin`;
-    const rel = `s${i % 5}/ready/${name}`;
-    writeFileSync(join(pristine, String(i)), body);
-    writeFileSync(join(pristine, `${i}.sha256`), `${sha256(body)}  ${name}\n`);
-    files.push({ src: join(pristine, String(i)), rel }, { src: join(pristine, `${i}.sha256`), rel: `${rel}.sha256` });
-  }
-  const rels = files.filter((f) => !f.rel.endsWith('.sha256')).map((f) => f.rel);
-  const refill = () => {
-    for (const f of files) {
-      const dst = join(labDevice.spoolDir, f.rel);
-      mkdirSync(join(dst, '..'), { recursive: true });
-      rmSync(dst, { force: true });
-      linkSync(f.src, dst);
-    }
-  };
+  // The flush deletes what it acknowledged: every run that reads the segments starts with a refill.
+  const spool = pristineSpool(labDevice, segments, segBytes);
+  const { rels, refill } = spool;
   const bytes = segBytes * segments;
   const device = ctx.core.devices.add({ name: labDevice.name, host: labDevice.ip });
   const conn = await ctx.core.links.ssh(device, { identityFile: ctx.lab.clientKeyPath, trust: { acceptNew: true } });
@@ -139,8 +119,7 @@ export async function rows(ctx: BenchContext): Promise<BenchRow[]> {
   });
   for (const dir of [sftpDir, ...stores]) rmSync(dir, { recursive: true, force: true });
   // Leave the spool empty for the upstream row, which flushes records of its own.
-  for (const f of files) rmSync(join(labDevice.spoolDir, f.rel), { force: true });
-  rmSync(pristine, { recursive: true, force: true });
+  spool.remove();
 
   const ours = median(ourss);
   const rawExec = median(raws);
