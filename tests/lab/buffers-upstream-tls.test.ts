@@ -22,7 +22,7 @@ let subscriber: MqttClient | null = null;
 const certs = mkdtempSync(join(tmpdir(), 'outpost-mtls-'));
 chmodSync(certs, 0o755); // mosquitto reads its certificate and key as its own user
 let expectedLines: string[] = [];
-const broker = mosquitto((dir) => [
+const broker = mosquitto(() => [
   `cafile ${join(certs, 'site-ca.crt')}`,
   `certfile ${join(certs, 'broker.crt')}`,
   `keyfile ${join(certs, 'broker.key')}`,
@@ -30,7 +30,6 @@ const broker = mosquitto((dir) => [
   'use_identity_as_username true',
   'allow_anonymous false',
   'persistence false',
-  `# ${dir}`,
 ]);
 const url = `mqtts://127.0.0.1:${broker.port}`;
 

@@ -14,7 +14,7 @@ export interface Broker {
   stop(): Promise<void>;
 }
 
-/** `config(port, dir)` returns the lines after `listener <port> 127.0.0.1`. */
+/** `config(dir)` returns the lines after the listener and log lines; `dir` is the broker's own (persistence). */
 export function mosquitto(config: (dir: string) => string[]): Broker {
   const port = 18830 + Math.floor(Math.random() * 1000);
   const dir = mkdtempSync(join(tmpdir(), 'outpost-mosquitto-'));

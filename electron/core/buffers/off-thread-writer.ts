@@ -39,14 +39,15 @@ async function write(f, start, end, pos) {
   await f.opened;
   if (f.error) return;
   let off = start;
-  try {
-    while (off < end) off += (await f.handle.write(ring, off, end - off, pos + (off - start))).bytesWritten;
-  } catch (e) {
-    if (e.code !== 'EINVAL' || !f.direct) throw e;
-    // A file system that took O_DIRECT at open but not this write: reopen once, through the page cache.
-    f.fallback ??= (async () => { await f.handle.close(); f.handle = await fsp.open(f.path, 'r+'); f.direct = false; })();
-    await f.fallback;
-    while (off < end) off += (await f.handle.write(ring, off, end - off, pos + (off - start))).bytesWritten;
+  while (off < end) {
+    try {
+      off += (await f.handle.write(ring, off, end - off, pos + (off - start))).bytesWritten;
+    } catch (e) {
+      if (e.code !== 'EINVAL' || !f.direct) throw e;
+      // A file system that took O_DIRECT at open but not this write: reopen once, through the page cache.
+      f.fallback ??= (async () => { await f.handle.close(); f.handle = await fsp.open(f.path, 'r+'); f.direct = false; })();
+      await f.fallback;
+    }
   }
 }
 async function drop(f) {

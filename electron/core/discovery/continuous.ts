@@ -75,7 +75,8 @@ export class ContinuousDiscovery {
     try {
       await scanOnce(args, this.repo, this.bus, { progress: false });
     } catch (err) {
-      // A sweep that cannot run (an interface gone, a CIDR refused) must not stop live discovery; say so once.
+      // A sweep that cannot run (an interface gone, a CIDR refused) must not stop live discovery; the UI says so
+      // once per reason.
       this.bus.emit('discovery:resweep-failed', { message: err instanceof Error ? err.message : String(err) });
     } finally {
       this.sweeping = false;
