@@ -3,7 +3,8 @@
 #   1. kills the processes recorded in <stateDir>/pids/*.pid ("<pid> <starttime>"; a recycled pid
 #      whose start time differs is left alone),
 #   2. lazily unmounts anything mounted under <stateDir>,
-#   3. deletes network namespaces named outpost-lab-* (all but outpost-lab-tech with --keep-tech),
+#   3. deletes network namespaces named outpost-lab-<id>-* (all but outpost-lab-<id>-tech with --keep-tech),
+#      <id> being $OUTPOST_LAB_ID (default main): other labs' namespaces are never touched,
 #   4. removes <stateDir>.
 # Usage: lab-clean.sh [--keep-tech] <stateDir>
 set -euo pipefail
@@ -15,6 +16,9 @@ case "$state" in
   *) echo "lab-clean.sh: refusing state dir '$state' (must be absolute and named outpost-lab*)" >&2; exit 2 ;;
 esac
 [ "$(id -u)" = 0 ] || { echo "lab-clean.sh: the device lab needs root" >&2; exit 1; }
+id="${OUTPOST_LAB_ID:-main}"
+[[ "$id" =~ ^[a-z0-9]{1,12}$ ]] || { echo "lab-clean.sh: invalid OUTPOST_LAB_ID '$id'" >&2; exit 2; }
+prefix="outpost-lab-$id-"
 
 starttime() { # field 22 of /proc/<pid>/stat, robust to spaces in comm
   local s
@@ -50,8 +54,8 @@ done
 awk -v p="$state/" 'index($5, p) == 1 || $5 == substr(p, 1, length(p) - 1) { print $5 }' /proc/self/mountinfo \
   | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
 
-ip netns list 2>/dev/null | awk '{print $1}' | { grep '^outpost-lab-' || true; } | while read -r ns; do
-  if [ "$keep_tech" = 1 ] && [ "$ns" = outpost-lab-tech ]; then continue; fi
+ip netns list 2>/dev/null | awk '{print $1}' | { grep "^$prefix" || true; } | while read -r ns; do
+  if [ "$keep_tech" = 1 ] && [ "$ns" = "${prefix}tech" ]; then continue; fi
   ip netns del "$ns" 2>/dev/null || true
 done
 

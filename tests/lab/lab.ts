@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startDevice, stopDevice, type DeviceContext, type DeviceSpec, type LabDevice, type RunningDevice } from './device.js';
-import { createLabNetwork, deleteNetns, hostIp, LAB_NETNS, listLabNetns, netnsPath, parseSubnet, TECH_IF, TECH_NETNS } from './netns.js';
+import { createLabNetwork, deleteNetns, hostIp, LAB_ID, LAB_NETNS, listLabNetns, netnsPath, parseSubnet, TECH_IF, TECH_NETNS } from './netns.js';
 import { mapLimit, run, runOk, sameFile, validateName, waitFor } from './util.js';
 
 export type { DeviceSpec, LabDevice } from './device.js';
@@ -14,12 +14,12 @@ export { waitFor } from './util.js';
 export { importBusyboxImage, buildImage, type BuildImageOptions } from './images.js';
 export { mdnsQuery, type MdnsRecord } from './mdns.js';
 export { sshBanner, dockerPing } from './device.js';
-export { TECH_NETNS, LAB_NETNS } from './netns.js';
+export { TECH_NETNS, LAB_NETNS, LAB_ID } from './netns.js';
 
 export interface LabOptions {
   devices: DeviceSpec[];
   subnet?: string; // default 10.213.0.0/24; the technician gets host .1, devices .10 upwards
-  stateDir?: string; // default $OUTPOST_LAB_STATE_DIR or /tmp/outpost-lab; its name must start with "outpost-lab"
+  stateDir?: string; // default $OUTPOST_LAB_STATE_DIR or /tmp/outpost-lab-<OUTPOST_LAB_ID>; its name must start with "outpost-lab"
   concurrency?: number; // devices started in parallel (default 8)
 }
 
@@ -43,7 +43,7 @@ const FIRST_DEVICE_HOST = 10;
 const CLEAN_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'lab-clean.sh');
 
 export function defaultStateDir(): string {
-  return process.env.OUTPOST_LAB_STATE_DIR ?? '/tmp/outpost-lab';
+  return process.env.OUTPOST_LAB_STATE_DIR ?? `/tmp/outpost-lab-${LAB_ID}`;
 }
 
 /** Throws unless running as root inside the technician netns created by tests/lab/in-lab.sh. */

@@ -2,9 +2,17 @@
 // process) and one netns per device, each joined to the bridge by a veth pair.
 import { run, runOk } from './util.js';
 
-export const TECH_NETNS = 'outpost-lab-tech';
-export const LAB_NETNS = 'outpost-lab-net';
-export const DEVICE_NETNS_PREFIX = 'outpost-lab-d-';
+/** Each lab is keyed by $OUTPOST_LAB_ID (default "main"): labs with different ids share nothing on the host. */
+export function labId(): string {
+  const id = process.env.OUTPOST_LAB_ID || 'main';
+  if (!/^[a-z0-9]{1,12}$/.test(id)) throw new Error(`invalid OUTPOST_LAB_ID ${JSON.stringify(id)} (1-12 of a-z, 0-9)`);
+  return id;
+}
+export const LAB_ID = labId();
+export const LAB_NETNS_PREFIX = `outpost-lab-${LAB_ID}-`;
+export const TECH_NETNS = `${LAB_NETNS_PREFIX}tech`;
+export const LAB_NETNS = `${LAB_NETNS_PREFIX}net`;
+export const DEVICE_NETNS_PREFIX = `${LAB_NETNS_PREFIX}d-`;
 export const BRIDGE = 'br0';
 export const TECH_IF = 'lab0'; // technician side, in the tech netns
 export const TECH_PEER_IF = 'vtech'; // its peer on the bridge
@@ -117,7 +125,7 @@ export async function listLabNetns(): Promise<string[]> {
   return r.stdout
     .split('\n')
     .map((l) => l.split(' ')[0])
-    .filter((n): n is string => !!n && n.startsWith('outpost-lab-'));
+    .filter((n): n is string => !!n && n.startsWith(LAB_NETNS_PREFIX));
 }
 
 export async function deleteNetns(ns: string): Promise<void> {
