@@ -1,9 +1,19 @@
 import { fileURLToPath } from 'node:url';
 import react from '@vitejs/plugin-react';
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
+import { META_CONTENT_SECURITY_POLICY } from './electron/core/csp';
 
 const rendererRoot = fileURLToPath(new URL('./renderer/', import.meta.url));
 const outDir = fileURLToPath(new URL('./dist/renderer/', import.meta.url));
+
+/** The built index.html carries the CSP itself, so the policy holds even where no header is sent (a file:// copy). */
+function contentSecurityPolicyMeta(): Plugin {
+  return {
+    name: 'outpost-csp-meta',
+    apply: 'build', // the dev server's HMR preamble is an inline script; the policy is for what ships
+    transformIndexHtml: () => [{ tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: META_CONTENT_SECURITY_POLICY }, injectTo: 'head-prepend' }],
+  };
+}
 
 // Everything is bundled: the app must work with the network unplugged and under a CSP that forbids remote
 // code, so no CDN links, no web fonts (a system font stack), relative asset URLs for file:// in Electron.
@@ -11,7 +21,7 @@ export default defineConfig({
   root: rendererRoot,
   base: './',
   publicDir: false,
-  plugins: [react()],
+  plugins: [contentSecurityPolicyMeta(), react()],
   build: {
     outDir,
     emptyOutDir: true,

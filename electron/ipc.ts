@@ -2,15 +2,15 @@ import type { IpcMain, IpcMainInvokeEvent, WebContents } from 'electron';
 import { isChannelName } from '../shared/contract';
 import type { Envelope } from '../shared/errors';
 import type { Core } from './core/app';
+import { isRendererUrl } from './core/csp';
 import { OwnedSessions } from './core/sessions/owned-sessions';
 
 export const INVOKE_CHANNEL = 'outpost:invoke';
 export const EVENT_CHANNEL = 'outpost:event';
 
-/** Only our own renderer (the bundled file:// page) may call the core. */
+/** Only our own renderer (the bundled page on app://outpost) may call the core; file:// pages are not ours. */
 export function isTrustedSender(event: Pick<IpcMainInvokeEvent, 'senderFrame'>): boolean {
-  const url = event.senderFrame?.url ?? '';
-  return url.startsWith('file://');
+  return isRendererUrl(event.senderFrame?.url ?? '');
 }
 
 /**

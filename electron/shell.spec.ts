@@ -1,6 +1,6 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createCore, type Core } from './core/app';
 
@@ -10,13 +10,19 @@ const stub = vi.hoisted(() => {
   const handlers = new Map<string, (...args: unknown[]) => unknown>();
   const rendererListeners = new Map<string, Array<(...args: unknown[]) => void>>();
   const exposed: Record<string, unknown> = {};
-  return { handlers, rendererListeners, exposed, invokeTarget: { current: undefined as undefined | ((channel: string, ...args: unknown[]) => Promise<unknown>) } };
+  const protocolHandlers = new Map<string, (request: { url: string }) => Promise<Response>>();
+  const privileged: unknown[] = [];
+  return { handlers, protocolHandlers, privileged, rendererListeners, exposed, invokeTarget: { current: undefined as undefined | ((channel: string, ...args: unknown[]) => Promise<unknown>) } };
 });
 
 vi.mock('electron', () => ({
   app: { whenReady: () => Promise.resolve(), on: vi.fn(), quit: vi.fn() },
   BrowserWindow: Object.assign(vi.fn(), { getAllWindows: () => [] }),
   session: {},
+  protocol: {
+    registerSchemesAsPrivileged: (schemes: unknown[]) => stub.privileged.push(...schemes),
+    handle: (scheme: string, fn: (request: { url: string }) => Promise<Response>) => stub.protocolHandlers.set(scheme, fn),
+  },
   shell: { openExternal: vi.fn(() => Promise.resolve()) },
   ipcMain: {
     handle: (channel: string, fn: (...args: unknown[]) => unknown) => stub.handlers.set(channel, fn),
@@ -31,7 +37,8 @@ vi.mock('electron', () => ({
   contextBridge: { exposeInMainWorld: (key: string, value: unknown) => (stub.exposed[key] = value) },
 }));
 
-const { hardenContents, windowOptions } = await import('./main');
+const { createWindow, hardenContents, isWebLink, registerRendererScheme, serveRenderer } = await import('./main');
+const { CONTENT_SECURITY_POLICY } = await import('./core/csp');
 const { registerIpc, INVOKE_CHANNEL, EVENT_CHANNEL } = await import('./ipc');
 const { ipcMain } = await import('electron');
 
@@ -47,9 +54,18 @@ function newCore(): Core {
 }
 
 describe('main window', () => {
-  it('keeps contextIsolation and sandbox on and nodeIntegration off', () => {
-    const prefs = windowOptions('/x/preload.cjs').webPreferences!;
-    expect(prefs).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true, preload: '/x/preload.cjs' });
+  it('keeps contextIsolation and sandbox on and nodeIntegration off', async () => {
+    createWindow('/x/preload.cjs');
+    const { BrowserWindow } = await import('electron');
+    const prefs = (vi.mocked(BrowserWindow).mock.calls.at(-1)![0] as { webPreferences: Record<string, unknown> }).webPreferences;
+    expect(prefs).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true, webviewTag: false, disableBlinkFeatures: 'Auxclick', preload: '/x/preload.cjs' });
+  });
+
+  it('sends only plain web links to the OS browser', () => {
+    expect(isWebLink('https://docs.docker.com/engine/security/protect-access/')).toBe(true);
+    for (const url of ['file:///etc/passwd', 'smb://host/share', 'javascript:alert(1)', 'https://user:pw@evil.example/', 'not a url', 'ms-msdt:/id']) {
+      expect(isWebLink(url)).toBe(false);
+    }
   });
 
   it('blocks navigation away from the bundle, new windows and webviews', () => {
@@ -63,11 +79,36 @@ describe('main window', () => {
     const prevented = vi.fn();
     listeners.get('will-navigate')!({ preventDefault: prevented }, 'https://evil.example/');
     expect(prevented).toHaveBeenCalledTimes(1);
-    listeners.get('will-navigate')!({ preventDefault: prevented }, 'file:///app/index.html');
+    listeners.get('will-navigate')!({ preventDefault: prevented }, 'app://outpost/index.html');
     expect(prevented).toHaveBeenCalledTimes(1);
+    // a file:// page is not the bundle: any local HTML file could claim that
+    listeners.get('will-navigate')!({ preventDefault: prevented }, 'file:///app/index.html');
+    listeners.get('will-navigate')!({ preventDefault: prevented }, 'app://outpost.evil/index.html');
+    expect(prevented).toHaveBeenCalledTimes(3);
     expect(openHandler!({ url: 'https://example.com' }).action).toBe('deny');
     listeners.get('will-attach-webview')!({ preventDefault: prevented });
-    expect(prevented).toHaveBeenCalledTimes(2);
+    expect(prevented).toHaveBeenCalledTimes(4);
+  });
+
+  it('serves the bundle on app://outpost with the CSP header, and nothing outside it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'outpost-renderer-'));
+    writeFileSync(join(dir, 'index.html'), '<!doctype html><title>Outpost</title>');
+    writeFileSync(join(dirname(dir), 'secret.txt'), 'not for the renderer');
+    registerRendererScheme();
+    expect(stub.privileged).toEqual([{ scheme: 'app', privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+    serveRenderer(dir);
+    const handle = stub.protocolHandlers.get('app')!;
+    const page = await handle({ url: 'app://outpost/index.html' });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await page.text()).toContain('<title>Outpost</title>');
+    for (const escape of ['app://outpost/..%2Fsecret.txt', 'app://outpost/%2e%2e/secret.txt', 'app://outpost/a/../../secret.txt']) {
+      const r = await handle({ url: escape });
+      expect(await r.text()).not.toContain('not for the renderer');
+    }
+    expect((await handle({ url: 'app://other/index.html' })).status).toBe(404);
+    expect((await handle({ url: 'app://outpost/%00' })).status).toBe(400);
   });
 });
 
@@ -76,12 +117,14 @@ describe('ipc', () => {
     core = newCore();
     registerIpc(ipcMain, core, () => []);
     const handler = stub.handlers.get(INVOKE_CHANNEL)!;
-    const ours = { senderFrame: { url: 'file:///app/index.html' } };
+    const ours = { senderFrame: { url: 'app://outpost/index.html' } };
     const info = (await handler(ours, 'app:info', {})) as { result: { dataDir: string } };
     expect(info.result.dataDir).toBe(core.config.dataDir);
-    expect(await handler({ senderFrame: { url: 'https://evil.example/' } }, 'app:info', {})).toEqual({
-      error: { kind: 'auth', message: expect.stringContaining('only from the Outpost window') },
-    });
+    for (const url of ['https://evil.example/', 'file:///app/index.html', 'file:///tmp/downloaded.html']) {
+      expect(await handler({ senderFrame: { url } }, 'app:info', {})).toEqual({
+        error: { kind: 'auth', message: expect.stringContaining('only from the Outpost window') },
+      });
+    }
     expect(await handler(ours, 'shell:exec', {})).toMatchObject({ error: { kind: 'not-found' } });
     expect(await handler(ours, 'devices:add', { host: 'bad host;rm' })).toMatchObject({ error: { kind: 'invalid-input' } });
   });
@@ -99,7 +142,7 @@ describe('ipc', () => {
     const handler = stub.handlers.get(INVOKE_CHANNEL)!;
     const onDestroyed: Array<() => void> = [];
     const sender = { once: (event: string, fn: () => void) => event === 'destroyed' && onDestroyed.push(fn) };
-    const event = { senderFrame: { url: 'file:///app/index.html' }, sender };
+    const event = { senderFrame: { url: 'app://outpost/index.html' }, sender };
     expect(await handler(event, 'sessions:open', { kind: 'ssh-shell', device: 'd', cols: 80, rows: 24 })).toMatchObject({ result: { sessionId: 'term-1' } });
     await handler(event, 'app:info', {});
     expect(onDestroyed).toHaveLength(1);
@@ -123,7 +166,7 @@ describe('preload', () => {
   it('exposes only invoke and on, re-throwing error envelopes with their kind', async () => {
     core = newCore();
     registerIpc(ipcMain, core, () => []);
-    stub.invokeTarget.current = (channel, ...args) => Promise.resolve(stub.handlers.get(channel)!({ senderFrame: { url: 'file:///i.html' } }, ...args));
+    stub.invokeTarget.current = (channel, ...args) => Promise.resolve(stub.handlers.get(channel)!({ senderFrame: { url: 'app://outpost/index.html' } }, ...args));
     await import('./preload');
     const outpost = stub.exposed.outpost as { invoke: (c: string, a?: unknown) => Promise<unknown>; on: unknown };
     expect(Object.keys(outpost).sort()).toEqual(['invoke', 'on']);

@@ -29,6 +29,9 @@ npx vitest run --project unit --reporter=default --reporter=json --outputFile.js
 step "build the renderer"
 npx vite build --logLevel warn || status=1
 
+step "Electron security lint (Electronegativity; findings fixed or justified in scripts/electronegativity-justified.json)"
+node scripts/electronegativity.mjs 2>/dev/null || status=1
+
 step "device lab suites (inside the technician netns)"
 OUTPOST_LAB_ID="${OUTPOST_LAB_ID:-ci}" bash tests/lab/in-lab.sh npx vitest run --project lab --reporter=default --reporter=json --outputFile.json="$reports/lab.json" || status=1
 

@@ -1,13 +1,13 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
+import { resolve } from 'node:path';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { extname, join, resolve, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ClientFrame, API_PATH, TOKEN_COOKIE, type ServerFrame } from '../../shared/transport/ws-protocol';
 import type { Core } from '../core/app';
-import { CONTENT_SECURITY_POLICY } from '../core/csp';
 import { OwnedSessions } from '../core/sessions/owned-sessions';
+import { resolveRendererFile } from './static-files';
 
 export interface BridgeOptions {
   core: Core;
@@ -26,18 +26,6 @@ export interface Bridge {
   close(): Promise<void>;
 }
 
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.woff': 'font/woff',
-  '.json': 'application/json',
-  '.map': 'application/json',
-};
 
 function sameToken(given: string | undefined, token: string): boolean {
   if (!given) return false;
@@ -100,35 +88,13 @@ export async function startBridge(opts: BridgeOptions): Promise<Bridge> {
   }
 
   function serveStatic(pathname: string, res: ServerResponse): void {
-    let rel: string;
-    try {
-      rel = decodeURIComponent(pathname);
-    } catch {
-      res.writeHead(400).end();
+    const found = resolveRendererFile(root, pathname);
+    if (found.status !== 200) {
+      res.writeHead(found.status, { 'content-type': 'text/plain; charset=utf-8' }).end(found.message);
       return;
     }
-    if (rel.includes('\0')) {
-      res.writeHead(400).end();
-      return;
-    }
-    let file = resolve(join(root, rel));
-    if (file !== root && !file.startsWith(root + sep)) {
-      res.writeHead(404).end();
-      return;
-    }
-    if (!existsSync(file) || statSync(file).isDirectory()) file = join(root, 'index.html');
-    if (!existsSync(file)) {
-      res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' }).end('Outpost: the renderer is not built yet; run `npm run build`.\n');
-      return;
-    }
-    res.writeHead(200, {
-      'content-type': MIME[extname(file)] ?? 'application/octet-stream',
-      'content-security-policy': CONTENT_SECURITY_POLICY,
-      'x-content-type-options': 'nosniff',
-      'referrer-policy': 'no-referrer',
-      'cache-control': 'no-store',
-    });
-    createReadStream(file).pipe(res);
+    res.writeHead(200, found.headers);
+    createReadStream(found.file).pipe(res);
   }
 
   server.on('upgrade', (req, socket, head) => {

@@ -18,7 +18,7 @@ function newestMtime(path: string): number {
 export function ensureRendererBuilt(): string {
   const outDir = join(repoRoot, 'dist', 'renderer');
   const index = join(outDir, 'index.html');
-  const sources = ['renderer', 'shared', 'resources', 'vite.config.ts'].map((p) => join(repoRoot, p)).filter((p) => existsSync(p));
+  const sources = ['renderer', 'shared', 'resources', 'vite.config.ts', 'electron/core/csp.ts'].map((p) => join(repoRoot, p)).filter((p) => existsSync(p));
   const stale = !existsSync(index) || statSync(index).mtimeMs < Math.max(...sources.map(newestMtime));
   if (stale) {
     const viteBin = join(dirname(createRequire(import.meta.url).resolve('vite/package.json')), 'bin', 'vite.js');
