@@ -147,6 +147,50 @@ export const UpstreamStreamStatus = z.object({
 });
 export type UpstreamStreamStatus = z.infer<typeof UpstreamStreamStatus>;
 
+export const PruneArgs = z
+  .object({
+    deviceId: z.string().min(1).optional(),
+    stream: z.string().min(1).optional(),
+    /** Only segments this laptop has held for longer than this (by when they were stored here). */
+    olderThanSeconds: z.number().int().min(0).optional(),
+    /** Select every segment forwarded upstream or exported, whatever its device, stream or age. */
+    allForwarded: z.boolean().optional(),
+    /** Also delete segments neither forwarded nor exported (their only copy may be this one). */
+    force: z.boolean().optional(),
+    /** Say what would go and what it would free; delete nothing. */
+    dryRun: z.boolean().optional(),
+  })
+  .strict()
+  .refine((a) => a.deviceId !== undefined || a.stream !== undefined || a.olderThanSeconds !== undefined || a.allForwarded === true, {
+    message: 'say what to prune: a device, a stream, an age, or every forwarded segment',
+  });
+
+export const PruneGroup = z.object({
+  deviceId: z.string(),
+  stream: z.string(),
+  /** Segments (and their bytes) that go, or would go. */
+  segments: z.number().int(),
+  bytes: z.number().int(),
+  /** Selected but kept: neither forwarded nor exported, and no force. */
+  keptSegments: z.number().int(),
+  keptBytes: z.number().int(),
+});
+export type PruneGroup = z.infer<typeof PruneGroup>;
+
+export const PruneResult = z.object({
+  dryRun: z.boolean(),
+  segments: z.number().int(),
+  bytes: z.number().int(),
+  /** Blob bytes that leave the disk: content still held by a segment that stays is not freed. */
+  freedBytes: z.number().int(),
+  keptSegments: z.number().int(),
+  keptBytes: z.number().int(),
+  groups: z.array(PruneGroup),
+  usedBytes: z.number().int(),
+  quotaBytes: z.number().int().nullable(),
+});
+export type PruneResult = z.infer<typeof PruneResult>;
+
 export const buffersChannels = {
   'buffers:scan': channel(z.object({ deviceId: z.string().min(1), ssh: BufferSshOptions.optional() }).strict(), BufferScan),
   'buffers:flush': channel(FlushArgs, z.object({ devices: z.array(DeviceFlush) })),
@@ -166,6 +210,7 @@ export const buffersChannels = {
   'store:get': channel(z.object({ id: z.number().int(), previewLines: z.number().int().min(0).max(1000).default(20) }).strict(), z.object({ segment: StoredSegment, preview: SegmentPreview })),
   'store:export': channel(StoreFilter.extend({ dir: z.string().min(1).max(4096) }).strict(), z.object({ dir: z.string(), files: z.number().int(), bytes: z.number().int() })),
   'store:quota': channel(z.object({ bytes: z.number().int().min(0).nullable().optional() }).strict().default({}), z.object({ quotaBytes: z.number().int().nullable(), usedBytes: z.number().int() })),
+  'store:prune': channel(PruneArgs, PruneResult),
   'upstream:push': channel(UpstreamArgs, z.object({ recordsForwarded: z.number().int(), segmentsForwarded: z.number().int(), streams: z.array(UpstreamStreamStatus) })),
   'upstream:status': channel(z.object({}).strict().default({}), z.object({ streams: z.array(UpstreamStreamStatus) })),
 };

@@ -153,6 +153,20 @@ describe('Buffers view over the lab', () => {
     await session.screenshot('buffers-upstream');
   });
 
+  it('prunes what went upstream from the store: a preview first, then the confirmed delete', async () => {
+    await buffers.openTab('store');
+    await session.page.getByTestId('store-row').first().waitFor({ timeout: 15_000 });
+    const plan = await buffers.previewPrune();
+    expect(plan).toMatchObject({ segments: 4, kept: 0, freed: sum(onA) + sum(onB) });
+    expect(plan.summary).toContain('Deletes 4 segments');
+    // Nothing is deleted by the preview.
+    expect(await session.page.getByTestId('store-row').count()).toBe(4);
+    await session.screenshot('buffers-prune-preview');
+    await buffers.confirmPrune();
+    await session.page.getByTestId('store-empty').waitFor({ timeout: 15_000 });
+    expect(await session.page.getByTestId('store-quota-used').getAttribute('data-used')).toBe('0');
+  });
+
   it('logged no page errors', () => {
     expect(session.pageErrors).toEqual([]);
   });

@@ -64,16 +64,54 @@ export function registerStore(program: Command, io: CliIo): void {
     }),
   );
 
-  leaf(store, 'quota [bytes]', 'show or set the store quota in bytes ("none" removes it)').action(
+  leaf(store, 'quota [size]', 'show or set the store quota: bytes, or with a unit (500M, 20G); "none" removes it').action(
     runWith(io, async (ctx, value: string | undefined) => {
-      let bytes: number | null | undefined;
-      if (value === 'none') bytes = null;
-      else if (value !== undefined) {
-        bytes = Number(value);
-        if (!Number.isInteger(bytes) || bytes < 0) throw new OutpostError('invalid-input', `quota must be a byte count or "none", got ${JSON.stringify(value)}`);
-      }
+      const bytes = value === undefined ? undefined : value === 'none' ? null : parseSize(value);
       const q = await ctx.api.invoke('store:quota', { bytes });
       return { data: q, human: `${formatBytes(q.usedBytes)} used, quota ${q.quotaBytes === null ? 'none' : formatBytes(q.quotaBytes)}` };
     }),
   );
+
+  leaf(store, 'prune', 'delete stored segments: by default only those forwarded upstream or exported')
+    .option('--device <device>', 'only this device (id, name, hostname or address)')
+    .option('--stream <stream>', 'only this stream')
+    .option('--older-than <age>', 'only segments stored here longer ago than this: 30m, 12h, 7d, 2w')
+    .option('--all-forwarded', 'every segment forwarded upstream or exported, whatever its device, stream or age')
+    .option('--force', 'also delete segments never forwarded or exported (this laptop may hold their only copy)')
+    .option('--dry-run', 'say what would go and what it would free; delete nothing')
+    .action(
+      runWith(io, async (ctx, flags: { device?: string; stream?: string; olderThan?: string; allForwarded?: boolean; force?: boolean; dryRun?: boolean }) => {
+        const { deviceId } = filters(ctx, { device: flags.device });
+        const olderThanSeconds = flags.olderThan === undefined ? undefined : parseAge(flags.olderThan);
+        if (deviceId === undefined && flags.stream === undefined && olderThanSeconds === undefined && !flags.allForwarded) {
+          throw new OutpostError('invalid-input', 'say what to prune: --device, --stream, --older-than, or --all-forwarded');
+        }
+        const r = await ctx.api.invoke('store:prune', { deviceId, stream: flags.stream, olderThanSeconds, allForwarded: flags.allForwarded, force: flags.force, dryRun: flags.dryRun });
+        const names = new Map(ctx.core.devices.list().map((d) => [d.id, d.name]));
+        const rows = r.groups.map((g) => [names.get(g.deviceId) ?? g.deviceId, g.stream, String(g.segments), formatBytes(g.bytes), g.keptSegments ? `${g.keptSegments} (${formatBytes(g.keptBytes)})` : '-']);
+        const lines = [rows.length ? table(['DEVICE', 'STREAM', r.dryRun ? 'WOULD DELETE' : 'DELETED', 'BYTES', 'KEPT: NOT FORWARDED'], rows) : 'nothing stored matches'];
+        lines.push(`${r.dryRun ? 'would delete' : 'deleted'} ${r.segments} segments (${formatBytes(r.bytes)}), ${r.dryRun ? 'freeing' : 'freed'} ${formatBytes(r.freedBytes)} on disk; ${formatBytes(r.usedBytes)} stored${r.quotaBytes !== null ? ` of ${formatBytes(r.quotaBytes)} quota` : ''}`);
+        if (r.keptSegments) lines.push(`kept ${r.keptSegments} segments never forwarded or exported; --force deletes them too`);
+        return { data: r, human: lines.join('\n') };
+      }),
+    );
+}
+
+const AGE_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
+
+/** `7d` → seconds; a bare number is seconds. */
+export function parseAge(value: string): number {
+  const m = /^(\d+)\s*([smhdw]?)$/.exec(value.trim());
+  if (!m) throw new OutpostError('invalid-input', `--older-than wants an age such as 30m, 12h, 7d or 2w, got ${JSON.stringify(value)}`);
+  return Number(m[1]) * (AGE_UNITS[m[2] || 's'] ?? 1);
+}
+
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3, t: 1024 ** 4, tb: 1024 ** 4, tib: 1024 ** 4 };
+
+/** `20G` → bytes (binary units, as the rest of Outpost prints them). */
+export function parseSize(value: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(value.trim());
+  const unit = m ? SIZE_UNITS[(m[2] ?? '').toLowerCase()] : undefined;
+  if (!m || unit === undefined) throw new OutpostError('invalid-input', `quota must be a size such as 500000000, 500M or 20G, or "none"; got ${JSON.stringify(value)}`);
+  return Math.floor(Number(m[1]) * unit);
 }

@@ -1,4 +1,4 @@
-import { closeSync, copyFileSync, mkdirSync, openSync, readSync } from 'node:fs';
+import { closeSync, copyFileSync, fsyncSync, mkdirSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Device } from '../../../shared/contract';
 import { OutpostError } from '../../../shared/errors';
@@ -69,24 +69,36 @@ export function registerBuffersService(core: BuffersDeps): BuffersService {
   router.handle('store:export', ({ dir, ...filter }) => {
     let files = 0;
     let bytes = 0;
+    const exported: number[] = [];
     for (const s of store.list(filter)) {
       // Names were validated at flush time (one safe path component each), so they are safe as file names here.
       const target = join(dir, s.deviceId, s.stream);
       try {
         mkdirSync(target, { recursive: true });
         copyFileSync(store.blobPath(s.sha256), join(target, s.segment));
+        // An exported segment may be pruned from the laptop: its copy must be on the medium, not in a cache.
+        const fd = openSync(join(target, s.segment), 'r');
+        try {
+          fsyncSync(fd);
+        } finally {
+          closeSync(fd);
+        }
       } catch (err) {
         throw writeError(err, `exporting to ${dir}`);
       }
       files++;
       bytes += s.bytes;
+      exported.push(s.id);
     }
+    store.markExported(exported);
     return { dir, files, bytes };
   });
   router.handle('store:quota', ({ bytes }) => {
     if (bytes !== undefined) store.setQuota(bytes);
     return { quotaBytes: store.quotaBytes(), usedBytes: store.usedBytes() };
   });
+
+  router.handle('store:prune', (sel) => ({ ...store.prune(sel), usedBytes: store.usedBytes(), quotaBytes: store.quotaBytes() }));
 
   router.handle('upstream:push', async (args) => {
     const targets: UpstreamTarget[] = [];

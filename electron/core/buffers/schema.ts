@@ -76,4 +76,17 @@ export const buffersMigrations: readonly Migration[] = [
         BEGIN UPDATE buffer_usage SET blob_bytes = blob_bytes + NEW.bytes WHERE id = 1; END;
     `,
   },
+  {
+    version: 32,
+    name: 'buffers: prune — exported segments marked, running total kept exact under deletes',
+    up: `
+      ALTER TABLE buffer_segments ADD COLUMN exported_at TEXT;
+      CREATE INDEX upstream_cursors_segment ON upstream_cursors(segment_id, done);
+      -- The mirror of buffer_segments_usage: a row gives its bytes back only when it was the last holder of its blob.
+      -- Row triggers fire as each row goes, so two rows of one blob deleted by one statement subtract it once.
+      CREATE TRIGGER buffer_segments_usage_delete AFTER DELETE ON buffer_segments
+        WHEN NOT EXISTS (SELECT 1 FROM buffer_segments WHERE sha256 = OLD.sha256)
+        BEGIN UPDATE buffer_usage SET blob_bytes = blob_bytes - OLD.bytes WHERE id = 1; END;
+    `,
+  },
 ];

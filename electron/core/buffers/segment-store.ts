@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { StoredSegment } from '../../../shared/contract/buffers';
 import { OutpostError } from '../../../shared/errors';
+import { pruneSegments, type PruneSelection } from './store-prune';
 
 const fsyncAsync = promisify(fsync);
 const closeAsync = promisify(close);
@@ -271,6 +272,24 @@ export class SegmentStore {
     add('COALESCE(source_time, stored_at) < ?', filter.until);
     const sql = `SELECT * FROM buffer_segments ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY device_id, stream, id LIMIT ?`;
     return (this.db.prepare(sql).all(...params, filter.limit) as SegmentRow[]).map(toStoredSegment);
+  }
+
+  /** Deletes stored segments (see pruneSegments); a dry run only says what would go and what it would free. */
+  prune(sel: PruneSelection): ReturnType<typeof pruneSegments> {
+    try {
+      return pruneSegments(this.db, (sha) => this.blobPath(sha), sel);
+    } catch (err) {
+      throw writeError(err, 'pruning the store');
+    }
+  }
+
+  /** Exported segments have a copy elsewhere: a default prune may take them. */
+  markExported(ids: readonly number[]): void {
+    const mark = this.db.prepare(`UPDATE buffer_segments SET exported_at = ? WHERE id = ?`);
+    const at = new Date().toISOString();
+    this.db.transaction(() => {
+      for (const id of ids) mark.run(at, id);
+    })();
   }
 
   get(id: number): StoredSegment {

@@ -10,7 +10,9 @@ import {
   type SegmentPreview,
   type StoredSegment,
   type UpstreamStreamStatus,
+  type PruneResult,
 } from '../../../shared/contract';
+import { formatBytes } from '../views/buffers/transfer-format';
 import { hostKeyAlertOf } from './discovery-slice';
 import type { SliceCreator } from './types';
 
@@ -24,6 +26,7 @@ export interface DeviceBuffers {
 }
 
 export type StoreFilter = NonNullable<ArgsOf<'store:list'>>;
+export type PruneSelection = Omit<ArgsOf<'store:prune'>, 'dryRun'>;
 
 export interface BuffersSlice {
   deviceBuffers: Record<string, DeviceBuffers>;
@@ -39,6 +42,9 @@ export interface BuffersSlice {
   segmentPreview: { segment: StoredSegment; preview: SegmentPreview } | null;
   upstream: UpstreamStreamStatus[];
   pushing: boolean;
+  /** The dry run the technician looked at, and the selection it was made for (confirm runs exactly that). */
+  prunePlan: { args: PruneSelection; result: PruneResult } | null;
+  pruning: boolean;
   setBufferSsh(options: BufferSshOptions): void;
   scanBuffers(deviceIds: readonly string[]): Promise<void>;
   flushBuffers(deviceIds: readonly string[]): Promise<DeviceFlush[] | null>;
@@ -47,6 +53,10 @@ export interface BuffersSlice {
   previewSegment(id: number | null): Promise<void>;
   exportStore(dir: string): Promise<ResultOf<'store:export'> | null>;
   loadUpstream(): Promise<void>;
+  previewPrune(args: PruneSelection): Promise<PruneResult | null>;
+  confirmPrune(): Promise<PruneResult | null>;
+  cancelPrune(): void;
+  setStoreQuota(bytes: number | null): Promise<void>;
   pushUpstream(args: ArgsOf<'upstream:push'>): Promise<ResultOf<'upstream:push'> | null>;
 }
 
@@ -91,6 +101,8 @@ export const createBuffersSlice: SliceCreator<BuffersSlice> = (set, get, { api }
     segmentPreview: null,
     upstream: [],
     pushing: false,
+    prunePlan: null,
+    pruning: false,
     setBufferSsh(options) {
       set({ bufferSsh: options });
     },
@@ -163,6 +175,47 @@ export const createBuffersSlice: SliceCreator<BuffersSlice> = (set, get, { api }
         return null;
       }
     },
+    async previewPrune(args) {
+      set({ pruning: true });
+      try {
+        const result = await api.invoke('store:prune', { ...args, dryRun: true });
+        set({ prunePlan: { args, result } });
+        return result;
+      } catch (err) {
+        get().reportError(err, 'Could not preview the prune');
+        return null;
+      } finally {
+        set({ pruning: false });
+      }
+    },
+    async confirmPrune() {
+      const plan = get().prunePlan;
+      if (!plan) return null;
+      set({ pruning: true });
+      try {
+        const result = await api.invoke('store:prune', { ...plan.args, dryRun: false });
+        set({ prunePlan: null, storeTotals: { totalBytes: result.usedBytes, quotaBytes: result.quotaBytes } });
+        get().notify({ tone: 'success', title: 'Store pruned', message: `${result.segments} segments deleted, ${formatBytes(result.freedBytes)} freed` });
+        await get().loadStore();
+        return result;
+      } catch (err) {
+        get().reportError(err, 'Prune failed');
+        return null;
+      } finally {
+        set({ pruning: false });
+      }
+    },
+    cancelPrune() {
+      set({ prunePlan: null });
+    },
+    async setStoreQuota(bytes) {
+      try {
+        const q = await api.invoke('store:quota', { bytes });
+        set({ storeTotals: { totalBytes: q.usedBytes, quotaBytes: q.quotaBytes } });
+      } catch (err) {
+        get().reportError(err, 'Could not set the quota');
+      }
+    },
     async loadUpstream() {
       try {
         set({ upstream: (await api.invoke('upstream:status', {})).streams });
@@ -187,3 +240,4 @@ export const createBuffersSlice: SliceCreator<BuffersSlice> = (set, get, { api }
     },
   };
 };
+

@@ -93,4 +93,22 @@ export class BuffersPage {
       lines: (await preview.getByTestId('segment-preview-lines').textContent()) ?? '',
     };
   }
+
+  /** Store tab: runs a dry run for the prune form as it stands and returns the plan's counts. */
+  async previewPrune(): Promise<{ segments: number; freed: number; kept: number; summary: string }> {
+    await this.page.getByTestId('prune-preview').click();
+    const plan = this.page.getByTestId('prune-plan');
+    await plan.waitFor({ timeout: TIMEOUT });
+    return {
+      segments: Number(await plan.getAttribute('data-segments')),
+      freed: Number(await plan.getAttribute('data-freed')),
+      kept: Number(await plan.getAttribute('data-kept')),
+      summary: (await this.page.getByTestId('prune-summary').textContent()) ?? '',
+    };
+  }
+
+  async confirmPrune(): Promise<void> {
+    await this.page.getByTestId('prune-confirm').click();
+    await this.page.getByTestId('prune-plan').waitFor({ state: 'detached', timeout: TIMEOUT });
+  }
 }

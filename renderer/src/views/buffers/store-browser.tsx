@@ -5,6 +5,7 @@ import { EmptyRow } from '../../components/empty-row';
 import { useVirtualRows, VirtualRows } from '../../components/virtual-rows';
 import type { StoreFilter } from '../../store/buffers-slice';
 import { useOutpost } from '../../store/context';
+import { StoreManage } from './store-manage';
 import { formatBytes } from './transfer-format';
 
 const ROW_PX = 37;
@@ -27,6 +28,7 @@ export function StoreBrowser() {
 
   return (
     <Stack gap="sm" data-testid="store-browser">
+      <StoreManage />
       <Group justify="space-between" align="flex-end" wrap="wrap">
         <Group gap="sm" align="flex-end" wrap="wrap">
           <Select label="Device" placeholder="all devices" data={deviceOptions} value={filter.deviceId ?? null} onChange={(v) => setFilter({ deviceId: v ?? undefined })} clearable searchable w={200} data-testid="store-filter-device" />
