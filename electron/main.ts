@@ -1,10 +1,11 @@
-import { app, BrowserWindow, ipcMain, protocol, session, shell, type WebContents } from 'electron';
+import { app, BrowserWindow, ipcMain, protocol, safeStorage, session, shell, type WebContents } from 'electron';
 import { join } from 'node:path';
 import { createCore, type Core } from './core/app';
 import { defaultDataDir } from './core/config';
 import { isRendererUrl, RENDERER_ORIGIN, RENDERER_SCHEME } from './core/csp';
 import { rendererResponse } from './server/static-files';
 import { registerIpc } from './ipc';
+import type { SecretProtector } from './core/secrets/vault';
 
 /**
  * The one window. Its options are written out at the constructor call (not built elsewhere) so that Electron's
@@ -68,12 +69,24 @@ export function serveRenderer(rendererDir: string): void {
   protocol.handle(RENDERER_SCHEME, (request) => rendererResponse(rendererDir, request.url, RENDERER_ORIGIN));
 }
 
+/**
+ * The OS keychain for the vault's "remember on this laptop": Electron's safeStorage, except Linux's `basic_text`
+ * fallback (a hard-coded key, no keyring), which would be plain text in all but name.
+ */
+export function keychainProtector(storage: Pick<typeof safeStorage, 'isEncryptionAvailable' | 'encryptString' | 'decryptString'> & { getSelectedStorageBackend?: () => string }, platform: NodeJS.Platform = process.platform): SecretProtector {
+  return {
+    isEncryptionAvailable: () => storage.isEncryptionAvailable() && !(platform === 'linux' && storage.getSelectedStorageBackend?.() === 'basic_text'),
+    encryptString: (plain) => storage.encryptString(plain),
+    decryptString: (blob) => storage.decryptString(blob),
+  };
+}
+
 export async function start(dir: string = __dirname): Promise<{ core: Core; window: BrowserWindow }> {
   registerRendererScheme(); // must happen before the app is ready
   await app.whenReady();
   serveRenderer(join(dir, '..', 'dist', 'renderer'));
   session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
-  const core = createCore({ dataDir: defaultDataDir(), transport: 'electron' });
+  const core = createCore({ dataDir: defaultDataDir(), transport: 'electron', protector: keychainProtector(safeStorage) });
   const window = createWindow(join(dir, 'preload.cjs'));
   hardenContents(window.webContents);
   const unregister = registerIpc(ipcMain, core, () => BrowserWindow.getAllWindows().map((w) => w.webContents));

@@ -23,6 +23,7 @@ vi.mock('electron', () => ({
     registerSchemesAsPrivileged: (schemes: unknown[]) => stub.privileged.push(...schemes),
     handle: (scheme: string, fn: (request: { url: string }) => Promise<Response>) => stub.protocolHandlers.set(scheme, fn),
   },
+  safeStorage: { isEncryptionAvailable: () => true, encryptString: (s: string) => Buffer.from(s), decryptString: (b: Buffer) => b.toString() },
   shell: { openExternal: vi.fn(() => Promise.resolve()) },
   ipcMain: {
     handle: (channel: string, fn: (...args: unknown[]) => unknown) => stub.handlers.set(channel, fn),
@@ -37,7 +38,7 @@ vi.mock('electron', () => ({
   contextBridge: { exposeInMainWorld: (key: string, value: unknown) => (stub.exposed[key] = value) },
 }));
 
-const { createWindow, hardenContents, isWebLink, registerRendererScheme, serveRenderer } = await import('./main');
+const { createWindow, hardenContents, isWebLink, keychainProtector, registerRendererScheme, serveRenderer } = await import('./main');
 const { CONTENT_SECURITY_POLICY } = await import('./core/csp');
 const { registerIpc, INVOKE_CHANNEL, EVENT_CHANNEL } = await import('./ipc');
 const { ipcMain } = await import('electron');
@@ -109,6 +110,23 @@ describe('main window', () => {
     }
     expect((await handle({ url: 'app://other/index.html' })).status).toBe(404);
     expect((await handle({ url: 'app://outpost/%00' })).status).toBe(400);
+  });
+});
+
+describe('keychain', () => {
+  it("hands safeStorage to the vault, but not Linux's basic_text fallback (no keyring behind it)", () => {
+    const storage = (backend: string, available = true) => ({
+      isEncryptionAvailable: () => available,
+      encryptString: (s: string) => Buffer.from(`enc:${s}`),
+      decryptString: (b: Buffer) => b.toString().replace(/^enc:/, ''),
+      getSelectedStorageBackend: () => backend,
+    });
+    const gnome = keychainProtector(storage('gnome_libsecret'), 'linux');
+    expect(gnome.isEncryptionAvailable()).toBe(true);
+    expect(gnome.decryptString(gnome.encryptString('p'))).toBe('p');
+    expect(keychainProtector(storage('basic_text'), 'linux').isEncryptionAvailable()).toBe(false);
+    expect(keychainProtector(storage('unknown', false), 'darwin').isEncryptionAvailable()).toBe(false);
+    expect(keychainProtector(storage('unknown'), 'darwin').isEncryptionAvailable()).toBe(true);
   });
 });
 

@@ -11,6 +11,7 @@ import { registerUpstream } from './commands/upstream';
 import { registerDiscover } from './commands/discover';
 import { registerTrust } from './commands/trust';
 import { registerSsh } from './commands/ssh';
+import { registerVault } from './commands/vault';
 import { registerWorkloadCommands } from './commands/deploy';
 
 /** `outpost <noun> <verb>`: each area registers its own commands. */
@@ -20,7 +21,13 @@ export function buildProgram(io: CliIo = processIo): Command {
     .version(APP_VERSION)
     .showHelpAfterError()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
-    .exitOverride();
+    .exitOverride()
+    .option('--passphrase-file <file>', 'the vault passphrase (secrets, the laptop SSH key), read from a file; or set OUTPOST_PASSPHRASE');
+  // Any command may need the vault (the laptop key lives in it): the flag works before or after the subcommand.
+  program.hook('preAction', (_root, action) => {
+    const file = (action.opts() as { passphraseFile?: string }).passphraseFile ?? program.opts<{ passphraseFile?: string }>().passphraseFile;
+    if (file) io.env.OUTPOST_PASSPHRASE_FILE = file;
+  });
   registerApp(program, io);
   registerDevices(program, io);
   registerBuffers(program, io);
@@ -30,6 +37,7 @@ export function buildProgram(io: CliIo = processIo): Command {
   registerDiscover(program, io);
   registerTrust(program, io);
   registerSsh(program, io);
+  registerVault(program, io);
   registerWorkloadCommands(program, io);
   return program;
 }

@@ -9,11 +9,12 @@ import { registerBuffersService } from './buffers/buffers-service';
 import { registerDevicesService } from './services/devices-service';
 import { registerDiscoveryService } from './discovery/discovery-service';
 import { Vault } from './secrets/vault';
+import { registerVaultService } from './secrets/vault-service';
 import { openDatabase, type Db } from './store/database';
 import { DevicesRepo } from './store/devices-repo';
 import { DeviceLinks } from './transport/device-links';
 import { KnownHosts } from './transport/known-hosts';
-import { ensureLaptopKey } from './transport/laptop-key';
+import { LaptopKeyStore } from './transport/laptop-key';
 import { SshPool } from './transport/ssh-pool';
 import { EngineRegistry } from './engines/registry';
 import { ImageCache } from './workloads/image-cache';
@@ -27,6 +28,9 @@ export interface Core {
   db: Db;
   devices: DevicesRepo;
   knownHosts: KnownHosts;
+  /** Secrets encrypted at rest (device passwords, the laptop's SSH key, the CA key). */
+  vault: Vault;
+  laptopKey: LaptopKeyStore;
   ssh: SshPool;
   links: DeviceLinks;
   engines: EngineRegistry;
@@ -46,23 +50,23 @@ export function createCore(config: CoreConfig): Core {
   const devices = new DevicesRepo(db);
   const closers: Array<() => Promise<void> | void> = [];
   const knownHosts = new KnownHosts(db);
-  const ssh = new SshPool({
-    knownHosts,
-    // Generated lazily on first use would race between CLI processes; once at start-up is cheap (one file read).
-    laptopPrivateKey: ensureLaptopKey(config.dataDir).privateKey,
-  });
+  const vault = new Vault(db, undefined, { protector: config.protector, rememberFile: join(config.dataDir, 'vault.keychain') });
+  const laptopKey = new LaptopKeyStore(config.dataDir, vault);
+  // Asked at each connection: the key is in the vault, so it is there only while the vault is unlocked.
+  const ssh = new SshPool({ knownHosts, laptopPrivateKey: () => laptopKey.privateKey() });
   closers.push(() => ssh.closeAll());
   const links = new DeviceLinks(ssh, devices);
 
   registerAppService(router, config);
+  registerVaultService(router, bus, vault, laptopKey);
   registerDevicesService(router, bus, devices);
   const discovery = registerDiscoveryService(router, bus, devices, {
     devices,
     knownHosts,
     pool: ssh,
     links,
-    vault: new Vault(db),
-    laptopKey: () => ensureLaptopKey(config.dataDir),
+    vault,
+    laptopKey,
   });
   closers.push(() => discovery.close());
   const buffers = registerBuffersService({ router, bus, db, devices, links, pool: ssh, dataDir: config.dataDir });
@@ -78,6 +82,8 @@ export function createCore(config: CoreConfig): Core {
     db,
     devices,
     knownHosts,
+    vault,
+    laptopKey,
     ssh,
     links,
     engines,

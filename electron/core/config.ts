@@ -1,3 +1,4 @@
+import type { SecretProtector } from './secrets/vault';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -13,4 +14,6 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, platform: N
 export interface CoreConfig {
   dataDir: string;
   transport?: 'electron' | 'browser' | 'in-process';
+  /** The OS keychain (Electron's safeStorage, injected by main.ts) to remember the vault passphrase in. */
+  protector?: SecretProtector;
 }

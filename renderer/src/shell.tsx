@@ -2,6 +2,7 @@ import { ActionIcon, AppShell, Group, MantineProvider, NavLink, Text, Tooltip } 
 import { MoonIcon, SunIcon } from './components/icons';
 import { Notices } from './components/notices';
 import { StatusBar } from './components/status-bar';
+import { UnlockDialog } from './components/vault-dialog';
 import { useOutpost } from './store/context';
 import { theme } from './theme';
 import { VIEWS } from './views';
@@ -25,6 +26,7 @@ export function Shell({ fallbackTransport }: { fallbackTransport: string }) {
         </AppShell.Footer>
       </AppShell>
       <Notices />
+      <UnlockDialog />
     </MantineProvider>
   );
 }

@@ -4,6 +4,7 @@ import { buffersChannels, buffersEvents } from './buffers';
 import { devicesChannels, devicesEvents } from './devices';
 import { discoveryChannels, discoveryEvents } from './discovery';
 import { sessionsChannels, sessionsEvents } from './sessions';
+import { vaultChannels, vaultEvents } from './vault';
 import { workloadsChannels, workloadsEvents } from './workloads';
 
 export * from './app';
@@ -11,6 +12,7 @@ export * from './buffers';
 export * from './devices';
 export * from './discovery';
 export * from './sessions';
+export * from './vault';
 export * from './workloads';
 export * from './define';
 
@@ -25,6 +27,7 @@ export const channels = {
   ...discoveryChannels,
   ...sessionsChannels,
   ...workloadsChannels,
+  ...vaultChannels,
 };
 
 export const events = {
@@ -34,6 +37,7 @@ export const events = {
   ...discoveryEvents,
   ...sessionsEvents,
   ...workloadsEvents,
+  ...vaultEvents,
 };
 
 export type Channels = typeof channels;

@@ -1,9 +1,9 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLab, type Lab } from './lab';
+import { startLab, waitFor, type Lab } from './lab';
 
 // The CLI's SSH credential commands against a real sshd: first contact with the lab key and --yes, then the
 // laptop's own key is installed and used alone.
@@ -11,17 +11,29 @@ let lab: Lab;
 const bin = resolve(__dirname, '../../bin/outpost.mjs');
 const home = mkdtempSync(join(tmpdir(), 'outpost-cli-ssh-'));
 
+// The laptop key is made encrypted in the vault, so the CLI needs the vault passphrase (a file here).
+const passphraseFile = join(home, 'passphrase');
+writeFileSync(passphraseFile, 'lab vault passphrase\n', { mode: 0o600 });
+
 function outpost(...args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args, '--json'], { env: { ...process.env, OUTPOST_HOME: home }, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [bin, ...args, '--passphrase-file', passphraseFile, '--json'], { env: { ...process.env, OUTPOST_HOME: home, OUTPOST_PASSPHRASE: '' }, encoding: 'utf8' });
   return { code: r.status, json: JSON.parse(r.stdout || 'null') as Record<string, unknown> & { error?: { kind: string; message: string } } };
 }
 
 beforeAll(async () => {
   lab = await startLab({ devices: [{ name: 'keyed' }] });
 });
+let agent: ChildProcess | undefined;
 afterAll(async () => {
+  if (agent?.pid) process.kill(agent.pid);
   await lab?.teardown();
 });
+
+/** Runs the CLI with exactly this environment on top of the lab's (no passphrase unless given). */
+function outpostEnv(env: Record<string, string>, ...args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args, '--json'], { env: { ...process.env, OUTPOST_PASSPHRASE: '', SSH_AUTH_SOCK: '', ...env }, encoding: 'utf8' });
+  return { code: r.status, json: JSON.parse(r.stdout || 'null') as Record<string, unknown> & { error?: { kind: string; message: string } }, stderr: r.stderr };
+}
 
 describe('outpost ssh install-key', () => {
   it('refuses an unknown host key without --yes, installs the laptop key with it, and is idempotent', async () => {
@@ -49,5 +61,50 @@ describe('outpost ssh install-key', () => {
     });
     expect(r.status).toBe(2);
     expect(JSON.parse(r.stdout).error.kind).toBe('invalid-input');
+  });
+
+  it('uses the technician\'s ssh-agent while the laptop key is locked, and says how to unlock when there is none', async () => {
+    const ip = lab.devices[0]!.ip;
+    const locked = outpostEnv({ OUTPOST_HOME: home }, 'buffers', 'scan', ip);
+    expect(locked.code).toBe(3);
+    expect(locked.json.error).toMatchObject({ kind: 'auth', message: expect.stringMatching(/locked in the vault/) });
+
+    const sock = join(home, 'agent.sock');
+    agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
+    await waitFor('ssh-agent socket', async () => existsSync(sock), 10_000);
+    const added = spawnSync('ssh-add', [lab.clientKeyPath], { env: { ...process.env, SSH_AUTH_SOCK: sock }, encoding: 'utf8' });
+    expect(added.status, added.stderr).toBe(0);
+    const viaAgent = outpostEnv({ OUTPOST_HOME: home, SSH_AUTH_SOCK: sock }, 'buffers', 'scan', ip);
+    expect(viaAgent.code, JSON.stringify(viaAgent.json)).toBe(0);
+  });
+
+  it('expands ~ in --identity (the UI\'s own placeholder is ~/.ssh/id_ed25519)', () => {
+    const fakeHome = mkdtempSync(join(tmpdir(), 'outpost-tilde-'));
+    mkdirSync(join(fakeHome, '.ssh'), { mode: 0o700 });
+    copyFileSync(lab.clientKeyPath, join(fakeHome, '.ssh', 'id_ed25519'));
+    const r = outpostEnv({ OUTPOST_HOME: home, HOME: fakeHome }, 'buffers', 'scan', lab.devices[0]!.ip, '--identity', '~/.ssh/id_ed25519');
+    expect(r.code, JSON.stringify(r.json)).toBe(0);
+  });
+
+  it('moves a plain laptop key from before into the vault on first unlock, and keeps logging in with it', async () => {
+    const dev = lab.devices[0]!;
+    const oldHome = mkdtempSync(join(tmpdir(), 'outpost-oldkey-'));
+    mkdirSync(join(oldHome, 'keys'), { mode: 0o700 });
+    const keyPath = join(oldHome, 'keys', 'id_ed25519');
+    expect(spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'outpost-laptop', '-f', keyPath]).status).toBe(0);
+    const pub = readFileSync(`${keyPath}.pub`, 'utf8').trim();
+    await dev.exec(['sh', '-c', `printf '%s\\n' '${pub}' >> /root/.ssh/authorized_keys`]);
+    expect(outpostEnv({ OUTPOST_HOME: oldHome }, 'trust', dev.ip, '--yes').code).toBe(0);
+    // Before any unlock the plain key still works.
+    expect(outpostEnv({ OUTPOST_HOME: oldHome }, 'buffers', 'scan', dev.ip).code).toBe(0);
+    expect(existsSync(keyPath)).toBe(true);
+    const unlocked = outpostEnv({ OUTPOST_HOME: oldHome, OUTPOST_PASSPHRASE: 'first unlock' }, 'vault', 'status');
+    expect(unlocked.json).toMatchObject({ unlocked: true, laptopKey: 'encrypted' });
+    expect(existsSync(keyPath)).toBe(false);
+    expect(readFileSync(`${keyPath}.pub`, 'utf8').trim()).toBe(pub);
+    expect(outpostEnv({ OUTPOST_HOME: oldHome, OUTPOST_PASSPHRASE: 'first unlock' }, 'buffers', 'scan', dev.ip).code).toBe(0);
+    const wrong = outpostEnv({ OUTPOST_HOME: oldHome, OUTPOST_PASSPHRASE: 'first unlokc' }, 'vault', 'status');
+    expect(wrong.code).toBe(3);
+    expect(wrong.json.error).toMatchObject({ kind: 'auth', message: expect.stringMatching(/wrong vault passphrase/) });
   });
 });

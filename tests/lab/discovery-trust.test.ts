@@ -78,6 +78,9 @@ describe('trust on first use', () => {
   it('installs the laptop key over an authenticated connection and then logs in with it alone', async () => {
     const dev = lab.device('fresh');
     const device = core.devices.add({ name: 'fresh', host: dev.ip });
+    // The laptop key is made in the vault, encrypted: without a passphrase there is none to install.
+    await expect(api.invoke('ssh:install-key', { device: device.id, identityFile: lab.clientKeyPath })).rejects.toMatchObject({ kind: 'invalid-input', message: expect.stringMatching(/passphrase/) });
+    await api.invoke('vault:unlock', { passphrase: 'lab vault passphrase' });
     const first = await api.invoke('ssh:install-key', { device: device.id, identityFile: lab.clientKeyPath });
     expect(first).toMatchObject({ installed: true, alreadyPresent: false, verified: true });
     expect(first.publicKey).toMatch(/^ssh-ed25519 /);
@@ -92,6 +95,7 @@ describe('trust on first use', () => {
     const dev = lab.device('fresh');
     const device = core.devices.find(dev.ip) as Device;
     delete process.env.OUTPOST_PASSPHRASE;
+    await api.invoke('vault:lock', {});
     await expect(api.invoke('ssh:install-key', { device: device.id, identityFile: lab.clientKeyPath, password: 'x', rememberPassword: true })).rejects.toMatchObject({ kind: 'invalid-input' });
     expect(await api.invoke('trust:forget', { device: dev.ip })).toEqual({ forgotten: true });
     expect((await api.invoke('trust:list', {})).some((k) => k.host === dev.ip)).toBe(false);

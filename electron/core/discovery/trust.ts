@@ -4,6 +4,7 @@ import type { Vault } from '../secrets/vault';
 import type { DevicesRepo } from '../store/devices-repo';
 import { dialAddress, type DeviceLinks } from '../transport/device-links';
 import type { KnownHosts } from '../transport/known-hosts';
+import type { LaptopKeyStore } from '../transport/laptop-key';
 import { SshConnection } from '../transport/ssh-connection';
 import type { SshPool } from '../transport/ssh-pool';
 import { probeSsh } from './probes';
@@ -14,7 +15,7 @@ export interface TrustDeps {
   pool: SshPool;
   links: DeviceLinks;
   vault: Vault;
-  laptopKey: () => { privateKey: string; publicKey: string };
+  laptopKey: LaptopKeyStore;
   probeTimeoutMs?: number;
 }
 
@@ -80,12 +81,17 @@ export class TrustService {
     const user = args.user ?? device.ssh.user;
     const secretName = `ssh-password:${device.id}:${user}`;
     const password = args.password ?? (args.identityFile ? undefined : this.deps.vault.get(secretName));
+    // Installing needs only the public half; a key made now is made encrypted (so it needs the vault).
+    const publicKey = this.deps.laptopKey.publicKey() ?? this.deps.laptopKey.ensure().publicKey;
     const conn = await this.deps.links.ssh(device, { user, port: args.port, password, identityFile: args.identityFile });
-    const { publicKey, privateKey } = this.deps.laptopKey();
     const run = await conn.run(['sh', '-c', INSTALL_KEY_SCRIPT], { input: `${publicKey}\n`, maxBytes: 4096 });
     if (run.code !== 0) throw new OutpostError('protocol', `installing the key on ${device.name} failed (exit ${run.code}): ${run.stderr.slice(0, 500)}`);
     if (args.rememberPassword && args.password !== undefined) this.deps.vault.put(secretName, args.password);
     const target = { ...this.deps.links.targetFor(device, { user, port: args.port }), password: undefined, identityFile: undefined };
+    const alreadyPresent = run.stdout.toString('utf8').includes('present');
+    // Proving the login needs the private half; while the vault is locked the key is installed but not yet proven.
+    const privateKey = this.deps.laptopKey.privateKey();
+    if (!privateKey) return { installed: !alreadyPresent, alreadyPresent, publicKey, verified: false };
     const verified = await SshConnection.open(target, { knownHosts: this.deps.knownHosts, laptopPrivateKey: privateKey, useAgent: false, readyTimeoutMs: 10_000 }).then(
       (c) => {
         c.close();
@@ -93,7 +99,6 @@ export class TrustService {
       },
       () => false,
     );
-    const alreadyPresent = run.stdout.toString('utf8').includes('present');
     return { installed: !alreadyPresent, alreadyPresent, publicKey, verified };
   }
 }

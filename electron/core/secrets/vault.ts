@@ -1,10 +1,15 @@
 import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { VaultStatus } from '../../../shared/contract';
 import { OutpostError } from '../../../shared/errors';
 import type { Db } from '../store/database';
 
 /** scrypt cost: ~50 ms per derivation here, paid once per secret read or written. */
 const SCRYPT = { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 } as const;
+
+/** A reserved row: a known text sealed with the vault's passphrase, so a mistyped one is caught at once. */
+export const VERIFIER_NAME = 'outpost:vault-verifier';
+const VERIFIER_TEXT = 'outpost vault v1';
 
 export interface SealedSecret {
   salt: Buffer;
@@ -50,6 +55,27 @@ export function passphraseFromEnv(env: NodeJS.ProcessEnv = process.env): string 
   }
 }
 
+/**
+ * What the OS offers to keep a secret for this user (Electron's `safeStorage`: Keychain, DPAPI, libsecret).
+ * The core never imports electron; main.ts hands this in.
+ */
+export interface SecretProtector {
+  isEncryptionAvailable(): boolean;
+  encryptString(plainText: string): Buffer;
+  decryptString(encrypted: Buffer): string;
+}
+
+export interface VaultOptions {
+  /** The OS keychain, where available (the Electron app); absent in the CLI and browser mode. */
+  protector?: SecretProtector;
+  /** Where the keychain-encrypted passphrase is kept when the technician asks to be remembered. */
+  rememberFile?: string;
+}
+
+/** The vault's lock state, as `vault:status` reports it (without what the laptop key service adds). */
+export type VaultLockState = Omit<VaultStatus, 'laptopKey' | 'agent'>;
+type VaultSource = NonNullable<VaultStatus['source']>;
+
 interface Row {
   salt: Buffer;
   iv: Buffer;
@@ -57,26 +83,59 @@ interface Row {
   ciphertext: Buffer;
 }
 
-/** Secrets the technician typed (device passwords), encrypted at rest; never stored in plain text. */
+/**
+ * Secrets the technician typed (device passwords) and keys the laptop owns, encrypted at rest; never stored in
+ * plain text. The passphrase comes from an unlock in this session (kept in memory only), else the environment
+ * (`OUTPOST_PASSPHRASE`, `--passphrase-file`), else the OS keychain when the technician asked to be remembered.
+ * A verifier sealed with the passphrase catches a wrong one at once (kind `auth`).
+ */
 export class Vault {
+  private session: string | undefined;
+  /** An explicit lock: the environment and the keychain are ignored until the next unlock. */
+  private locked = false;
+  /** The last passphrase proven against the verifier (so each one is checked once per process). */
+  private verified: string | undefined;
+  private readonly unlockListeners = new Set<() => void>();
+
   constructor(
     private readonly db: Db,
     private readonly passphrase: () => string | undefined = () => passphraseFromEnv(),
+    private readonly opts: VaultOptions = {},
   ) {}
 
-  private need(): string {
-    const p = this.passphrase();
-    if (!p) throw new OutpostError('invalid-input', 'storing a password needs a passphrase: set OUTPOST_PASSPHRASE or pass --passphrase-file');
-    return p;
+  private keychainAvailable(): boolean {
+    try {
+      return Boolean(this.opts.protector?.isEncryptionAvailable() && this.opts.rememberFile);
+    } catch {
+      return false;
+    }
   }
 
-  /** Fails early (before any device is touched) when a secret could not be stored. */
-  assertReady(): void {
-    this.need();
+  private fromKeychain(): string | undefined {
+    const file = this.opts.rememberFile;
+    if (!file || !this.keychainAvailable() || !existsSync(file)) return undefined;
+    try {
+      return this.opts.protector?.decryptString(readFileSync(file));
+    } catch {
+      return undefined; // another user's or another machine's keychain: ask instead
+    }
   }
 
-  put(name: string, secret: string, now = new Date()): void {
-    const sealed = seal(this.need(), name, secret);
+  private current(): { passphrase: string; source: VaultSource } | undefined {
+    if (this.session !== undefined) return { passphrase: this.session, source: 'session' };
+    if (this.locked) return undefined;
+    const env = this.passphrase();
+    if (env) return { passphrase: env, source: 'environment' };
+    const kept = this.fromKeychain();
+    if (kept) return { passphrase: kept, source: 'keychain' };
+    return undefined;
+  }
+
+  private row(name: string): Row | undefined {
+    return this.db.prepare('SELECT salt, iv, tag, ciphertext FROM secrets WHERE name = ?').get(name) as Row | undefined;
+  }
+
+  private write(name: string, sealed: SealedSecret, now: Date): void {
     this.db
       .prepare(
         `INSERT INTO secrets (name, salt, iv, tag, ciphertext, updated_at) VALUES (@name, @salt, @iv, @tag, @ciphertext, @updatedAt)
@@ -85,12 +144,136 @@ export class Vault {
       .run({ name, ...sealed, updatedAt: now.toISOString() });
   }
 
+  /**
+   * Proves a passphrase: against the verifier; in a vault from before verifiers, against one of its secrets (then
+   * the verifier is written); in an empty vault the first passphrase becomes the vault's.
+   */
+  private verify(passphrase: string): void {
+    if (this.verified === passphrase) return;
+    const verifier = this.row(VERIFIER_NAME);
+    if (verifier) {
+      try {
+        unseal(passphrase, VERIFIER_NAME, verifier);
+      } catch {
+        throw new OutpostError('auth', 'wrong vault passphrase');
+      }
+    } else {
+      const legacy = this.db.prepare('SELECT name, salt, iv, tag, ciphertext FROM secrets WHERE name <> ? LIMIT 1').get(VERIFIER_NAME) as (Row & { name: string }) | undefined;
+      if (legacy) {
+        try {
+          unseal(passphrase, legacy.name, legacy);
+        } catch {
+          throw new OutpostError('auth', 'wrong vault passphrase');
+        }
+      }
+      this.write(VERIFIER_NAME, seal(passphrase, VERIFIER_NAME, VERIFIER_TEXT), new Date());
+    }
+    this.verified = passphrase;
+  }
+
+  private need(): string {
+    const p = this.current();
+    if (!p) {
+      throw new OutpostError(
+        'invalid-input',
+        this.locked
+          ? 'the vault is locked: unlock it in the app, or set OUTPOST_PASSPHRASE or pass --passphrase-file'
+          : 'this needs the vault passphrase: unlock the vault in the app, or set OUTPOST_PASSPHRASE or pass --passphrase-file',
+      );
+    }
+    this.verify(p.passphrase);
+    return p.passphrase;
+  }
+
+  /** Fails early (before any device is touched) when a secret could not be stored or read. */
+  assertReady(): void {
+    this.need();
+  }
+
+  /** True when a passphrase is at hand and right (never throws). */
+  isUnlocked(): boolean {
+    try {
+      this.need();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  status(): VaultLockState {
+    const initialized = Boolean(this.db.prepare('SELECT 1 FROM secrets LIMIT 1').get());
+    const current = this.current();
+    let unlocked = false;
+    if (current) {
+      try {
+        this.verify(current.passphrase);
+        unlocked = true;
+      } catch (err) {
+        // OUTPOST_PASSPHRASE or --passphrase-file was given and is wrong: say so rather than look locked.
+        if (current.source === 'environment') throw err;
+        unlocked = false;
+      }
+    }
+    return {
+      initialized: initialized || unlocked,
+      unlocked,
+      source: unlocked && current ? current.source : null,
+      keychainAvailable: this.keychainAvailable(),
+      remembered: Boolean(this.opts.rememberFile && existsSync(this.opts.rememberFile)),
+    };
+  }
+
+  /**
+   * Unlocks for this session: the passphrase stays in this process's memory only. A wrong one fails with kind
+   * `auth` at once; on an empty vault it becomes the vault's passphrase. `remember` keeps a copy encrypted by the
+   * OS keychain (never the plain text) so the next start unlocks by itself.
+   */
+  unlock(passphrase: string, opts: { remember?: boolean } = {}): VaultLockState {
+    if (!passphrase) throw new OutpostError('invalid-input', 'the passphrase is empty');
+    this.verify(passphrase);
+    this.session = passphrase;
+    this.locked = false;
+    if (opts.remember) {
+      if (!this.keychainAvailable() || !this.opts.rememberFile || !this.opts.protector) {
+        throw new OutpostError('unsupported', 'this laptop offers no OS keychain to remember the passphrase in (the vault is unlocked for this session)');
+      }
+      writeFileSync(this.opts.rememberFile, this.opts.protector.encryptString(passphrase), { mode: 0o600 });
+    }
+    for (const listener of this.unlockListeners) listener();
+    return this.status();
+  }
+
+  /** Forgets the passphrase for the rest of the session; `forget` also drops the keychain copy. */
+  lock(opts: { forget?: boolean } = {}): VaultLockState {
+    this.session = undefined;
+    this.verified = undefined;
+    this.locked = true;
+    if (opts.forget && this.opts.rememberFile) rmSync(this.opts.rememberFile, { force: true });
+    return this.status();
+  }
+
+  /** Runs after every successful unlock (e.g. to encrypt a key still kept in plain text). */
+  onUnlock(listener: () => void): () => void {
+    this.unlockListeners.add(listener);
+    return () => this.unlockListeners.delete(listener);
+  }
+
+  put(name: string, secret: string, now = new Date()): void {
+    if (name === VERIFIER_NAME) throw new OutpostError('invalid-input', `${name} is reserved`);
+    this.write(name, seal(this.need(), name, secret), now);
+  }
+
   get(name: string): string | undefined {
-    const row = this.db.prepare('SELECT salt, iv, tag, ciphertext FROM secrets WHERE name = ?').get(name) as Row | undefined;
+    const row = this.row(name);
     return row ? unseal(this.need(), name, row) : undefined;
   }
 
+  has(name: string): boolean {
+    return this.row(name) !== undefined;
+  }
+
   remove(name: string): boolean {
+    if (name === VERIFIER_NAME) return false;
     return this.db.prepare('DELETE FROM secrets WHERE name = ?').run(name).changes > 0;
   }
 }

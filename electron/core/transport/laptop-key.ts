@@ -1,31 +1,139 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
+import { OutpostError } from '../../../shared/errors';
+import type { Vault } from '../secrets/vault';
 
-export interface LaptopKey {
-  privateKeyPath: string;
-  privateKey: string;
-  publicKey: string;
+/** The vault entry holding the laptop's private key (OpenSSH format, sealed with the vault's passphrase). */
+export const LAPTOP_KEY_SECRET = 'laptop-ssh-key:ed25519';
+
+export type LaptopKeyState = 'encrypted' | 'plaintext' | 'none';
+
+/** `~` and `~/…` as a shell would expand them (the UI's placeholder is `~/.ssh/id_ed25519`). */
+export function expandHome(path: string, home: string = homedir()): string {
+  if (path === '~') return home;
+  if (path.startsWith('~/') || path.startsWith('~\\')) return join(home, path.slice(2));
+  return path;
 }
 
 /**
- * The laptop's own SSH identity (ed25519), generated once under the data dir with mode 0600.
- * Its public half is what `outpost` installs in a device's authorized_keys.
+ * The laptop's own SSH identity (ed25519), root on every device it was installed on. Its private half lives in
+ * the vault, encrypted at rest; only the public half (`keys/id_ed25519.pub`) is a plain file. A key from before
+ * (`keys/id_ed25519`, unencrypted) keeps working until the vault is next unlocked, which moves it into the vault
+ * and deletes the plain file.
  */
-export function ensureLaptopKey(dataDir: string, comment = 'outpost-laptop'): LaptopKey {
-  const dir = join(dataDir, 'keys');
-  const privateKeyPath = join(dir, 'id_ed25519');
-  const publicKeyPath = `${privateKeyPath}.pub`;
-  if (!existsSync(privateKeyPath)) {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment });
-    writeFileSync(privateKeyPath, pair.private, { mode: 0o600 });
-    writeFileSync(publicKeyPath, `${pair.public}\n`, { mode: 0o644 });
+export class LaptopKeyStore {
+  readonly dir: string;
+  readonly legacyPath: string;
+  readonly publicKeyPath: string;
+  private cached: string | undefined;
+
+  constructor(
+    dataDir: string,
+    private readonly vault: Vault,
+    private readonly comment = 'outpost-laptop',
+  ) {
+    this.dir = join(dataDir, 'keys');
+    this.legacyPath = join(this.dir, 'id_ed25519');
+    this.publicKeyPath = `${this.legacyPath}.pub`;
+    vault.onUnlock(() => {
+      try {
+        this.migrate();
+      } catch {
+        // A failed migration leaves the plain key in place and working; the status keeps saying `plaintext`.
+      }
+    });
   }
-  chmodSync(privateKeyPath, 0o600);
-  return {
-    privateKeyPath,
-    privateKey: readFileSync(privateKeyPath, 'utf8'),
-    publicKey: readFileSync(publicKeyPath, 'utf8').trim(),
-  };
+
+  state(): LaptopKeyState {
+    if (existsSync(this.legacyPath)) return 'plaintext';
+    return this.vault.has(LAPTOP_KEY_SECRET) ? 'encrypted' : 'none';
+  }
+
+  /** The public key line (`ssh-ed25519 AAAA… outpost-laptop`), when a key exists. */
+  publicKey(): string | undefined {
+    try {
+      return readFileSync(this.publicKeyPath, 'utf8').trim() || undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * The private key, or undefined while the vault is locked (the agent and `--identity` still work then).
+   * Throws only when a passphrase was given and is wrong (kind `auth`).
+   */
+  privateKey(): string | undefined {
+    if (this.cached) return this.cached;
+    const unlocked = this.unlocked();
+    if (existsSync(this.legacyPath)) {
+      if (unlocked) this.migrate();
+      else return readFileSync(this.legacyPath, 'utf8');
+    }
+    if (!unlocked || !this.vault.has(LAPTOP_KEY_SECRET)) return undefined;
+    this.cached = this.vault.get(LAPTOP_KEY_SECRET);
+    return this.cached;
+  }
+
+  /** Moves a plain key into the vault if the vault is open now (what a status check or an unlock does). */
+  settle(): void {
+    if (existsSync(this.legacyPath) && this.unlocked()) this.migrate();
+  }
+
+  /** No passphrase at hand: locked. A wrong one is an error (kind `auth`), not a silent fallback. */
+  private unlocked(): boolean {
+    try {
+      this.vault.assertReady();
+      return true;
+    } catch (err) {
+      if (err instanceof OutpostError && err.kind === 'auth') throw err;
+      return false;
+    }
+  }
+
+  /** The key pair, made now if there is none yet (made encrypted, so it needs the vault unlocked). */
+  ensure(): { publicKey: string; privateKey: string } {
+    const existing = this.privateKey();
+    const publicKey = this.publicKey();
+    if (existing && publicKey) return { publicKey, privateKey: existing };
+    if (this.state() !== 'none' || publicKey) {
+      throw new OutpostError('invalid-input', 'the laptop key is encrypted in the vault: unlock the vault in the app, or set OUTPOST_PASSPHRASE or pass --passphrase-file');
+    }
+    this.vault.assertReady();
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment: this.comment });
+    try {
+      // 'wx': of two processes making a key at once, one wins and the other uses the winner's.
+      writeFileSync(this.publicKeyPath, `${pair.public}\n`, { mode: 0o644, flag: 'wx' });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const theirs = this.privateKey();
+      const theirPublic = this.publicKey();
+      if (!theirs || !theirPublic) throw new OutpostError('conflict', 'another Outpost process is creating the laptop key; try again');
+      return { publicKey: theirPublic, privateKey: theirs };
+    }
+    this.vault.put(LAPTOP_KEY_SECRET, pair.private);
+    this.cached = pair.private;
+    return { publicKey: pair.public.trim(), privateKey: pair.private };
+  }
+
+  /** Moves a plain key file into the vault (the same key: devices keep accepting it), then deletes the file. */
+  migrate(): boolean {
+    if (!existsSync(this.legacyPath)) return false;
+    const plain = readFileSync(this.legacyPath, 'utf8');
+    const parsed = ssh2.utils.parseKey(plain);
+    if (parsed instanceof Error) throw new OutpostError('integrity', `the laptop key ${this.legacyPath} cannot be read: ${parsed.message}`);
+    this.vault.put(LAPTOP_KEY_SECRET, plain);
+    if (this.vault.get(LAPTOP_KEY_SECRET) !== plain) throw new OutpostError('integrity', 'the laptop key did not read back from the vault; the plain file is kept');
+    if (!this.publicKey()) {
+      const key = Array.isArray(parsed) ? parsed[0] : parsed;
+      writeFileSync(this.publicKeyPath, `${key.type} ${key.getPublicSSH().toString('base64')} ${this.comment}\n`, { mode: 0o644 });
+    }
+    // Overwrite before unlinking, so the plain key is not left in the freed blocks of a simple file system.
+    writeFileSync(this.legacyPath, Buffer.alloc(plain.length));
+    rmSync(this.legacyPath, { force: true });
+    this.cached = plain;
+    return true;
+  }
 }

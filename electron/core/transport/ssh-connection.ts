@@ -4,6 +4,7 @@ import ssh2, { type AnyAuthMethod, type Client, type ClientChannel, type Connect
 import { OutpostError } from '../../../shared/errors';
 import { sshFingerprint } from './fingerprint';
 import { hostKeyError, type HostKeyVerdict, type KnownHosts } from './known-hosts';
+import { expandHome } from './laptop-key';
 import { commandLine } from './shell-quote';
 
 export interface SshTarget {
@@ -24,7 +25,8 @@ export interface TrustPolicy {
 
 export interface SshDeps {
   knownHosts: KnownHosts;
-  laptopPrivateKey?: string;
+  /** The laptop's own key; a function is asked at each connection (undefined while the vault is locked). */
+  laptopPrivateKey?: string | (() => string | undefined);
   useAgent?: boolean;
   readyTimeoutMs?: number;
 }
@@ -59,6 +61,12 @@ export function sshError(target: SshTarget, err: Error & { level?: string; code?
     return new OutpostError('unreachable', `device ${where} is unreachable (${err.code})`, { host: target.host });
   if (err.level === 'protocol' || err.level === 'handshake') return new OutpostError('protocol', `SSH to ${where} failed: ${err.message}`, { host: target.host });
   return new OutpostError('unreachable', `SSH to ${where} failed: ${err.message}`, { host: target.host });
+}
+
+/** An auth failure while the laptop key sits locked in the vault says how to unlock it. */
+function withLockedHint(err: OutpostError, laptopKeyLocked: boolean): OutpostError {
+  if (err.kind !== 'auth' || !laptopKeyLocked) return err;
+  return new OutpostError('auth', `${err.message} (the laptop's own key is locked in the vault: unlock it in the app, or set OUTPOST_PASSPHRASE or pass --passphrase-file)`, err.details);
 }
 
 /**
@@ -96,13 +104,32 @@ export class SshConnection {
     let fingerprint = '';
     const privateKeys: string[] = [];
     if (target.identityFile) {
+      const path = expandHome(target.identityFile);
+      let text: string;
       try {
-        privateKeys.push(readFileSync(target.identityFile, 'utf8'));
+        text = readFileSync(path, 'utf8');
       } catch (err) {
-        return Promise.reject(new OutpostError('invalid-input', `cannot read identity file ${target.identityFile}: ${(err as Error).message}`));
+        return Promise.reject(new OutpostError('invalid-input', `cannot read identity file ${path}: ${(err as Error).message}`));
       }
+      const parsed = ssh2.utils.parseKey(text);
+      if (parsed instanceof Error) {
+        const locked = /encrypted|passphrase/i.test(parsed.message);
+        return Promise.reject(
+          locked
+            ? new OutpostError('auth', `identity file ${path} is protected by a passphrase: add it to your ssh-agent (ssh-add ${target.identityFile}) and Outpost will use the agent`)
+            : new OutpostError('invalid-input', `identity file ${path} is not an SSH private key: ${parsed.message}`),
+        );
+      }
+      privateKeys.push(text);
     }
-    if (deps.laptopPrivateKey) privateKeys.push(deps.laptopPrivateKey);
+    let laptopKey: string | undefined;
+    try {
+      laptopKey = typeof deps.laptopPrivateKey === 'function' ? deps.laptopPrivateKey() : deps.laptopPrivateKey;
+    } catch (err) {
+      return Promise.reject(err instanceof OutpostError ? err : new OutpostError('internal', `cannot read the laptop key: ${(err as Error).message}`));
+    }
+    if (laptopKey) privateKeys.push(laptopKey);
+    const laptopKeyLocked = typeof deps.laptopPrivateKey === 'function' && !laptopKey;
     const agent = deps.useAgent !== false ? process.env.SSH_AUTH_SOCK : undefined;
 
     const methods: AnyAuthMethod[] = [];
@@ -142,7 +169,7 @@ export class SshConnection {
         client.removeListener('ready', onReady);
         client.end();
         if (verdict && verdict.status !== 'match') reject(hostKeyError(target.host, target.port, verdict));
-        else reject(sshError(target, err));
+        else reject(withLockedHint(sshError(target, err), laptopKeyLocked));
       };
       const onReady = () => {
         client.removeListener('error', onError);
@@ -156,7 +183,7 @@ export class SshConnection {
       // already settled the promise, and an unhandled 'error' event would take the whole process down.
       client.on('error', () => undefined);
       if (methods.length === 0) {
-        reject(new OutpostError('auth', `no SSH credentials for ${describeTarget(target)}: give --identity, a password, or run an SSH agent`));
+        reject(withLockedHint(new OutpostError('auth', `no SSH credentials for ${describeTarget(target)}: give --identity, a password, or run an SSH agent`), laptopKeyLocked));
         return;
       }
       client.connect(config);

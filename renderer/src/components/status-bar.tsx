@@ -1,5 +1,6 @@
 import { Badge, Group, Text, Tooltip } from '@mantine/core';
 import { useOutpost } from '../store/context';
+import { VaultBadge } from './vault-dialog';
 
 export function StatusBar({ fallbackTransport }: { fallbackTransport: string }) {
   const info = useOutpost((s) => s.info);
@@ -18,6 +19,7 @@ export function StatusBar({ fallbackTransport }: { fallbackTransport: string }) 
             {online === undefined ? 'connecting…' : online ? 'online' : 'offline'}
           </Badge>
         </Tooltip>
+        <VaultBadge />
         <Text size="xs" truncate="end">
           data <code data-testid="status-datadir">{info?.dataDir ?? '—'}</code>
         </Text>

@@ -5,6 +5,7 @@ import { createDevicesSlice } from './devices-slice';
 import { createDiscoverySlice } from './discovery-slice';
 import type { OutpostState, StoreDeps } from './types';
 import { createUiSlice } from './ui-slice';
+import { createVaultSlice } from './vault-slice';
 import { createWorkloadsSlice } from './workloads-slice';
 
 export type { OutpostState, StoreDeps, KeyValueStorage } from './types';
@@ -21,6 +22,7 @@ export function createOutpostStore(deps: StoreDeps): OutpostStore {
     ...createWorkloadsSlice(set, get, deps),
     ...createDiscoverySlice(set, get, deps),
     ...createBuffersSlice(set, get, deps),
+    ...createVaultSlice(set, get, deps),
   }));
 }
 
@@ -35,7 +37,9 @@ export function connectStore(store: OutpostStore, deps: Pick<StoreDeps, 'api'>):
   const offScan = api.on('discovery:progress', (progress) => store.getState().setScanProgress(progress));
   const offFlush = api.on('flush:progress', (event) => store.getState().applyFlushProgress(event));
   const offResweep = api.on('discovery:resweep-failed', ({ message }) => store.getState().resweepFailed(message));
+  const offVault = api.on('vault:changed', (status) => store.getState().setVault(status));
   void store.getState().loadInfo();
+  void store.getState().loadVault();
   void store.getState().loadDevices();
   return () => {
     offDevices();
@@ -43,6 +47,7 @@ export function connectStore(store: OutpostStore, deps: Pick<StoreDeps, 'api'>):
     offScan();
     offFlush();
     offResweep();
+    offVault();
     store.getState().cancelDevicesRefresh();
   };
 }

@@ -5,6 +5,7 @@ import type { BuffersSlice } from './buffers-slice';
 import type { DevicesSlice } from './devices-slice';
 import type { DiscoverySlice } from './discovery-slice';
 import type { UiSlice } from './ui-slice';
+import type { VaultSlice } from './vault-slice';
 import type { WorkloadsSlice } from './workloads-slice';
 
 /** The part of `localStorage` the store uses; tests pass a Map-backed one. */
@@ -20,6 +21,6 @@ export interface StoreDeps {
   refreshDelayMs: number;
 }
 
-export type OutpostState = AppSlice & DevicesSlice & UiSlice & DiscoverySlice & BuffersSlice & WorkloadsSlice;
+export type OutpostState = AppSlice & DevicesSlice & UiSlice & DiscoverySlice & BuffersSlice & WorkloadsSlice & VaultSlice;
 
 export type SliceCreator<T> = (set: StoreApi<OutpostState>['setState'], get: StoreApi<OutpostState>['getState'], deps: StoreDeps) => T;

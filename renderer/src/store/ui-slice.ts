@@ -1,5 +1,6 @@
 import { isErrorKind, type ErrorKind } from '../../../shared/errors';
 import type { SliceCreator } from './types';
+import { needsUnlock } from './vault-slice';
 
 export const VIEW_IDS = ['devices', 'certificates', 'buffers', 'workloads', 'latency', 'console'] as const;
 export type ViewId = (typeof VIEW_IDS)[number];
@@ -59,6 +60,8 @@ export const createUiSlice: SliceCreator<UiSlice> = (set, get, { storage }) => {
     reportError(err, title) {
       const { kind, message } = errorParts(err);
       get().notify({ tone: 'error', title, message, kind });
+      // The laptop key or a stored password was locked away: offer the unlock dialog right there.
+      if (needsUnlock(err)) get().openUnlockDialog(true);
     },
     dismissNotice(id) {
       set({ notices: get().notices.filter((n) => n.id !== id) });
