@@ -13,6 +13,7 @@ import { registerTrust } from './commands/trust';
 import { registerSsh } from './commands/ssh';
 import { registerVault } from './commands/vault';
 import { registerWorkloadCommands } from './commands/deploy';
+import { registerLatency } from './commands/latency';
 
 /** `outpost <noun> <verb>`: each area registers its own commands. */
 export function buildProgram(io: CliIo = processIo): Command {
@@ -39,6 +40,7 @@ export function buildProgram(io: CliIo = processIo): Command {
   registerSsh(program, io);
   registerVault(program, io);
   registerWorkloadCommands(program, io);
+  registerLatency(program, io);
   return program;
 }
 

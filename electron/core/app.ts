@@ -20,6 +20,7 @@ import { EngineRegistry } from './engines/registry';
 import { ImageCache } from './workloads/image-cache';
 import { registerWorkloadsService, type WorkloadsHandle } from './workloads/workloads-service';
 import { registerSessionsService } from './sessions/sessions-service';
+import { registerLatencyService, type LatencyHandle } from './latency/latency-service';
 
 export interface Core {
   config: CoreConfig;
@@ -35,6 +36,7 @@ export interface Core {
   links: DeviceLinks;
   engines: EngineRegistry;
   workloads: WorkloadsHandle;
+  latency: LatencyHandle;
   /** Services register clean-up here; run in reverse order by close(). */
   onClose(close: () => Promise<void> | void): void;
   /** Releases every resource the services hold (connections, timers, the database). */
@@ -74,6 +76,8 @@ export function createCore(config: CoreConfig): Core {
   const engines = new EngineRegistry(links, devices);
   const workloads = registerWorkloadsService({ router, bus, db, engines, cache: new ImageCache(config.dataDir), dataDir: config.dataDir, onClose: (c) => closers.push(c) });
   closers.push(registerSessionsService({ router, bus, engines, links }).close);
+  const latency = registerLatencyService({ router, bus, db, links, engines, deployer: workloads.deployer, history: workloads.history });
+  closers.push(() => latency.close());
 
   return {
     config,
@@ -88,6 +92,7 @@ export function createCore(config: CoreConfig): Core {
     links,
     engines,
     workloads,
+    latency,
     onClose(close) {
       closers.push(close);
     },

@@ -3,6 +3,7 @@ import { appChannels, appEvents } from './app';
 import { buffersChannels, buffersEvents } from './buffers';
 import { devicesChannels, devicesEvents } from './devices';
 import { discoveryChannels, discoveryEvents } from './discovery';
+import { latencyChannels, latencyEvents } from './latency';
 import { sessionsChannels, sessionsEvents } from './sessions';
 import { vaultChannels, vaultEvents } from './vault';
 import { workloadsChannels, workloadsEvents } from './workloads';
@@ -11,6 +12,7 @@ export * from './app';
 export * from './buffers';
 export * from './devices';
 export * from './discovery';
+export * from './latency';
 export * from './sessions';
 export * from './vault';
 export * from './workloads';
@@ -25,6 +27,7 @@ export const channels = {
   ...buffersChannels,
   ...devicesChannels,
   ...discoveryChannels,
+  ...latencyChannels,
   ...sessionsChannels,
   ...workloadsChannels,
   ...vaultChannels,
@@ -35,6 +38,7 @@ export const events = {
   ...buffersEvents,
   ...devicesEvents,
   ...discoveryEvents,
+  ...latencyEvents,
   ...sessionsEvents,
   ...workloadsEvents,
   ...vaultEvents,

@@ -4,6 +4,7 @@
  * buffers 30-39, pki 40-49, latency 50-59, serial 60-69.
  */
 import { buffersMigrations } from '../buffers/schema';
+import { latencyMigrations } from '../latency/latency-repo';
 
 export interface Migration {
   version: number;
@@ -93,4 +94,5 @@ export const migrations: readonly Migration[] = [
     `,
   },
   ...buffersMigrations,
+  ...latencyMigrations,
 ];

@@ -234,6 +234,38 @@ export class SshConnection {
     return { code, stdout: Buffer.concat(out), stderr: err };
   }
 
+  /**
+   * One SSH-level round trip on this connection, in ms: a `keepalive@openssh.com` global request with want-reply,
+   * the same packet ssh2's own keep-alive sends; the server answers it without starting anything. ssh2 has no public
+   * call for it, so this pushes onto the same ordered reply-callback queue its keep-alive uses; if a future ssh2
+   * renames those internals, an exec of `true` (a channel open + a process) is the honest, slower stand-in.
+   */
+  ping(timeoutMs: number): Promise<number> {
+    const internals = this.client as unknown as { _protocol?: { ping?: () => void }; _callbacks?: Array<(failed: boolean) => void> };
+    const proto = internals._protocol;
+    const callbacks = internals._callbacks;
+    if (!proto?.ping || !Array.isArray(callbacks)) {
+      const t0 = process.hrtime.bigint();
+      return this.run(['true']).then(() => Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+    if (this.closed) return Promise.reject(new OutpostError('unreachable', `SSH connection to ${describeTarget(this.target)} is closed`));
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const timer = setTimeout(() => {
+        settled = true;
+        reject(new OutpostError('timeout', `SSH round trip to ${describeTarget(this.target)} got no answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const t0 = process.hrtime.bigint();
+      // A late reply still pops its own callback, keeping ssh2's queue in order.
+      callbacks.push(() => {
+        const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+        clearTimeout(timer);
+        if (!settled) resolve(ms);
+      });
+      proto.ping?.();
+    });
+  }
+
   /** An interactive login shell with a pseudo-terminal (terminal sessions); resize with `channel.setWindow`. */
   shell(opts: { cols: number; rows: number; term?: string }): Promise<ClientChannel> {
     return new Promise((resolve, reject) => {

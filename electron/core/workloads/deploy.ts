@@ -11,6 +11,7 @@ import { readServiceStates } from './device-state';
 import { applyEdgeDefaults } from './edge-defaults';
 import type { DeployHistory } from './history-repo';
 import type { ImageCache } from './image-cache';
+import { ensureNetwork } from './networks';
 import { planLayers, transferImage } from './image-transfer';
 import { reconcileService, rollout, type RolloutDeps } from './rollout';
 
@@ -109,6 +110,7 @@ export class Deployer {
         if (toErrorBody(err).kind === 'unreachable' || toErrorBody(err).kind === 'timeout') this.engines.forget(device);
         throw err;
       });
+      await ensureNetwork(engine.docker, spec.networkMode);
       records.push(await rollout(engine, spec, { ref: spec.image, id: image.id }, this.deps(device), { healthTimeoutMs: args.healthTimeoutMs, bytesSent: sent.bytesSent }));
     }
     return records;
