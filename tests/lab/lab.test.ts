@@ -8,7 +8,7 @@ import { Client } from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   assertInTechNetns, buildImage, dockerPing, importBusyboxImage, mdnsQuery, sshBanner, startLab, waitFor,
-  TECH_NETNS, type Lab, type LabDevice,
+  TECH_NETNS, LAB_NETNS_PREFIX, type Lab, type LabDevice,
 } from './lab.js';
 import { sshFingerprint } from './device.js';
 import { isAlive, livePidFromFile, run } from './util.js';
@@ -193,7 +193,7 @@ describe('device lab', () => {
     const inits = lab.devices.map((d) => d.initPid);
     await lab.teardown();
     for (const p of [...pids, ...inits]) expect(isAlive(p)).toBe(false);
-    const ns = (await run(['ip', 'netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0]).filter((n) => n.startsWith('outpost-lab-'));
+    const ns = (await run(['ip', 'netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0]).filter((n) => n.startsWith(LAB_NETNS_PREFIX));
     expect(ns).toEqual([TECH_NETNS]);
     expect(existsSync(lab.stateDir)).toBe(false);
     const mounts = readFileSync('/proc/self/mountinfo', 'utf8');

@@ -14,7 +14,7 @@ export { waitFor } from './util.js';
 export { importBusyboxImage, buildImage, type BuildImageOptions } from './images.js';
 export { mdnsQuery, type MdnsRecord } from './mdns.js';
 export { sshBanner, dockerPing } from './device.js';
-export { TECH_NETNS, LAB_NETNS, LAB_ID } from './netns.js';
+export { TECH_NETNS, LAB_NETNS, LAB_ID, LAB_NETNS_PREFIX } from './netns.js';
 
 export interface LabOptions {
   devices: DeviceSpec[];
