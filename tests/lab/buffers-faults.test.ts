@@ -58,18 +58,30 @@ describe('flush under faults', () => {
     await dev.rateLimit(10_000);
     let kills = 0;
     let midTransfer = 0;
+    const tmp = join(dataDir, 'buffers', 'tmp');
+    const partialFiles = (): number => (existsSync(tmp) ? readdirSync(tmp).length : 0);
     for (let round = 0; kills < 50 && round < 120; round++) {
       fill(dev, produced, 6, 64 * 1024 + Math.floor(Math.random() * 256 * 1024), `r${round}`);
       const flush = cliFlush(dataDir, dev);
-      const delay = 400 + Math.random() * 2600;
-      const timer = setTimeout(() => {
-        if (flush.kill()) kills++;
-      }, delay);
+      let timer: NodeJS.Timeout | undefined;
+      const killAfter = (ms: number) => (timer = setTimeout(() => flush.kill() && kills++, ms));
+      if (round % 2 === 0) {
+        // Anywhere in the run: start-up, listing, transfer, commit, ack.
+        killAfter(400 + Math.random() * 2600);
+      } else {
+        // Once bytes are arriving (a partial segment file exists), so some kills land mid-transfer however long
+        // the CLI took to start on a loaded machine: a kill timed from the spawn alone can miss the transfer entirely.
+        const watch = setInterval(() => {
+          if (partialFiles() === 0) return;
+          clearInterval(watch);
+          killAfter(Math.random() * 300);
+        }, 5);
+        void flush.done.then(() => clearInterval(watch));
+      }
       const { code } = await flush.done;
       clearTimeout(timer);
       // A partial segment file left behind means the kill landed mid-transfer (it is removed at the next start).
-      const tmp = join(dataDir, 'buffers', 'tmp');
-      if (code === null && existsSync(tmp) && readdirSync(tmp).length > 0) midTransfer++;
+      if (code === null && partialFiles() > 0) midTransfer++;
       await assertNothingLost(dev, produced, dataDir);
     }
     console.log(`kill -9: ${kills} kills, ${midTransfer} of them mid-transfer`);
