@@ -5,7 +5,7 @@ import globals from 'globals';
 const electronOnly = ['electron/main.ts', 'electron/preload.ts', 'electron/ipc.ts'];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'dist-electron/**', 'release/**', 'node_modules/**', 'tests/artifacts/**', 'coverage/**'] },
+  { ignores: ['dist/**', 'dist-electron/**', 'dist-cli/**', 'release/**', 'node_modules/**', 'tests/artifacts/**', 'coverage/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

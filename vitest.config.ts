@@ -11,6 +11,7 @@ export default defineConfig({
           include: ['electron/**/*.spec.ts', 'shared/**/*.spec.ts', 'renderer/**/*.spec.{ts,tsx}', 'tests/integration/**/*.spec.ts', 'tests/bench/**/*.spec.ts'],
           environment: 'node',
           testTimeout: 20_000,
+          globalSetup: ['tests/cli-bundle.setup.ts'],
         },
       },
       {
@@ -19,6 +20,7 @@ export default defineConfig({
           include: ['tests/lab/**/*.test.ts'],
           environment: 'node',
           testTimeout: 180_000,
+          globalSetup: ['tests/cli-bundle.setup.ts'],
           hookTimeout: 240_000,
           fileParallelism: false,
           pool: 'forks',

@@ -92,6 +92,7 @@ export async function start(dir: string = __dirname): Promise<{ core: Core; wind
   const unregister = registerIpc(ipcMain, core, () => BrowserWindow.getAllWindows().map((w) => w.webContents));
   window.once('ready-to-show', () => window.show());
   await window.loadURL(`${RENDERER_ORIGIN}/index.html`);
+  void core.loadAll();
   app.on('window-all-closed', () => {
     unregister();
     void core.close().then(() => app.quit());

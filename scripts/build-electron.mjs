@@ -30,5 +30,10 @@ await build({
   external: ['electron', 'better-sqlite3', 'ssh2', 'serialport', '@serialport/*', 'cpu-features', 'dockerode'],
   logLevel: 'warning',
   // electron/core/version.ts reads package.json beside its module, which a bundle does not have.
-  define: { __OUTPOST_VERSION__: JSON.stringify(JSON.parse(readFileSync(`${root}package.json`, 'utf8')).version) },
+  define: {
+    __OUTPOST_VERSION__: JSON.stringify(JSON.parse(readFileSync(`${root}package.json`, 'utf8')).version),
+    // CommonJS has no import.meta: the module's own URL, from __filename (electron/core/lazy-require.ts uses it).
+    'import.meta.url': '__outpostModuleUrl',
+  },
+  banner: { js: "const __outpostModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
 });

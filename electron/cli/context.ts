@@ -1,7 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { Api } from '../../shared/contract';
 import { toErrorBody } from '../../shared/errors';
-import { createCore, inProcessApi, type Core } from '../core/app';
+import type { Core } from '../core/app';
 import { defaultDataDir } from '../core/config';
 
 export interface GlobalOptions {
@@ -53,6 +53,8 @@ export function runWith<A extends unknown[]>(
     const json = Boolean(opts.json);
     let core: Core | undefined;
     try {
+      // Loaded here, not at the top: `outpost --help` and usage errors never open the core.
+      const { createCore, inProcessApi } = await import('../core/app');
       core = createCore({ dataDir: defaultDataDir(io.env), transport: 'in-process' });
       const ctx: CommandContext = { core, api: inProcessApi(core), json, log: (m) => io.stderr(`${m}\n`) };
       const out = await action(ctx, ...(args.slice(0, -1) as A));

@@ -5,9 +5,7 @@ import { unwrap } from '../../shared/errors';
 import type { CoreConfig } from './config';
 import { EventBus, Router } from './router';
 import { registerAppService } from './services/app-service';
-import { registerBuffersService } from './buffers/buffers-service';
 import { registerDevicesService } from './services/devices-service';
-import { registerDiscoveryService } from './discovery/discovery-service';
 import { Vault } from './secrets/vault';
 import { registerVaultService } from './secrets/vault-service';
 import { openDatabase, type Db } from './store/database';
@@ -17,26 +15,29 @@ import { KnownHosts } from './transport/known-hosts';
 import { LaptopKeyStore } from './transport/laptop-key';
 import { SshPool } from './transport/ssh-pool';
 import { EngineRegistry } from './engines/registry';
-import { ImageCache } from './workloads/image-cache';
-import { registerWorkloadsService, type WorkloadsHandle } from './workloads/workloads-service';
-import { registerSessionsService } from './sessions/sessions-service';
-import { registerLatencyService, type LatencyHandle } from './latency/latency-service';
+import type { WorkloadsHandle } from './workloads/workloads-service';
+import type { LatencyHandle } from './latency/latency-service';
 
 export interface Core {
   config: CoreConfig;
   router: Router;
   bus: EventBus;
-  db: Db;
-  devices: DevicesRepo;
-  knownHosts: KnownHosts;
+  // Built on first access (see createCore).
+  readonly db: Db;
+  readonly devices: DevicesRepo;
+  readonly knownHosts: KnownHosts;
   /** Secrets encrypted at rest (device passwords, the laptop's SSH key, the CA key). */
-  vault: Vault;
-  laptopKey: LaptopKeyStore;
-  ssh: SshPool;
-  links: DeviceLinks;
-  engines: EngineRegistry;
-  workloads: WorkloadsHandle;
-  latency: LatencyHandle;
+  readonly vault: Vault;
+  readonly laptopKey: LaptopKeyStore;
+  readonly ssh: SshPool;
+  readonly links: DeviceLinks;
+  readonly engines: EngineRegistry;
+  /** The workloads service's in-process handle; built on first use (throws before any `workloads:*` call or loadAll()). */
+  readonly workloads: WorkloadsHandle;
+  /** The latency service's in-process handle; same rule (`latency:*`). */
+  readonly latency: LatencyHandle;
+  /** Builds every lazily registered service now (the app and browser mode call it once they serve). */
+  loadAll(): Promise<void>;
   /** Services register clean-up here; run in reverse order by close(). */
   onClose(close: () => Promise<void> | void): void;
   /** Releases every resource the services hold (connections, timers, the database). */
@@ -46,61 +47,123 @@ export interface Core {
 /** The composition root: every service is built here from one config, and registers its own handlers. */
 export function createCore(config: CoreConfig): Core {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const db = openDatabase(join(config.dataDir, 'outpost.db'));
   const router = new Router();
   const bus = new EventBus();
-  const devices = new DevicesRepo(db);
   const closers: Array<() => Promise<void> | void> = [];
-  const knownHosts = new KnownHosts(db);
-  const vault = new Vault(db, undefined, { protector: config.protector, rememberFile: join(config.dataDir, 'vault.keychain') });
-  const laptopKey = new LaptopKeyStore(config.dataDir, vault);
+  // Everything is built on first use: `outpost info` opens no database, `outpost devices list` no SSH.
+  const db = once(() => openDatabase(join(config.dataDir, 'outpost.db')));
+  const devices = once(() => new DevicesRepo(db()));
+  const knownHosts = once(() => new KnownHosts(db()));
+  const vault = once(() => new Vault(db(), undefined, { protector: config.protector, rememberFile: join(config.dataDir, 'vault.keychain') }));
+  const laptopKey = once(() => new LaptopKeyStore(config.dataDir, vault()));
   // Asked at each connection: the key is in the vault, so it is there only while the vault is unlocked.
-  const ssh = new SshPool({ knownHosts, laptopPrivateKey: () => laptopKey.privateKey() });
-  closers.push(() => ssh.closeAll());
-  const links = new DeviceLinks(ssh, devices);
+  const ssh = once(() => new SshPool({ knownHosts: knownHosts(), laptopPrivateKey: () => laptopKey().privateKey() }));
+  const links = once(() => new DeviceLinks(ssh(), devices()));
+  const engines = once(() => new EngineRegistry(links(), devices()));
 
   registerAppService(router, config);
-  registerVaultService(router, bus, vault, laptopKey);
-  registerDevicesService(router, bus, devices);
-  const discovery = registerDiscoveryService(router, bus, devices, {
-    devices,
-    knownHosts,
-    pool: ssh,
-    links,
-    vault,
-    laptopKey,
+  // Each service is built on the first request to one of its areas: a CLI command loads only its own.
+  router.lazy(['vault'], async () => registerVaultService(router, bus, vault(), laptopKey()));
+  router.lazy(['devices'], async () => registerDevicesService(router, bus, devices()));
+  router.lazy(['discovery', 'trust', 'ssh'], async () => {
+    const { registerDiscoveryService } = await import('./discovery/discovery-service');
+    const discovery = registerDiscoveryService(router, bus, devices(), {
+      devices: devices(),
+      knownHosts: knownHosts(),
+      pool: ssh(),
+      links: links(),
+      vault: vault(),
+      laptopKey: laptopKey(),
+    });
+    closers.push(() => discovery.close());
   });
-  closers.push(() => discovery.close());
-  const buffers = registerBuffersService({ router, bus, db, devices, links, pool: ssh, dataDir: config.dataDir });
-  closers.push(() => buffers.close());
-  const engines = new EngineRegistry(links, devices);
-  const workloads = registerWorkloadsService({ router, bus, db, engines, cache: new ImageCache(config.dataDir), dataDir: config.dataDir, onClose: (c) => closers.push(c) });
-  closers.push(registerSessionsService({ router, bus, engines, links }).close);
-  const latency = registerLatencyService({ router, bus, db, links, engines, deployer: workloads.deployer, history: workloads.history });
-  closers.push(() => latency.close());
+  router.lazy(['buffers', 'flush', 'store', 'upstream'], async () => {
+    const { registerBuffersService } = await import('./buffers/buffers-service');
+    const buffers = registerBuffersService({ router, bus, db: db(), devices: devices(), links: links(), pool: ssh(), dataDir: config.dataDir });
+    closers.push(() => buffers.close());
+  });
+  let workloads: WorkloadsHandle | undefined;
+  const loadWorkloads = router.lazy(['workloads'], async () => {
+    const [{ registerWorkloadsService }, { ImageCache }] = await Promise.all([import('./workloads/workloads-service'), import('./workloads/image-cache')]);
+    workloads = registerWorkloadsService({ router, bus, db: db(), engines: engines(), cache: new ImageCache(config.dataDir), dataDir: config.dataDir, onClose: (c) => closers.push(c) });
+  });
+  router.lazy(['sessions'], async () => {
+    const { registerSessionsService } = await import('./sessions/sessions-service');
+    closers.push(registerSessionsService({ router, bus, engines: engines(), links: links() }).close);
+  });
+  let latency: LatencyHandle | undefined;
+  router.lazy(['latency'], async () => {
+    const [{ registerLatencyService }] = await Promise.all([import('./latency/latency-service'), loadWorkloads()]);
+    const w = workloads as WorkloadsHandle;
+    const handle = registerLatencyService({ router, bus, db: db(), links: links(), engines: engines(), deployer: w.deployer, history: w.history });
+    latency = handle;
+    closers.push(() => handle.close());
+  });
 
+  const built = <T>(name: string, handle: T | undefined, areas: string): T => {
+    if (!handle) throw new Error(`the ${name} service is not built yet: call a ${areas} channel or await core.loadAll() first`);
+    return handle;
+  };
   return {
     config,
     router,
     bus,
-    db,
-    devices,
-    knownHosts,
-    vault,
-    laptopKey,
-    ssh,
-    links,
-    engines,
-    workloads,
-    latency,
+    get db() {
+      return db();
+    },
+    get devices() {
+      return devices();
+    },
+    get knownHosts() {
+      return knownHosts();
+    },
+    get vault() {
+      return vault();
+    },
+    get laptopKey() {
+      return laptopKey();
+    },
+    get ssh() {
+      return ssh();
+    },
+    get links() {
+      return links();
+    },
+    get engines() {
+      return engines();
+    },
+    get workloads() {
+      return built('workloads', workloads, 'workloads:*');
+    },
+    get latency() {
+      return built('latency', latency, 'latency:*');
+    },
+    loadAll: () => router.loadAll(),
     onClose(close) {
       closers.push(close);
     },
     async close() {
       for (const close of closers.reverse()) await close();
-      db.close();
+      if (ssh.built) await ssh().closeAll();
+      if (db.built) db().close();
     },
   };
+}
+
+/** A value built on first call and kept; `built` tells whether it was ever asked for. */
+function once<T>(make: () => T): (() => T) & { built: boolean } {
+  let value: T | undefined;
+  const get = Object.assign(
+    (): T => {
+      if (!get.built) {
+        value = make();
+        get.built = true;
+      }
+      return value as T;
+    },
+    { built: false },
+  );
+  return get;
 }
 
 /** The in-process transport: the CLI and integration tests call the core through the same Api shape. */

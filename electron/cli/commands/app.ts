@@ -1,9 +1,6 @@
 import type { Command } from 'commander';
 import { leaf, parseIntOption, runWith, type CliIo } from '../context';
-import { createCore } from '../../core/app';
 import { defaultDataDir } from '../../core/config';
-import { startBridge } from '../../server/bridge';
-import { rendererDistDir } from '../../server/paths';
 
 export function registerApp(program: Command, io: CliIo): void {
   leaf(program, 'info', 'version, data dir and online/offline state').action(
@@ -19,10 +16,13 @@ export function registerApp(program: Command, io: CliIo): void {
   leaf(program, 'serve', 'start browser mode: the UI and API on 127.0.0.1 with a per-launch token')
     .option('--port <port>', 'port to listen on (default: a free one)', parseIntOption('--port'))
     .action(async (opts: { port?: number; json?: boolean }) => {
+      const [{ createCore }, { startBridge }, { rendererDistDir }] = await Promise.all([import('../../core/app'), import('../../server/bridge'), import('../../server/paths')]);
       const core = createCore({ dataDir: defaultDataDir(io.env), transport: 'browser' });
       const bridge = await startBridge({ core, staticDir: rendererDistDir(), port: opts.port });
       if (opts.json) io.stdout(`${JSON.stringify({ url: bridge.urlWithToken, port: bridge.port, dataDir: core.config.dataDir })}\n`);
       else io.stdout(`Outpost browser mode: ${bridge.urlWithToken}\n`);
+      // Serving first, then the services that were not needed to answer the first page (they may start background work).
+      void core.loadAll().catch((err: unknown) => io.stderr(`outpost: a service failed to start: ${String(err)}\n`));
       const stop = () => {
         void bridge.close().then(() => core.close()).then(() => process.exit(0));
       };

@@ -1,4 +1,5 @@
-import { ScanArgs, type BrowseArgs, type Device, type SerialPortInfo } from '../../../shared/contract';
+import { ScanArgs } from '../../../shared/contract/discovery';
+import type { BrowseArgs, Device, SerialPortInfo } from '../../../shared/contract';
 import type { EventBus } from '../router';
 import type { DevicesRepo } from '../store/devices-repo';
 import { contains, parseCidr, type Ipv4Range } from './cidr';

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import makeMdns from 'multicast-dns';
 import type { Answer } from 'dns-packet';
-import { DEFAULT_MDNS_TYPES } from '../../../shared/contract';
+import { DEFAULT_MDNS_TYPES } from '../../../shared/contract/discovery';
 import type { LaptopInterface } from './interfaces';
 import { MdnsCache, type MdnsHost, type RawRecord } from './mdns-cache';
 

@@ -1,4 +1,5 @@
-import { DEFAULT_MDNS_TYPES, type DeviceService } from '../../../shared/contract';
+import { DEFAULT_MDNS_TYPES } from '../../../shared/contract/discovery';
+import type { DeviceService } from '../../../shared/contract';
 import { cleanHostname, sanitizeText } from './sanitize';
 
 /** A resource record as the DNS decoder hands it over; `data` is checked at runtime, never trusted. */

@@ -1,4 +1,5 @@
-import { blankDevice, type Device, type DeviceService, type DeviceSource } from '../../../shared/contract';
+import { blankDevice } from '../../../shared/contract/devices';
+import type { Device, DeviceService, DeviceSource } from '../../../shared/contract';
 
 /** What one source saw of one device at one moment. Every field is optional except where it came from. */
 export interface Sighting {

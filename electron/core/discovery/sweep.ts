@@ -1,4 +1,5 @@
-import { DEFAULT_SWEEP_PORTS, type DeviceService } from '../../../shared/contract';
+import { DEFAULT_SWEEP_PORTS } from '../../../shared/contract/discovery';
+import type { DeviceService } from '../../../shared/contract';
 import type { Sighting } from './merge';
 import { readNeighbours, type Neighbour } from './neighbours';
 import { probeDockerVersion, probeHttpTitle, probeMqtt, probeSsh, probeTls, type SshIdentity } from './probes';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { blankDevice, Device, type DeviceAdd, type DeviceUpdate } from '../../../shared/contract';
+import { blankDevice, Device, type DeviceAdd, type DeviceUpdate } from '../../../shared/contract/devices';
 import { OutpostError } from '../../../shared/errors';
 import type { Db } from './database';
 

@@ -2,7 +2,10 @@ import { Agent, type AgentOptions, type ClientRequestArgs } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { inspect } from 'node:util';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
+import { lazyModule } from '../lazy-require';
+
+const dockerode = lazyModule<typeof Docker>('dockerode');
 import type { SshConnection } from './ssh-connection';
 
 export const DEFAULT_ENGINE_SOCKET = '/var/run/docker.sock';
@@ -77,6 +80,6 @@ export class SshEngineAgent extends Agent {
 /** dockerode talking to a device's engine through its persistent SSH connection. */
 export function dockerOverSsh(conn: SshConnection, opts: { socketPath?: string; timeoutMs?: number } = {}): { docker: Docker; agent: SshEngineAgent } {
   const agent = new SshEngineAgent(conn, opts.socketPath);
-  const docker = new Docker({ protocol: 'http', host: 'docker', port: 80, agent, timeout: opts.timeoutMs } as Docker.DockerOptions);
+  const docker = new (dockerode())({ protocol: 'http', host: 'docker', port: 80, agent, timeout: opts.timeoutMs } as Docker.DockerOptions);
   return { docker, agent };
 }

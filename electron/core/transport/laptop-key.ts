@@ -1,9 +1,13 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import ssh2 from 'ssh2';
+import type * as Ssh2 from 'ssh2';
 import { OutpostError } from '../../../shared/errors';
+import { lazyModule } from '../lazy-require';
 import type { Vault } from '../secrets/vault';
+
+// Only making or migrating a key needs ssh2: a command that does neither never loads it.
+const ssh2 = lazyModule<typeof Ssh2>('ssh2');
 
 /** The vault entry holding the laptop's private key (OpenSSH format, sealed with the vault's passphrase). */
 export const LAPTOP_KEY_SECRET = 'laptop-ssh-key:ed25519';
@@ -102,7 +106,7 @@ export class LaptopKeyStore {
     }
     this.vault.assertReady();
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment: this.comment });
+    const pair = ssh2().utils.generateKeyPairSync('ed25519', { comment: this.comment });
     try {
       // 'wx': of two processes making a key at once, one wins and the other uses the winner's.
       writeFileSync(this.publicKeyPath, `${pair.public}\n`, { mode: 0o644, flag: 'wx' });
@@ -122,7 +126,7 @@ export class LaptopKeyStore {
   migrate(): boolean {
     if (!existsSync(this.legacyPath)) return false;
     const plain = readFileSync(this.legacyPath, 'utf8');
-    const parsed = ssh2.utils.parseKey(plain);
+    const parsed = ssh2().utils.parseKey(plain);
     if (parsed instanceof Error) throw new OutpostError('integrity', `the laptop key ${this.legacyPath} cannot be read: ${parsed.message}`);
     this.vault.put(LAPTOP_KEY_SECRET, plain);
     if (this.vault.get(LAPTOP_KEY_SECRET) !== plain) throw new OutpostError('integrity', 'the laptop key did not read back from the vault; the plain file is kept');

@@ -1,11 +1,15 @@
 import { readFileSync } from 'node:fs';
 import type { Duplex, Readable, Writable } from 'node:stream';
-import ssh2, { type AnyAuthMethod, type Client, type ClientChannel, type ConnectConfig } from 'ssh2';
+import type * as Ssh2 from 'ssh2';
+import type { AnyAuthMethod, Client, ClientChannel, ConnectConfig } from 'ssh2';
+import { lazyModule } from '../lazy-require';
 import { OutpostError } from '../../../shared/errors';
 import { sshFingerprint } from './fingerprint';
 import { hostKeyError, type HostKeyVerdict, type KnownHosts } from './known-hosts';
 import { expandHome } from './laptop-key';
 import { commandLine } from './shell-quote';
+
+const ssh2 = lazyModule<typeof Ssh2>('ssh2');
 
 export interface SshTarget {
   host: string;
@@ -99,7 +103,7 @@ export class SshConnection {
   }
 
   static open(target: SshTarget, deps: SshDeps, trust: TrustPolicy = {}): Promise<SshConnection> {
-    const client = new ssh2.Client();
+    const client = new (ssh2().Client)();
     let verdict: HostKeyVerdict | undefined;
     let fingerprint = '';
     const privateKeys: string[] = [];
@@ -111,7 +115,7 @@ export class SshConnection {
       } catch (err) {
         return Promise.reject(new OutpostError('invalid-input', `cannot read identity file ${path}: ${(err as Error).message}`));
       }
-      const parsed = ssh2.utils.parseKey(text);
+      const parsed = ssh2().utils.parseKey(text);
       if (parsed instanceof Error) {
         const locked = /encrypted|passphrase/i.test(parsed.message);
         return Promise.reject(

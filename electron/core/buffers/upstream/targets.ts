@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import { OutpostError } from '../../../../shared/errors';
 import type { UpstreamRecord } from './records';
 
@@ -95,6 +95,8 @@ export class MqttTarget implements UpstreamTarget {
       password: this.opts.passwordFile ? readFileSync(this.opts.passwordFile, 'utf8').trim() : undefined,
       ...tls,
     };
+    // MQTT.js is loaded by the first push, not by every command that builds the buffers service (a flush).
+    const { default: mqtt } = await import('mqtt');
     const client = mqtt.connect(this.url, options);
     this.client = client;
     await new Promise<void>((resolve, reject) => {

@@ -1,0 +1,47 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+// `npm install` (prepare) leaves the CLI bundled in dist-cli/; bin/outpost.mjs runs it and rebuilds it when a
+// source changed. The bundle must keep each command's heavy dependencies out of start-up.
+const root = join(import.meta.dirname, '..', '..');
+const dist = join(root, 'dist-cli');
+const manifest = () => JSON.parse(readFileSync(join(dist, 'manifest.json'), 'utf8')) as { entry: string; inputs: Record<string, number> };
+
+/** The files an ES module loads before it runs: itself and its static imports, recursively. */
+function staticClosure(file: string, seen = new Set<string>()): Set<string> {
+  if (seen.has(file)) return seen;
+  seen.add(file);
+  const src = readFileSync(join(dist, file), 'utf8');
+  for (const m of src.matchAll(/^import\s[^;]*?from\s*"(\.[^"]+)";/gm)) staticClosure(join(file, '..', m[1]!), seen);
+  return seen;
+}
+
+describe('CLI bundle', () => {
+  it('builds with esbuild: ES module chunks, native modules external, the package version defined', () => {
+    const r = spawnSync(process.execPath, [join(root, 'scripts', 'build-cli.mjs')], { cwd: root, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const { entry, inputs } = manifest();
+    expect(Object.keys(inputs)).toEqual(expect.arrayContaining(['electron/cli/main.ts', 'electron/core/app.ts', 'package.json']));
+    const all = [...staticClosure(entry)].map((f) => readFileSync(join(dist, f), 'utf8')).join('\n');
+    // What `outpost info` loads before running: commander and the commands, not the services or their libraries.
+    for (const heavy of ['ssh2', 'dockerode', 'better-sqlite3', 'mqtt', 'yaml']) expect(all).not.toMatch(new RegExp(`from "${heavy}"|require\\("${heavy}"\\)`));
+    expect(all).not.toContain('$ZodObject');
+    const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+    const home = mkdtempSync(join(tmpdir(), 'outpost-bundle-'));
+    const info = spawnSync(process.execPath, [join(root, 'bin', 'outpost.mjs'), 'info', '--json'], { env: { ...process.env, OUTPOST_HOME: home }, encoding: 'utf8' });
+    expect(info.status).toBe(0);
+    expect(JSON.parse(info.stdout)).toMatchObject({ name: 'Outpost', version, dataDir: home });
+  }, 60_000);
+
+  it('rebuilds when a source is newer than the bundle', () => {
+    const before = manifest();
+    writeFileSync(join(dist, 'manifest.json'), JSON.stringify({ ...before, inputs: { ...before.inputs, 'electron/cli/main.ts': 0 } }));
+    const r = spawnSync(process.execPath, [join(root, 'bin', 'outpost.mjs'), '--version'], { cwd: root, encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(manifest().inputs['electron/cli/main.ts']).toBeGreaterThan(0);
+  }, 60_000);
+});
