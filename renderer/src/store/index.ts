@@ -3,6 +3,7 @@ import { createAppSlice } from './app-slice';
 import { createBuffersSlice } from './buffers-slice';
 import { createDevicesSlice } from './devices-slice';
 import { createDiscoverySlice } from './discovery-slice';
+import { createLatencySlice } from './latency-slice';
 import type { OutpostState, StoreDeps } from './types';
 import { createUiSlice } from './ui-slice';
 import { createVaultSlice } from './vault-slice';
@@ -22,6 +23,7 @@ export function createOutpostStore(deps: StoreDeps): OutpostStore {
     ...createWorkloadsSlice(set, get, deps),
     ...createDiscoverySlice(set, get, deps),
     ...createBuffersSlice(set, get, deps),
+    ...createLatencySlice(set, get, deps),
     ...createVaultSlice(set, get, deps),
   }));
 }
@@ -38,6 +40,11 @@ export function connectStore(store: OutpostStore, deps: Pick<StoreDeps, 'api'>):
   const offFlush = api.on('flush:progress', (event) => store.getState().applyFlushProgress(event));
   const offResweep = api.on('discovery:resweep-failed', ({ message }) => store.getState().resweepFailed(message));
   const offVault = api.on('vault:changed', (status) => store.getState().setVault(status));
+  const offSamples = api.on('latency:samples', (batch) => store.getState().liveSamples.apply(batch));
+  const offThreshold = api.on('latency:threshold', (event) => store.getState().applyThresholdEvent(event));
+  const offSeries = api.on('latency:series-changed', () => void store.getState().loadLatencySeries());
+  const offAb = api.on('latency:ab-progress', (event) => store.getState().abProgressEvent(event));
+  void store.getState().loadLatencySeries();
   void store.getState().loadInfo();
   void store.getState().loadVault();
   void store.getState().loadDevices();
@@ -47,6 +54,10 @@ export function connectStore(store: OutpostStore, deps: Pick<StoreDeps, 'api'>):
     offScan();
     offFlush();
     offResweep();
+    offSamples();
+    offThreshold();
+    offSeries();
+    offAb();
     offVault();
     store.getState().cancelDevicesRefresh();
   };

@@ -18,7 +18,8 @@ class FakeApi extends ScriptedApi {
     this.answer('app:info', info)
       .answer('devices:list', () => [...this.inventory])
       .answer('devices:add', () => device('new', 'new-device'))
-      .answer('devices:remove', { removed: true });
+      .answer('devices:remove', { removed: true })
+      .answer('latency:list', []);
   }
 
   count(channel: ChannelName): number {

@@ -4,6 +4,7 @@ import type { AppSlice } from './app-slice';
 import type { BuffersSlice } from './buffers-slice';
 import type { DevicesSlice } from './devices-slice';
 import type { DiscoverySlice } from './discovery-slice';
+import type { LatencySlice } from './latency-slice';
 import type { UiSlice } from './ui-slice';
 import type { VaultSlice } from './vault-slice';
 import type { WorkloadsSlice } from './workloads-slice';
@@ -21,6 +22,6 @@ export interface StoreDeps {
   refreshDelayMs: number;
 }
 
-export type OutpostState = AppSlice & DevicesSlice & UiSlice & DiscoverySlice & BuffersSlice & WorkloadsSlice & VaultSlice;
+export type OutpostState = AppSlice & DevicesSlice & UiSlice & DiscoverySlice & BuffersSlice & WorkloadsSlice & VaultSlice & LatencySlice;
 
 export type SliceCreator<T> = (set: StoreApi<OutpostState>['setState'], get: StoreApi<OutpostState>['getState'], deps: StoreDeps) => T;

@@ -33,7 +33,7 @@ export interface BrowserSession {
 export interface BrowserSessionOptions {
   viewport?: { width: number; height: number };
   /** Runs once the core is up and before the page first loads: what the core should already know (devices, pinned keys, files in `home`). */
-  seed?: (api: Api, home: string) => Promise<void>;
+  seed?: (api: Api, home: string, core: Core) => Promise<void>;
 }
 
 export async function openBrowserSession(opts: BrowserSessionOptions = {}): Promise<BrowserSession> {
@@ -53,7 +53,7 @@ export async function openBrowserSession(opts: BrowserSessionOptions = {}): Prom
     delete process.env.OUTPOST_HOME;
   };
   try {
-    await opts.seed?.(api, home);
+    await opts.seed?.(api, home, core);
     bridge = await startBridge({ core, staticDir });
     browser = await chromium.launch({
       executablePath: CHROMIUM,

@@ -1,5 +1,7 @@
-import { Badge, Group } from '@mantine/core';
+import { Badge, Group, Tooltip } from '@mantine/core';
 import type { Device, DeviceSource } from '../../../../shared/contract';
+import { latencyBreaches } from '../../store/latency-slice';
+import { useOutpost } from '../../store/context';
 
 export const SOURCE_COLOR: Record<DeviceSource, string> = { manual: 'gray', mdns: 'blue', sweep: 'violet', serial: 'grape' };
 export const SOURCE_LABEL: Record<DeviceSource, string> = { manual: 'manual', mdns: 'mDNS', sweep: 'sweep', serial: 'serial' };
@@ -22,5 +24,19 @@ export function StateBadge({ state }: { state: Device['state'] }) {
     <Badge size="sm" variant="dot" color={STATE_COLOR[state]} data-testid="device-state" data-state={state}>
       {state}
     </Badge>
+  );
+}
+
+/** A red badge while one of the device's latency probes is over its p95 or loss limit (the Latency view sets them). */
+export function LatencyBadge({ deviceId }: { deviceId: string }) {
+  // A string, not an array: a selector must return something stable between renders.
+  const breaches = useOutpost((s) => (latencyBreaches(s.latencySeries, s.latencyStates)[deviceId] ?? []).join('; '));
+  if (!breaches) return null;
+  return (
+    <Tooltip label={breaches}>
+      <Badge size="sm" color="red" variant="filled" data-testid="device-latency-badge">
+        latency
+      </Badge>
+    </Tooltip>
   );
 }

@@ -6,7 +6,7 @@ import { TrashIcon } from '../../components/icons';
 import { EmptyRow } from '../../components/empty-row';
 import { useVirtualRows, VirtualRows } from '../../components/virtual-rows';
 import { useOutpost } from '../../store/context';
-import { SourceBadges, StateBadge } from './device-badges';
+import { LatencyBadge, SourceBadges, StateBadge } from './device-badges';
 import { relativeTime } from './device-format';
 
 const column = createColumnHelper<Device>();
@@ -47,7 +47,15 @@ function useColumns() {
         enableSorting: false,
         cell: ({ row }) => <ServiceSummary device={row.original} />,
       }),
-      column.accessor('state', { header: 'State', cell: ({ getValue }) => <StateBadge state={getValue()} /> }),
+      column.accessor('state', {
+        header: 'State',
+        cell: ({ getValue, row }) => (
+          <Group gap={4} wrap="nowrap">
+            <StateBadge state={getValue()} />
+            <LatencyBadge deviceId={row.original.id} />
+          </Group>
+        ),
+      }),
       column.accessor('lastSeen', {
         header: 'Last seen',
         cell: ({ getValue }) => (
