@@ -95,8 +95,18 @@ export const DevicePlan = z.object({
 export const DeployPlan = z.object({ services: z.array(ServiceSpec), applied: z.array(AppliedDefault), devices: z.array(DevicePlan) });
 export type DeployPlan = z.infer<typeof DeployPlan>;
 
-export const RolloutPhase = z.enum(['started', 'transferred', 'old-stopped', 'new-started', 'healthy', 'done', 'rolling-back', 'rolled-back', 'failed']);
+/**
+ * A rollout's steps. Up to `new-started` an interruption is undone (the candidate was never judged healthy);
+ * from `healthy` on it is finished forward (`old-aside`: the old container renamed `<svc>.outpost-old`;
+ * `promoted`: the candidate holds the service's name). `failed` is the laptop's word for "interrupted, the device
+ * still says where it stopped": reconcile settles it as `done` or `rolled-back`.
+ */
+export const RolloutPhase = z.enum(['started', 'transferred', 'old-stopped', 'new-started', 'healthy', 'old-aside', 'promoted', 'done', 'rolling-back', 'rolled-back', 'failed']);
 export type RolloutPhase = z.infer<typeof RolloutPhase>;
+/** Phases after which a rollout is settled: exactly one version of the service runs. */
+export const SETTLED_PHASES: readonly RolloutPhase[] = ['done', 'rolled-back'];
+/** Phases from which an interrupted rollout is finished forward, never undone. */
+export const FORWARD_PHASES: readonly RolloutPhase[] = ['healthy', 'old-aside', 'promoted', 'done'];
 
 export const DeployRecord = z.object({
   id: z.string(),
@@ -110,8 +120,27 @@ export const DeployRecord = z.object({
   bytesSent: z.number().int(),
   startedAt: z.string(),
   updatedAt: z.string(),
+  /** The deploy whose container this one replaced (the history chain a rollback follows); null when none. */
+  previousDeployId: z.string().nullable().default(null),
+  /** Set on a rollback: the earlier deploy whose image and settings it reinstated. */
+  rollbackOf: z.string().nullable().default(null),
 });
 export type DeployRecord = z.infer<typeof DeployRecord>;
+
+/** A service whose last rollout on a device was interrupted and not yet settled (the Workloads view's banner). */
+export const PendingRollout = z.object({
+  deviceId: z.string(),
+  deviceName: z.string(),
+  service: z.string(),
+  record: DeployRecord,
+  /** A rollout of it is running in this process right now (not left behind: nothing to do). */
+  inProgress: z.boolean(),
+  /** What reconcile will do, from the phase the rollout stopped at. */
+  resolution: z.enum(['finish', 'undo']),
+  /** Why the last automatic attempt did not settle it yet (engine down, link cut), if one was made. */
+  lastError: z.string().nullable(),
+});
+export type PendingRollout = z.infer<typeof PendingRollout>;
 
 export const DeviceResultError = z.object({ kind: z.string(), message: z.string() });
 /** One device's part of a fleet answer: a dead engine is reported, never blanks the others. */
@@ -166,6 +195,7 @@ export const workloadsChannels = {
   'workloads:deploy': channel(DeployArgs, z.object({ plan: DeployPlan, results: perDevice(z.array(DeployRecord)) })),
   'workloads:rollback': channel(z.object({ ...Target, service: z.string().min(1) }).strict(), DeployRecord),
   'workloads:reconcile': channel(z.object({ ...Target }).strict(), z.array(DeployRecord)),
+  'workloads:pending': channel(z.object({ device: DeviceRef.optional() }).strict().default({}), z.array(PendingRollout)),
   'workloads:history': channel(z.object({ device: DeviceRef.optional(), limit: z.number().int().min(1).max(10_000).default(100) }).strict(), z.array(DeployRecord)),
   'workloads:ps': channel(z.object({ devices: z.array(DeviceRef).min(1), link: LinkArgs, timeoutMs: z.number().int().min(100).max(120_000).default(8000) }).strict(), perDevice(z.array(ContainerSummary))),
   'workloads:logs': channel(z.object({ ...Target, container: z.string().min(1), since: z.string().optional(), tail: z.number().int().min(0).max(100_000).optional(), grep: z.string().max(1000).optional() }).strict(), z.object({ lines: z.array(z.string()) })),

@@ -229,17 +229,22 @@ describe('health-gated rollout', () => {
     expect(JSON.parse(state.stdout).record.phase).toBe('rolled-back');
   });
 
-  it('dockerd killed mid-rollout: reconcile leaves exactly one version running', async () => {
+  it('dockerd killed mid-rollout: once the engine is back, reconcile runs by itself and leaves exactly one version running', async () => {
     const dev = lab_('wl-b');
+    const device = devices['wl-b']!.id;
     const off = api.on('workloads:rollout', (r) => {
-      if (r.deviceId === devices['wl-b']!.id && r.phase === 'new-started') void dev.killDocker('SIGKILL');
+      if (r.deviceId === device && r.phase === 'new-started') void dev.killDocker('SIGKILL');
     });
     const interrupted = await deploy(['wl-b'], compose(images.bad), 20_000).finally(off);
     expect(interrupted.results[0]!.ok).toBe(false);
+    const [left] = await api.invoke('workloads:pending', { device });
+    expect(left).toMatchObject({ service: 'web', inProgress: false, resolution: 'undo' });
     await dev.startDocker();
-    const records = await api.invoke('workloads:reconcile', { device: devices['wl-b']!.id, link });
-    expect(records.map((r) => [r.service, r.phase])).toEqual([['web', 'rolled-back']]);
-    const [ps] = await api.invoke('workloads:ps', { devices: [devices['wl-b']!.id], link });
+    await waitFor('the interrupted rollout settled by itself', async () => (await api.invoke('workloads:pending', { device })).length === 0, 40_000);
+    const [last] = await api.invoke('workloads:history', { device, limit: 1 });
+    expect(last).toMatchObject({ id: left!.record.id, phase: 'rolled-back', message: expect.stringMatching(/^reconciled: /) });
+    expect(await api.invoke('workloads:reconcile', { device, link })).toEqual([]);
+    const [ps] = await api.invoke('workloads:ps', { devices: [device], link });
     const web = ps!.value!.filter((c) => c.service === 'web' || c.name.startsWith('web'));
     expect(web.map((c) => [c.name, c.state])).toEqual([['web', 'running']]);
     expect(web[0]!.imageId).toBe(core.workloads.cache.get(images.v2).id);

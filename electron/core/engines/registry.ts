@@ -37,6 +37,7 @@ export function linkOptions(link: LinkArgs | undefined): LinkOptions {
  */
 export class EngineRegistry {
   private readonly engines = new Map<string, Engine>();
+  private readonly reachedListeners = new Set<(device: Device, engine: Engine, fresh: boolean) => void>();
 
   constructor(
     private readonly links: DeviceLinks,
@@ -67,7 +68,21 @@ export class EngineRegistry {
     ssh.onClose(() => {
       if (this.engines.get(device.id) === engine) this.engines.delete(device.id);
     });
+    this.reached(device, engine, true);
     return engine;
+  }
+
+  /**
+   * Tells `listener` each time a device's engine is reached: `fresh` when its link was (re)established, otherwise
+   * after a call on it succeeded. Listeners must not throw or block (reconcile after an interruption hooks in here).
+   */
+  onReached(listener: (device: Device, engine: Engine, fresh: boolean) => void): () => void {
+    this.reachedListeners.add(listener);
+    return () => this.reachedListeners.delete(listener);
+  }
+
+  private reached(device: Device, engine: Engine, fresh: boolean): void {
+    for (const listener of this.reachedListeners) listener(device, engine, fresh);
   }
 
   /** Runs `fn` against one device's engine within a deadline (connecting included); errors carry a kind and the device's name. */
@@ -76,7 +91,11 @@ export class EngineRegistry {
     const what = opts.what ?? 'engine call';
     try {
       return await withTimeout(
-        this.engine(device, opts.link).then((e) => fn(e)),
+        this.engine(device, opts.link).then(async (e) => {
+          const value = await fn(e);
+          this.reached(device, e, false);
+          return value;
+        }),
         ms,
         `${device.name}: ${what} got no answer within ${ms} ms (link down or engine hung)`,
       );

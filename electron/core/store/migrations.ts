@@ -93,6 +93,14 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 21,
+    name: 'workloads: the history chain (which deploy each one replaced, which one a rollback reinstated)',
+    up: `
+      ALTER TABLE deploy_history ADD COLUMN previous_deploy_id TEXT;
+      ALTER TABLE deploy_history ADD COLUMN rollback_of TEXT;
+    `,
+  },
   ...buffersMigrations,
   ...latencyMigrations,
 ];

@@ -7,13 +7,14 @@ import type { EventBus } from '../router';
 import type { EngineRegistry, DeviceResult } from '../engines/registry';
 import { dialAddress } from '../transport/device-links';
 import { parseCompose } from './compose';
-import { readServiceStates } from './device-state';
+import { LABEL_DEPLOY } from './container-spec';
 import { applyEdgeDefaults } from './edge-defaults';
 import type { DeployHistory } from './history-repo';
 import type { ImageCache } from './image-cache';
 import { ensureNetwork } from './networks';
 import { planLayers, transferImage } from './image-transfer';
-import { reconcileService, rollout, type RolloutDeps } from './rollout';
+import { Reconciler } from './reconciler';
+import { findContainer, rollout, type RolloutDeps, type RolloutOptions } from './rollout';
 
 export interface DeployArgs {
   devices: string[];
@@ -47,14 +48,24 @@ export function loadCompose(source: DeployArgs['compose']): { services: ServiceS
   return { services, applied };
 }
 
+/** How one deploy or rollback run may be steered from outside: cancelled, or watched step by step (tests). */
+export interface RunOptions {
+  signal?: AbortSignal;
+  onPhase?: RolloutOptions['onPhase'];
+}
+
 /** Plans, transfers and rolls out a compose file on each device; devices proceed independently. */
 export class Deployer {
+  readonly reconciler: Reconciler;
+
   constructor(
     private readonly engines: EngineRegistry,
     private readonly cache: ImageCache,
     private readonly history: DeployHistory,
     private readonly bus: EventBus,
-  ) {}
+  ) {
+    this.reconciler = new Reconciler(engines, history, (device) => this.deps(device));
+  }
 
   devicesFor(refs: string[]): Device[] {
     return refs.map((r) => this.engines.device(r));
@@ -87,10 +98,10 @@ export class Deployer {
     };
   }
 
-  async deploy(args: DeployArgs): Promise<{ plan: DeployPlan; results: Array<DeviceResult<DeployRecord[]>> }> {
+  async deploy(args: DeployArgs, run: RunOptions = {}): Promise<{ plan: DeployPlan; results: Array<DeviceResult<DeployRecord[]>> }> {
     const plan = await this.plan(args);
     const devices = this.devicesFor(args.devices);
-    const settled = await Promise.allSettled(devices.map((device) => this.deployOne(device, plan.services, args)));
+    const settled = await Promise.allSettled(devices.map((device) => this.deployOne(device, plan.services, args, run)));
     const results = settled.map((s, i) => {
       const d = devices[i] as Device;
       if (s.status === 'fulfilled') return { deviceId: d.id, deviceName: d.name, ok: s.value.every((r) => r.phase === 'done'), value: s.value };
@@ -100,9 +111,15 @@ export class Deployer {
     return { plan, results };
   }
 
-  private async deployOne(device: Device, services: ServiceSpec[], args: DeployArgs): Promise<DeployRecord[]> {
+  private async deployOne(device: Device, services: ServiceSpec[], args: DeployArgs, run: RunOptions): Promise<DeployRecord[]> {
+    // Whatever an earlier interruption left on this device is settled before anything new is rolled out.
+    await this.reconciler.run(device, args.link);
     const records: DeployRecord[] = [];
     for (const spec of services) {
+      if (run.signal?.aborted) {
+        if (records.length === 0) throw new OutpostError('cancelled', `${device.name}: deploy cancelled before anything changed`);
+        break;
+      }
       const image = this.cache.get(spec.image);
       // The transfer is long on a slow link; the registry's per-call deadline guards connecting, not the copy.
       const engine = await this.engines.call(device, async (e) => e, { link: args.link, what: 'connecting' });
@@ -111,41 +128,43 @@ export class Deployer {
         throw err;
       });
       await ensureNetwork(engine.docker, spec.networkMode);
-      records.push(await rollout(engine, spec, { ref: spec.image, id: image.id }, this.deps(device), { healthTimeoutMs: args.healthTimeoutMs, bytesSent: sent.bytesSent }));
+      const record = await this.reconciler.guard(device, spec.name, args.link, () =>
+        rollout(engine, spec, { ref: spec.image, id: image.id }, this.deps(device), { healthTimeoutMs: args.healthTimeoutMs, bytesSent: sent.bytesSent, signal: run.signal, onPhase: run.onPhase }),
+      );
+      records.push(record);
     }
     return records;
   }
 
-  /** Rolls a service back to the image and settings of its previous successful deploy. */
-  async rollback(deviceRef: string, service: string, link: LinkArgs, healthTimeoutMs = 60_000): Promise<DeployRecord> {
+  /**
+   * Rolls a service back to the version that ran before the one running now, following the history chain: each
+   * rollback continues from the reinstated deploy's own predecessor, so rollbacks in a row walk further back.
+   */
+  async rollback(deviceRef: string, service: string, link: LinkArgs, healthTimeoutMs = 60_000, run: RunOptions = {}): Promise<DeployRecord> {
     const device = this.engines.device(deviceRef);
-    const last = this.history.lastDone(device.id, service);
-    const before = this.history.lastDone(device.id, service, 1);
-    const target = before ?? (last?.record.previousImageId ? { record: { ...last.record, imageId: last.record.previousImageId, image: last.record.previousImageId }, spec: last.spec } : undefined);
-    if (!target) throw new OutpostError('not-found', `${device.name}: no earlier deploy of ${service} to roll back to`);
+    await this.reconciler.run(device, link);
     const engine = await this.engines.call(device, async (e) => e, { link, what: 'connecting' });
-    return rollout(engine, target.spec, { ref: target.record.image, id: target.record.imageId }, this.deps(device), { healthTimeoutMs });
+    const running = await findContainer(engine.docker, service);
+    const step = this.history.rollbackTarget(device.id, service, running?.Config.Labels?.[LABEL_DEPLOY]);
+    if (!step) throw new OutpostError('not-found', `${device.name}: no earlier deploy of ${service} to roll back to`);
+    const { target, previousDeployId } = step;
+    return this.reconciler.guard(device, service, link, () =>
+      rollout(engine, target.spec, { ref: target.record.image, id: target.record.imageId }, this.deps(device), {
+        healthTimeoutMs,
+        previousDeployId,
+        rollbackOf: target.record.id,
+        signal: run.signal,
+        onPhase: run.onPhase,
+      }),
+    );
   }
 
-  async reconcile(deviceRef: string, link: LinkArgs): Promise<DeployRecord[]> {
-    const device = this.engines.device(deviceRef);
-    return this.engines.call(
-      device,
-      async (engine) => {
-        const states = await readServiceStates(engine.ssh);
-        const names = new Set(states.map((s) => s.record.service));
-        for (const c of await engine.docker.listContainers({ all: true })) {
-          const m = /^\/(.+)\.outpost-(prev|next)$/.exec(c.Names[0] ?? '');
-          if (m?.[1]) names.add(m[1]);
-        }
-        const out: DeployRecord[] = [];
-        for (const name of names) {
-          const rec = await reconcileService(engine, states.find((s) => s.record.service === name), name, this.deps(device));
-          if (rec) out.push(rec);
-        }
-        return out;
-      },
-      { link, timeoutMs: 120_000, what: 'reconciling' },
-    );
+  /** Settles every service left mid-rollout on one device; the outcome lands in the history. */
+  reconcile(deviceRef: string, link: LinkArgs): Promise<DeployRecord[]> {
+    return this.reconciler.run(this.engines.device(deviceRef), link);
+  }
+
+  close(): void {
+    this.reconciler.close();
   }
 }

@@ -12,19 +12,26 @@ export const ServiceState = z.object({
   fixedPorts: z.boolean(),
   /** The old container was stopped by us (fixed ports) and must be started again if we undo. */
   oldStopped: z.boolean(),
+  /** The container that held the service's name when the rollout began (null on a first deploy). */
+  oldId: z.string().nullable().default(null),
+  /** It was running then: an undo starts it again. */
+  oldRunning: z.boolean().default(false),
+  /** The candidate, once created (it is named `<svc>.outpost-next` until promoted). */
+  candidateId: z.string().nullable().default(null),
 });
 export type ServiceState = z.infer<typeof ServiceState>;
 
-const WRITE_SCRIPT = 'mkdir -p "$1" && cat > "$2.tmp" && mv -f "$2.tmp" "$2" && sync "$2" 2>/dev/null; true';
-const APPEND_SCRIPT = 'mkdir -p "$1" && cat >> "$2"';
+// One exec per step: the state file replaced atomically (and synced: a power cut must not lose a phase), then the
+// record appended to the device's own history. The body is the state line, then the record line.
+// (`read` takes exactly one line from the pipe; `head` would swallow the rest.)
+const WRITE_SCRIPT = 'mkdir -p "$1" && IFS= read -r line && printf "%s\\n" "$line" > "$2.tmp" && { sync "$2.tmp" 2>/dev/null; true; } && mv -f "$2.tmp" "$2" && cat >> "$3"';
 
 const stateFile = (service: string) => `${DEPLOYS_DIR}/${service}.json`;
 
 export async function writeServiceState(conn: SshConnection, state: ServiceState): Promise<void> {
-  const body = JSON.stringify(state);
-  const r = await conn.run(['sh', '-c', WRITE_SCRIPT, 'sh', DEPLOYS_DIR, stateFile(state.record.service)], { input: body });
+  const body = `${JSON.stringify(state)}\n${JSON.stringify(state.record)}\n`;
+  const r = await conn.run(['sh', '-c', WRITE_SCRIPT, 'sh', DEPLOYS_DIR, stateFile(state.record.service), `${DEPLOYS_DIR}/history.jsonl`], { input: body });
   if (r.code !== 0) throw new OutpostError('protocol', `cannot write the deploy state on the device: ${r.stderr.trim()}`);
-  await conn.run(['sh', '-c', APPEND_SCRIPT, 'sh', DEPLOYS_DIR, `${DEPLOYS_DIR}/history.jsonl`], { input: `${JSON.stringify(state.record)}\n` });
 }
 
 export async function readServiceStates(conn: SshConnection): Promise<ServiceState[]> {

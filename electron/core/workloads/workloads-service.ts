@@ -35,6 +35,7 @@ export function registerWorkloadsService(deps: WorkloadsDeps): WorkloadsHandle {
   const { router, bus, engines, cache } = deps;
   const history = new DeployHistory(deps.db);
   const deployer = new Deployer(engines, cache, history, bus);
+  deps.onClose(() => deployer.close());
   const on = <T>(device: string, link: LinkArgs, what: string, fn: (engine: Engine) => Promise<T>, timeoutMs?: number): Promise<T> =>
     engines.call(engines.device(device), fn, { link, what, timeoutMs });
 
@@ -49,6 +50,7 @@ export function registerWorkloadsService(deps: WorkloadsDeps): WorkloadsHandle {
   router.handle('workloads:deploy', (args) => deployer.deploy(args));
   router.handle('workloads:rollback', ({ device, link, service }) => deployer.rollback(device, service, link));
   router.handle('workloads:reconcile', ({ device, link }) => deployer.reconcile(device, link));
+  router.handle('workloads:pending', ({ device }) => deployer.reconciler.list(device ? engines.device(device).id : undefined));
   router.handle('workloads:history', ({ device, limit }) => history.list(device ? engines.device(device).id : undefined, limit));
   router.handle('workloads:ps', ({ devices, link, timeoutMs }) =>
     engines.fleet(devices.map((d) => engines.device(d)), (e) => listContainers(e.docker), { link, timeoutMs, what: 'listing containers' }),

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { ContainerSummary, DeployRecord } from '../../../shared/contract';
 import { createOutpostStore } from './index';
 import { memoryStorage, ScriptedApi } from './scripted-api';
@@ -18,6 +18,8 @@ const record = (phase: DeployRecord['phase'], id = 'r1'): DeployRecord => ({
   service: 'ticker',
   image: 'busybox',
   imageId: 'sha256:1',
+  previousDeployId: null,
+  rollbackOf: null,
   previousImageId: null,
   phase,
   message: '',
@@ -90,6 +92,31 @@ describe('workloads slice', () => {
     off();
     api.emit('workloads:rollout', record('done'));
     expect(store.getState().rolloutSteps).toHaveLength(2);
+  });
+
+  it('lists services left mid-rollout, refreshes them when a step is announced, and reconciles a device', async () => {
+    const { api, store } = setup();
+    const left = { deviceId: 'd1', deviceName: 'gw-1', service: 'ticker', record: record('failed'), inProgress: false, resolution: 'undo' as const, lastError: 'engine down' };
+    let pending = [left];
+    api.answer('workloads:pending', () => pending);
+    api.answer('workloads:history', []);
+    api.answer('workloads:reconcile', () => {
+      pending = [];
+      return [record('rolled-back')];
+    });
+    const off = store.getState().followWorkloads();
+    await vi.waitFor(() => expect(store.getState().pendingRollouts).toEqual([left]));
+    const records = await store.getState().reconcile('d1', 'gw-1');
+    expect(records?.map((r) => r.phase)).toEqual(['rolled-back']);
+    expect(api.argsOf('workloads:reconcile')).toEqual([{ device: 'd1', link: {} }]);
+    expect(store.getState().pendingRollouts).toEqual([]);
+    expect(store.getState().reconciling).toEqual([]);
+    expect(store.getState().notices.at(-1)).toMatchObject({ tone: 'success', title: 'Reconciled gw-1', message: 'ticker: undone' });
+    // Reconcile that ran by itself (on reconnect) announces its steps: the banner follows.
+    pending = [left];
+    api.emit('workloads:rollout', record('failed'));
+    await vi.waitFor(() => expect(store.getState().pendingRollouts).toEqual([left]));
+    off();
   });
 
   it('reports a failed deploy device by device, with each error kind', async () => {

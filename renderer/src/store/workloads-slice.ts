@@ -1,4 +1,4 @@
-import type { Api, ArgsOf, CachedImage, ContainerSummary, DeployPlan, DeployRecord, LinkArgs, PayloadOf, ResultOf } from '../../../shared/contract';
+import type { Api, ArgsOf, CachedImage, ContainerSummary, DeployPlan, DeployRecord, LinkArgs, PayloadOf, PendingRollout, ResultOf } from '../../../shared/contract';
 import type { SliceCreator } from './types';
 
 export type DeviceContainers = ResultOf<'workloads:ps'>[number];
@@ -33,6 +33,10 @@ export interface WorkloadsSlice {
   transfers: Record<string, TransferProgress>;
   /** Rollout steps of the deploy in flight, in arrival order, from `workloads:rollout`. */
   rolloutSteps: DeployRecord[];
+  /** Services left mid-rollout (an interruption), refreshed whenever a rollout step is announced. */
+  pendingRollouts: PendingRollout[];
+  /** Devices being reconciled right now. */
+  reconciling: string[];
   setWorkloadsLink(link: LinkArgs): void;
   loadContainers(deviceIds: string[]): Promise<void>;
   selectContainer(selected: SelectedContainer | null): void;
@@ -44,6 +48,9 @@ export interface WorkloadsSlice {
   planDeploy(draft: DeployDraft): Promise<DeployPlan | null>;
   deploy(draft: DeployDraft): Promise<ResultOf<'workloads:deploy'> | null>;
   rollback(deviceId: string, service: string): Promise<DeployRecord | null>;
+  loadPendingRollouts(): Promise<void>;
+  /** Finishes or undoes whatever an interruption left mid-rollout on one device. */
+  reconcile(deviceId: string, deviceName?: string): Promise<DeployRecord[] | null>;
   /** Follows deploy progress and rollout steps; returns the unsubscriber. */
   followWorkloads(): () => void;
   /** Follows a container's logs / stats / the engine's events; resolves with the stopper. */
@@ -100,6 +107,8 @@ export const createWorkloadsSlice: SliceCreator<WorkloadsSlice> = (set, get, { a
     deploying: false,
     transfers: {},
     rolloutSteps: [],
+    pendingRollouts: [],
+    reconciling: [],
 
     setWorkloadsLink(next) {
       const clean = storedLink(JSON.stringify(next));
@@ -232,6 +241,31 @@ export const createWorkloadsSlice: SliceCreator<WorkloadsSlice> = (set, get, { a
       }
     },
 
+    async loadPendingRollouts() {
+      try {
+        set({ pendingRollouts: await api.invoke('workloads:pending', {}) });
+      } catch (err) {
+        get().reportError(err, 'Could not read the services left mid-rollout');
+      }
+    },
+
+    async reconcile(deviceId, deviceName) {
+      set({ reconciling: [...get().reconciling, deviceId] });
+      const name = deviceName ?? deviceId;
+      try {
+        const records = await api.invoke('workloads:reconcile', { device: deviceId, link: link() });
+        const summary = records.map((r) => `${r.service}: ${r.phase === 'done' ? 'finished' : r.phase === 'rolled-back' ? 'undone' : r.phase}`).join(', ');
+        get().notify({ tone: 'success', title: `Reconciled ${name}`, message: summary || 'Nothing was left mid-rollout.' });
+        await Promise.all([get().loadHistory(), get().loadPendingRollouts()]);
+        return records;
+      } catch (err) {
+        get().reportError(err, `Could not reconcile ${name}`);
+        return null;
+      } finally {
+        set({ reconciling: get().reconciling.filter((id) => id !== deviceId) });
+      }
+    },
+
     workloadsApi: api,
 
     async followStream(args, onData, onEnd) {
@@ -262,8 +296,16 @@ export const createWorkloadsSlice: SliceCreator<WorkloadsSlice> = (set, get, { a
 
     followWorkloads() {
       const offProgress = api.on('workloads:progress', (p) => set({ transfers: { ...get().transfers, [p.deviceId]: p } }));
-      const offRollout = api.on('workloads:rollout', (r) => set({ rolloutSteps: mergeRolloutStep(get().rolloutSteps, r) }));
+      // A step may settle (or leave) a service mid-rollout, also when reconcile ran by itself: refresh the banner.
+      let refresh: ReturnType<typeof setTimeout> | undefined;
+      const offRollout = api.on('workloads:rollout', (r) => {
+        set({ rolloutSteps: mergeRolloutStep(get().rolloutSteps, r) });
+        clearTimeout(refresh);
+        refresh = setTimeout(() => void get().loadPendingRollouts(), 200);
+      });
+      void get().loadPendingRollouts();
       return () => {
+        clearTimeout(refresh);
         offProgress();
         offRollout();
       };

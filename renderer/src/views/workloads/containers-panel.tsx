@@ -133,6 +133,8 @@ function DeviceSection({ entry }: { entry: DeviceContainers }) {
   const rows = entry.value ?? [];
   const table = useReactTable({ data: rows, columns, getCoreRowModel: getCoreRowModel(), getRowId: (c) => c.id });
   const running = rows.filter((c) => c.state === 'running').length;
+  const reconcile = useOutpost((s) => s.reconcile);
+  const reconciling = useOutpost((s) => s.reconciling.includes(entry.deviceId));
 
   return (
     <Paper withBorder radius="md" data-testid="device-containers" data-device={entry.deviceName} data-ok={entry.ok}>
@@ -149,6 +151,11 @@ function DeviceSection({ entry }: { entry: DeviceContainers }) {
             </Badge>
           )}
         </Group>
+        <Tooltip label="Finish or undo any rollout an interruption left half-done on this device" withArrow>
+          <Button size="compact-xs" variant="subtle" loading={reconciling} onClick={() => void reconcile(entry.deviceId, entry.deviceName)} data-testid="device-reconcile">
+            Reconcile
+          </Button>
+        </Tooltip>
       </Group>
       {!entry.ok && (
         <Alert color="red" variant="light" radius={0} data-testid="device-error">

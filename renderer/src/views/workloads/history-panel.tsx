@@ -52,7 +52,7 @@ export function HistoryPanel() {
                   </Text>
                   {r.previousImageId && (
                     <Text size="xs" c="dimmed">
-                      was {shortId(r.previousImageId)}
+                      {r.rollbackOf ? 'rollback, ' : ''}was {shortId(r.previousImageId)}
                     </Text>
                   )}
                 </Table.Td>

@@ -7,6 +7,8 @@ export const PHASE_COLOR: Record<RolloutPhase, string> = {
   'old-stopped': 'yellow',
   'new-started': 'blue',
   healthy: 'teal',
+  'old-aside': 'teal',
+  promoted: 'teal',
   done: 'teal',
   'rolling-back': 'orange',
   'rolled-back': 'orange',

@@ -6,6 +6,7 @@ import { DeployWizard } from './deploy-wizard';
 import { HistoryPanel } from './history-panel';
 import { ImagesPanel } from './images-panel';
 import { LinkSettings } from './link-settings';
+import { PendingRolloutsBanner } from './pending-rollouts';
 
 type Section = 'containers' | 'images' | 'deploy' | 'history';
 
@@ -35,6 +36,7 @@ export function WorkloadsView() {
         </div>
         <LinkSettings />
       </Group>
+      <PendingRolloutsBanner />
       <Tabs value={section} onChange={(v) => setSection((v as Section | null) ?? 'containers')} keepMounted={false}>
         <Tabs.List>
           <Tabs.Tab value="containers" data-testid="workloads-tab-containers">
