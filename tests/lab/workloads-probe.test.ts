@@ -134,7 +134,7 @@ describe('readiness probe from the laptop (outpost.probe)', () => {
       expect(made.code, made.stderr).toBe(0);
       const record = await run.record();
       expect(record).toMatchObject({ phase: 'done', imageId: core.workloads.cache.get(images.v1).id });
-      expect(core.workloads.history.steps(record.id).map((s) => s.phase)).toEqual(['started', 'new-started', 'healthy', 'done']);
+      expect(core.workloads.history.steps(record.id).map((s) => s.phase)).toEqual(['started', 'new-started', 'healthy', 'promoted', 'done']);
       // The probe that let it through was a 200 from the laptop for the probed path.
       const log = await fromLaptop(SERVICE);
       expect(log).toContain('url:/ready');
@@ -187,7 +187,7 @@ describe('readiness probe from the laptop (outpost.probe)', () => {
       const record = await run.record();
       expect(record).toMatchObject({ phase: 'done', imageId: core.workloads.cache.get(images.v2).id });
       const steps = core.workloads.history.steps(record.id);
-      expect(steps.map((s) => s.phase)).toEqual(['started', 'old-stopped', 'new-started', 'healthy', 'done']);
+      expect(steps.map((s) => s.phase)).toEqual(['started', 'old-stopped', 'new-started', 'healthy', 'old-aside', 'promoted', 'done']);
       expect(Date.parse(steps.find((s) => s.phase === 'healthy')!.at)).toBeGreaterThanOrEqual(released);
       // The connection that let it through came from the laptop.
       expect(await fromLaptop(SERVICE)).toContain('connected');

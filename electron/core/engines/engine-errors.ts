@@ -16,7 +16,7 @@ export function engineError(deviceName: string, err: unknown, what = 'engine cal
     return new OutpostError(kind, `${deviceName}: Docker engine answered ${e.statusCode} to ${what}: ${engineMessage}`, { statusCode: e.statusCode });
   }
   if (/timed? ?out/i.test(e.message ?? '')) return new OutpostError('timeout', `${deviceName}: ${what} timed out`);
-  if (e.code === 'ECONNRESET' || /No such file|connect ENOENT|Connection refused|open failed/i.test(e.message ?? '')) {
+  if (e.code === 'ECONNRESET' || /No such file|connect ENOENT|Connection refused|open failed|Not connected|socket hang up/i.test(e.message ?? '')) {
     return new OutpostError('unreachable', `${deviceName}: the Docker engine is not answering (${e.message})`);
   }
   const body = toErrorBody(err);

@@ -119,6 +119,7 @@ export class EngineRegistry {
   forget(device: Device): void {
     const engine = this.engines.get(device.id);
     this.engines.delete(device.id);
-    engine?.ssh.close();
+    // The link is presumed dead: a polite close would leave every call in flight on it waiting for ever.
+    engine?.ssh.destroy();
   }
 }

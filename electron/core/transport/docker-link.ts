@@ -80,6 +80,9 @@ export class SshEngineAgent extends Agent {
 /** dockerode talking to a device's engine through its persistent SSH connection. */
 export function dockerOverSsh(conn: SshConnection, opts: { socketPath?: string; timeoutMs?: number } = {}): { docker: Docker; agent: SshEngineAgent } {
   const agent = new SshEngineAgent(conn, opts.socketPath);
+  // Once the SSH connection is gone its channels are dead, and a kept-alive one handed to the next request would
+  // swallow it without an answer (ssh2 drops writes on a closed channel): drop them all, so calls fail at once.
+  conn.onClose(() => agent.destroy());
   const docker = new (dockerode())({ protocol: 'http', host: 'docker', port: 80, agent, timeout: opts.timeoutMs } as Docker.DockerOptions);
   return { docker, agent };
 }

@@ -294,4 +294,15 @@ export class SshConnection {
     this.closed = true;
     this.client.end();
   }
+
+  /**
+   * Tears the connection down at once, for a link presumed dead. `close()` ends politely, and on a dead link its
+   * FIN is never answered: the socket stays open and every channel on it — including the engine agent's kept-alive
+   * sockets — waits for an answer that never comes. Destroying the socket closes every channel, so whatever was
+   * waiting fails now (and the next call reconnects).
+   */
+  destroy(): void {
+    this.closed = true;
+    this.client.destroy();
+  }
 }

@@ -4,6 +4,7 @@ import type { Device } from '../../../shared/contract';
 import type { AppliedDefault, DeployPlan, DeployRecord, LinkArgs, ServiceSpec } from '../../../shared/contract/workloads';
 import { OutpostError, toErrorBody } from '../../../shared/errors';
 import type { EventBus } from '../router';
+import { engineError } from '../engines/engine-errors';
 import type { EngineRegistry, DeviceResult } from '../engines/registry';
 import { dialAddress } from '../transport/device-links';
 import { parseCompose } from './compose';
@@ -129,7 +130,11 @@ export class Deployer {
       });
       await ensureNetwork(engine.docker, spec.networkMode);
       const record = await this.reconciler.guard(device, spec.name, args.link, () =>
-        rollout(engine, spec, { ref: spec.image, id: image.id }, this.deps(device), { healthTimeoutMs: args.healthTimeoutMs, bytesSent: sent.bytesSent, signal: run.signal, onPhase: run.onPhase }),
+        rollout(engine, spec, { ref: spec.image, id: image.id }, this.deps(device), { healthTimeoutMs: args.healthTimeoutMs, bytesSent: sent.bytesSent, signal: run.signal, onPhase: run.onPhase }).catch(
+          (err: unknown) => {
+            throw engineError(device.name, err, `rolling out ${spec.name}`);
+          },
+        ),
       );
       records.push(record);
     }
@@ -155,6 +160,8 @@ export class Deployer {
         rollbackOf: target.record.id,
         signal: run.signal,
         onPhase: run.onPhase,
+      }).catch((err: unknown) => {
+        throw engineError(device.name, err, `rolling ${service} back`);
       }),
     );
   }
