@@ -31,6 +31,10 @@ export const Device = z.object({
       user: z.string(),
       banner: z.string().optional(),
       hostKeyFingerprint: z.string().optional(),
+      /** AES instructions in the device's CPU (from its /proc/cpuinfo at first connection); null = could not tell. */
+      cpuAes: z.boolean().nullable().optional(),
+      /** The SSH cipher Outpost asks this device for, chosen for its CPU (see cpuAes). */
+      cipher: z.string().optional(),
     })
     .default({ port: 22, user: 'root' }),
   docker: z.object({ apiVersion: z.string().optional(), tls: z.boolean().optional(), port: z.number().int().optional() }).nullable().default(null),

@@ -14,6 +14,8 @@ export interface DeviceFileSpec {
   clientPublicKey: string;
   rootPasswordHash: string;
   services: Array<{ type: string; port: number; txt?: Record<string, string> }>;
+  /** A CPU without AES instructions (a Raspberry Pi 4): see DeviceSpec.noAes. */
+  noAes?: boolean;
 }
 
 /** Overlay upper dir name (under the device root) → the directory it covers inside the device. */
@@ -84,6 +86,17 @@ esac
 `;
 }
 
+/** OpenSSL's capability mask clearing AES-NI (bit 57) and PCLMULQDQ (bit 33). */
+export const NO_AES_IA32CAP = '~0x200000200000000';
+
+/** /proc/cpuinfo as a CPU without AES instructions would show it: `aes` and `vaes` dropped from every flags line. */
+export function cpuinfoWithoutAes(cpuinfo: string): string {
+  return cpuinfo
+    .split('\n')
+    .map((line) => (/^(flags|Features)\s*:/.test(line) ? line.replace(/ (v?aes)(?= |$)/g, '') : line))
+    .join('\n');
+}
+
 export const DOCKERD_SAFETY_FLAGS = '--bridge=none --iptables=false --ip6tables=false';
 
 export function writeDeviceFiles(d: DeviceFileSpec): void {
@@ -130,7 +143,11 @@ export function writeDeviceFiles(d: DeviceFileSpec): void {
     'Subsystem sftp /usr/lib/openssh/sftp-server',
     '',
   ].join('\n'));
-  put(join(etc, 'init.d/ssh'), initScript('ssh', '/run/sshd.pid', '  mkdir -p /run/sshd\n  /usr/sbin/sshd -f /etc/ssh/sshd_config -E /var/log/sshd.log'), 0o755);
+  // /etc/default/ssh: sshd's environment (OPENSSL_ia32cap for a device without AES instructions).
+  put(join(etc, 'default/ssh'), d.noAes ? `# AES-NI and PCLMULQDQ masked: OpenSSL runs AES-GCM in software, as on a CPU without AES\nexport OPENSSL_ia32cap='${NO_AES_IA32CAP}'\n` : '# extra environment for sshd on this lab device\n');
+  put(join(etc, 'init.d/ssh'), initScript('ssh', '/run/sshd.pid', '  mkdir -p /run/sshd\n  [ -f /etc/default/ssh ] && . /etc/default/ssh\n  /usr/sbin/sshd -f /etc/ssh/sshd_config -E /var/log/sshd.log'), 0o755);
+  // What the device's /proc/cpuinfo shows (bound over it by init): the host's, without the AES flags.
+  if (d.noAes) put(join(d.root, 'cpuinfo'), cpuinfoWithoutAes(readFileSync('/proc/cpuinfo', 'utf8')));
 
   // docker: engine socket at /var/run/docker.sock inside the device; the safety flags are not optional.
   put(join(etc, 'default/docker'), '# extra dockerd flags for this lab device\nDOCKER_OPTS=""\n');
@@ -188,6 +205,8 @@ ov() {
   mount -t overlay "outpost-lab-$1" -o "lowerdir=$2,upperdir=$R/$1,workdir=$R/.work/$1" "$2"
 }
 ${overlays}
+# A device emulating another CPU (DeviceSpec.noAes) shows its own cpuinfo (bound before /tmp, which hides $R).
+[ ! -f "$R/cpuinfo" ] || mount --bind "$R/cpuinfo" /proc/cpuinfo
 mount --bind "$R/var/lib/docker" /var/lib/docker
 mount --bind "$R/var/spool/outpost" /var/spool/outpost
 mount --bind "$R/var/lib/outpost" /var/lib/outpost

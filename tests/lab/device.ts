@@ -18,6 +18,11 @@ export interface DeviceSpec {
   avahi?: boolean; // announce via a real avahi-daemon
   serial?: boolean;
   services?: Array<{ type: string; port: number; txt?: Record<string, string> }>; // extra avahi service files
+  /**
+   * A CPU without AES instructions, like a Raspberry Pi 4: sshd runs with OPENSSL_ia32cap masking AES-NI (AES-GCM
+   * in software) and the device's /proc/cpuinfo has no `aes` flag.
+   */
+  noAes?: boolean;
 }
 
 export interface LabDevice {
@@ -149,7 +154,7 @@ export async function startDevice(ctx: DeviceContext, spec: DeviceSpec, index: n
   const avahi = spec.avahi ?? false;
   const root = join(ctx.stateDir, 'd', name);
   if (existsSync(root)) throw new Error(`lab device ${name} already exists`);
-  writeDeviceFiles({ name, ip, root, ssh, docker, avahi, clientPublicKey: ctx.clientPublicKey, rootPasswordHash: ctx.rootPasswordHash, services: spec.services ?? [] });
+  writeDeviceFiles({ name, ip, root, ssh, docker, avahi, clientPublicKey: ctx.clientPublicKey, rootPasswordHash: ctx.rootPasswordHash, services: spec.services ?? [], noAes: spec.noAes });
   // The device's spool is its own storage, not the laptop's disk: a device acknowledging (deleting) a thousand
   // segments must not slow the laptop's file creation on a shared ext4 (it skips recently freed inodes).
   await runOk(['mount', '-t', 'tmpfs', '-o', 'size=4g,mode=0755', `outpost-lab-spool-${name}`, join(root, 'var/spool/outpost')]);

@@ -2,6 +2,7 @@ import type Docker from 'dockerode';
 import type { Device } from '../../../shared/contract';
 import { OutpostError } from '../../../shared/errors';
 import type { DevicesRepo } from '../store/devices-repo';
+import { cipherFor, parseCpuInfo } from './cpu-features';
 import { dockerOverSsh } from './docker-link';
 import type { SshConnection, SshTarget, TrustPolicy } from './ssh-connection';
 import type { SshPool } from './ssh-pool';
@@ -40,16 +41,38 @@ export class DeviceLinks {
       user: opts.user ?? device.ssh.user,
       identityFile: opts.identityFile,
       password: opts.password,
+      cipher: device.ssh.cipher,
     };
   }
 
   async ssh(device: Device, opts: LinkOptions = {}): Promise<SshConnection> {
-    const conn = await this.pool.get(this.targetFor(device, opts), opts.trust);
+    // The stored record: a cipher chosen by an earlier connection applies from the next one.
+    const stored = this.devices.find(device.id);
+    const target = this.targetFor(stored ? { ...device, ssh: { ...device.ssh, cipher: stored.ssh.cipher } } : device, opts);
+    const conn = await this.pool.get(target, opts.trust, stored && stored.ssh.cipher === undefined ? (first) => this.chooseCipher(device.id, first) : undefined);
     if (device.ssh.hostKeyFingerprint !== conn.hostKeyFingerprint) {
       const current = this.devices.find(device.id);
       if (current) this.devices.save({ ...current, ssh: { ...current.ssh, hostKeyFingerprint: conn.hostKeyFingerprint } });
     }
     return conn;
+  }
+
+  /**
+   * Reads the device's CPU features once (one exec of `cat /proc/cpuinfo`) and stores the cipher chosen for them
+   * (cpu-features.ts), so every later connection asks for it. A device whose cpuinfo cannot be read keeps AES-GCM.
+   */
+  private async chooseCipher(deviceId: string, conn: SshConnection): Promise<string> {
+    let aes: boolean | null = null;
+    try {
+      const r = await conn.run(['cat', '/proc/cpuinfo'], { maxBytes: 1024 * 1024 });
+      if (r.code === 0) aes = parseCpuInfo(r.stdout.toString('utf8')).aes;
+    } catch {
+      // unreadable: unknown
+    }
+    const cipher = cipherFor(aes);
+    const current = this.devices.find(deviceId);
+    if (current) this.devices.save({ ...current, ssh: { ...current.ssh, cpuAes: aes, cipher } });
+    return cipher;
   }
 
   async docker(device: Device, opts: LinkOptions = {}): Promise<Docker> {

@@ -13,20 +13,32 @@ export class SshPool {
 
   constructor(private readonly deps: SshDeps) {}
 
-  get(target: SshTarget, trust: TrustPolicy = {}): Promise<SshConnection> {
+  /**
+   * The device's pooled connection. `chooseCipher` is for a device whose cipher is not chosen yet: it reads what it
+   * needs over the first connection and names a cipher; if the one negotiated differs, that connection is replaced
+   * by one with the chosen cipher before any caller sees it (once per device: the choice is stored by the caller).
+   */
+  get(target: SshTarget, trust: TrustPolicy = {}, chooseCipher?: (conn: SshConnection) => Promise<string | undefined>): Promise<SshConnection> {
     const key = targetKey(target);
     const existing = this.connections.get(key);
     if (existing) {
       return existing.then(
-        (conn) => (conn.isOpen ? conn : this.connect(key, target, trust)),
-        () => this.connect(key, target, trust),
+        (conn) => (conn.isOpen ? conn : this.connect(key, target, trust, chooseCipher)),
+        () => this.connect(key, target, trust, chooseCipher),
       );
     }
-    return this.connect(key, target, trust);
+    return this.connect(key, target, trust, chooseCipher);
   }
 
-  private connect(key: string, target: SshTarget, trust: TrustPolicy): Promise<SshConnection> {
-    const pending = SshConnection.open(target, this.deps, trust);
+  private connect(key: string, target: SshTarget, trust: TrustPolicy, chooseCipher?: (conn: SshConnection) => Promise<string | undefined>): Promise<SshConnection> {
+    const pending = SshConnection.open(target, this.deps, trust).then(async (first) => {
+      if (!chooseCipher) return first;
+      const cipher = await chooseCipher(first).catch(() => undefined);
+      if (!cipher || cipher === first.cipher) return first;
+      first.close();
+      // The host key was pinned by the first handshake (or matched already): the same trust holds.
+      return SshConnection.open({ ...target, cipher }, this.deps, trust);
+    });
     this.connections.set(key, pending);
     pending.then(
       (conn) => conn.onClose(() => {

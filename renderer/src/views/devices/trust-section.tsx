@@ -18,6 +18,14 @@ export function keyChange(device: Device, pinned: PinnedKey | undefined, alert: 
   return null;
 }
 
+/** The SSH cipher chosen for the device's CPU, and why (Outpost reads /proc/cpuinfo at first connection). */
+export function cipherText(device: Device): string {
+  const { cipher, cpuAes } = device.ssh;
+  if (!cipher) return 'chosen at first connection';
+  const why = cpuAes === false ? 'no AES instructions on the device' : cpuAes ? 'the device has AES instructions' : 'CPU features unknown';
+  return `${cipher} (${why})`;
+}
+
 export function TrustSection({ device }: { device: Device }) {
   const pinnedKeys = useOutpost((s) => s.pinnedKeys);
   const alert = useOutpost((s) => s.hostKeyAlert);
@@ -38,6 +46,7 @@ export function TrustSection({ device }: { device: Device }) {
       {changed && <KeyChangedAlert expected={changed.expected} actual={changed.actual} />}
       <Field label="Banner" value={device.ssh.banner ?? '—'} testId="device-ssh-banner" />
       <Field label="Host key seen" value={device.ssh.hostKeyFingerprint ?? 'not read yet'} testId="device-fingerprint" />
+      <Field label="Cipher" value={cipherText(device)} testId="device-cipher" />
       <Group gap="xs">
         <Text size="sm" c="dimmed" w={120}>
           Pinned
