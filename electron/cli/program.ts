@@ -12,6 +12,7 @@ import { registerDiscover } from './commands/discover';
 import { registerTrust } from './commands/trust';
 import { registerSsh } from './commands/ssh';
 import { registerVault } from './commands/vault';
+import { registerSerial } from './commands/serial';
 import { registerWorkloadCommands } from './commands/deploy';
 import { registerLatency } from './commands/latency';
 
@@ -39,6 +40,7 @@ export function buildProgram(io: CliIo = processIo): Command {
   registerTrust(program, io);
   registerSsh(program, io);
   registerVault(program, io);
+  registerSerial(program, io);
   registerWorkloadCommands(program, io);
   registerLatency(program, io);
   return program;

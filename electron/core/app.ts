@@ -17,6 +17,7 @@ import { SshPool } from './transport/ssh-pool';
 import { EngineRegistry } from './engines/registry';
 import type { WorkloadsHandle } from './workloads/workloads-service';
 import type { LatencyHandle } from './latency/latency-service';
+import type { SerialHandle } from './serial/serial-service';
 
 export interface Core {
   config: CoreConfig;
@@ -87,9 +88,24 @@ export function createCore(config: CoreConfig): Core {
     const [{ registerWorkloadsService }, { ImageCache }] = await Promise.all([import('./workloads/workloads-service'), import('./workloads/image-cache')]);
     workloads = registerWorkloadsService({ router, bus, db: db(), engines: engines(), cache: new ImageCache(config.dataDir), dataDir: config.dataDir, onClose: (c) => closers.push(c) });
   });
+  let serial: SerialHandle | undefined;
+  const loadSerial = router.lazy(['serial'], async () => {
+    const { registerSerialService } = await import('./serial/serial-service');
+    const handle = registerSerialService({
+      router,
+      bus,
+      devices: devices(),
+      knownHosts: knownHosts(),
+      laptopPublicKey: () => laptopKey().publicKey() ?? laptopKey().ensure().publicKey,
+      dataDir: config.dataDir,
+    });
+    serial = handle;
+    closers.push(() => handle.close());
+  });
   router.lazy(['sessions'], async () => {
-    const { registerSessionsService } = await import('./sessions/sessions-service');
-    closers.push(registerSessionsService({ router, bus, engines: engines(), links: links() }).close);
+    // Serial terminals are sessions too: the serial service owns their ports.
+    const [{ registerSessionsService }] = await Promise.all([import('./sessions/sessions-service'), loadSerial()]);
+    closers.push(registerSessionsService({ router, bus, engines: engines(), links: links(), serial }).close);
   });
   let latency: LatencyHandle | undefined;
   router.lazy(['latency'], async () => {

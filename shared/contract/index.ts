@@ -4,6 +4,7 @@ import { buffersChannels, buffersEvents } from './buffers';
 import { devicesChannels, devicesEvents } from './devices';
 import { discoveryChannels, discoveryEvents } from './discovery';
 import { latencyChannels, latencyEvents } from './latency';
+import { serialChannels, serialEvents } from './serial';
 import { sessionsChannels, sessionsEvents } from './sessions';
 import { vaultChannels, vaultEvents } from './vault';
 import { workloadsChannels, workloadsEvents } from './workloads';
@@ -13,6 +14,7 @@ export * from './buffers';
 export * from './devices';
 export * from './discovery';
 export * from './latency';
+export * from './serial';
 export * from './sessions';
 export * from './vault';
 export * from './workloads';
@@ -28,6 +30,7 @@ export const channels = {
   ...devicesChannels,
   ...discoveryChannels,
   ...latencyChannels,
+  ...serialChannels,
   ...sessionsChannels,
   ...workloadsChannels,
   ...vaultChannels,
@@ -39,6 +42,7 @@ export const events = {
   ...devicesEvents,
   ...discoveryEvents,
   ...latencyEvents,
+  ...serialEvents,
   ...sessionsEvents,
   ...workloadsEvents,
   ...vaultEvents,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { channel } from './define';
 import { LinkArgs } from './workloads';
+import { LineMapArgs, SerialSettingsArgs } from './serial';
 
 const DeviceRef = z.string().min(1).max(200);
 const Cols = z.number().int().min(1).max(1000);
@@ -15,7 +16,12 @@ const DockerExecTarget = z
 /** A login shell on the device itself, over its persistent SSH connection. */
 const SshShellTarget = z.object({ kind: z.literal('ssh-shell'), device: DeviceRef, link: LinkArgs, cols: Cols, rows: Rows }).strict();
 
-export const SessionTarget = z.discriminatedUnion('kind', [DockerExecTarget, SshShellTarget]);
+/** A serial console on the laptop's port; it reopens by itself when an unplugged adapter returns. */
+const SerialTarget = z
+  .object({ kind: z.literal('serial'), path: z.string().min(1).max(4096), settings: SerialSettingsArgs.prefault({}), map: LineMapArgs.prefault({}), cols: Cols, rows: Rows })
+  .strict();
+
+export const SessionTarget = z.discriminatedUnion('kind', [DockerExecTarget, SshShellTarget, SerialTarget]);
 export type SessionTarget = z.input<typeof SessionTarget>;
 export type SessionKind = z.infer<typeof SessionTarget>['kind'];
 
@@ -34,7 +40,7 @@ export const sessionsChannels = {
   'sessions:close': channel(z.object(BySession).strict(), z.object({ closed: z.boolean() })),
   'sessions:list': channel(
     z.object({}).strict().default({}),
-    z.array(z.object({ sessionId: z.string(), kind: z.enum(['docker-exec', 'ssh-shell']), deviceId: z.string(), title: z.string(), paused: z.boolean(), unacknowledged: z.number().int() })),
+    z.array(z.object({ sessionId: z.string(), kind: z.enum(['docker-exec', 'ssh-shell', 'serial']), deviceId: z.string(), title: z.string(), paused: z.boolean(), unacknowledged: z.number().int() })),
   ),
 };
 

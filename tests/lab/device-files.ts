@@ -230,13 +230,17 @@ exec sleep infinity
 `;
 }
 
-/** Run by socat on the far end of the serial pty: a getty inside the device, respawned after logout. */
-export function serialShellScript(initPid: number): string {
+/**
+ * Run on the far end of the serial pty: a getty inside the device (or, `shell`, a plain root /bin/sh with no login),
+ * respawned after logout.
+ */
+export function serialShellScript(initPid: number, mode: 'getty' | 'shell' = 'getty', baud = 115200): string {
+  const program = mode === 'shell' ? `env PS1='# ' /bin/sh -i` : `/sbin/agetty -L ${baud} - vt100`;
   return `#!/bin/sh
 trap '' HUP
 SOCAT=$PPID
 while kill -0 "$SOCAT" 2>/dev/null && [ -d /proc/${initPid} ]; do
-  nsenter -t ${initPid} -m -u -n -p -- setsid -c -w /sbin/agetty -L 115200 - vt100 || sleep 1
+  nsenter -t ${initPid} -m -u -n -p -- setsid -c -w ${program} || sleep 1
 done
 `;
 }

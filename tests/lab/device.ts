@@ -6,6 +6,7 @@ import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } 
 import http from 'node:http';
 import net from 'node:net';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { mdnsQuery } from './mdns.js';
 import { createDeviceNetwork, deleteNetns, deviceNetns, netnsPath, setBridgePort, setRateLimit } from './netns.js';
 import { initShellScript, serialShellScript, writeDeviceFiles } from './device-files.js';
@@ -17,6 +18,10 @@ export interface DeviceSpec {
   docker?: boolean;
   avahi?: boolean; // announce via a real avahi-daemon
   serial?: boolean;
+  /** The console's own rate: the far end scrambles both ways unless the laptop's side of the pty is set to it. */
+  serialBaud?: number; // default 115200
+  /** What answers on the console: agetty+login (default), a plain root /bin/sh, or only noise. */
+  serialMode?: 'getty' | 'shell' | 'noise';
   services?: Array<{ type: string; port: number; txt?: Record<string, string> }>; // extra avahi service files
   /**
    * A CPU without AES instructions, like a Raspberry Pi 4: sshd runs with OPENSSL_ia32cap masking AES-NI (AES-GCM
@@ -37,6 +42,11 @@ export interface LabDevice {
   dockerSocketHostPath?: string;
   serialPath?: string;
   serialPassword?: string;
+  serialBaud?: number;
+  /** Pulls the console's USB adapter: the pty and its path go away (as /dev/ttyUSB0 does). */
+  unplugSerial(): Promise<void>;
+  /** Plugs it back in: the same path appears again. */
+  plugSerial(): Promise<void>;
   /** Host pid of the device's pid 1 (docker-init); `nsenter -t <initPid>` enters the device. */
   initPid: number;
   exec(argv: string[], opts?: { input?: string | Buffer }): Promise<{ code: number; stdout: string; stderr: string }>;
@@ -69,6 +79,8 @@ export const DEVICE_ENV: NodeJS.ProcessEnv = {
   USER: 'root',
   LOGNAME: 'root',
 };
+
+const SERIAL_FAR_END = fileURLToPath(new URL('./serial-far-end.mjs', import.meta.url));
 
 const pidfile = (ctx: DeviceContext, name: string, what: string): string => join(ctx.stateDir, 'pids', `${name}.${what}.pid`);
 
@@ -230,20 +242,36 @@ export async function startDevice(ctx: DeviceContext, spec: DeviceSpec, index: n
 
   let serialPath: string | undefined;
   const socatPidfile = pidfile(ctx, name, 'socat');
-  if (spec.serial) {
-    serialPath = join(root, 'ttyS0');
+  const serialBaud = spec.serialBaud ?? 115200;
+  const plugSerial = async (): Promise<void> => {
+    const sp = join(root, 'ttyS0');
+    if (livePidFromFile(socatPidfile)) throw new Error(`the serial console of ${name} is already plugged in`);
     const script = join(root, 'serial.sh');
-    writeFileSync(script, serialShellScript(initPid), { mode: 0o755 });
+    const mode = spec.serialMode ?? 'getty';
+    writeFileSync(script, serialShellScript(initPid, mode === 'shell' ? 'shell' : 'getty', serialBaud), { mode: 0o755 });
     const serialLog = openSync(join(root, 'serial.log'), 'a');
-    const socat = spawn('setpriv', ['--pdeathsig', 'SIGTERM', 'socat', `PTY,link=${serialPath},raw,echo=0`, `EXEC:${script},pty,setsid,ctty,stderr`], {
+    const farEnd = `${process.execPath} ${SERIAL_FAR_END} ${sp} ${serialBaud} ${mode} ${script}`;
+    if (/\s/.test(SERIAL_FAR_END) || /\s/.test(sp) || /\s/.test(process.execPath)) throw new Error('serial far end: paths with spaces are not supported');
+    const socat = spawn('setpriv', ['--pdeathsig', 'SIGTERM', 'socat', `PTY,link=${sp},raw,echo=0`, `EXEC:${farEnd}`], {
       cwd: '/', detached: true, stdio: ['ignore', serialLog, serialLog], env: DEVICE_ENV,
     });
     closeSync(serialLog);
     socat.unref();
     if (!socat.pid) throw new Error(`could not start serial console for ${name}`);
     writePidfile(socatPidfile, socat.pid);
-    const sp = serialPath;
-    waits.push(waitFor(`serial console pty of device ${name}`, async () => existsSync(sp), 10_000));
+    await waitFor(`serial console pty of device ${name} (log: ${join(root, 'serial.log')})`, async () => existsSync(sp), 10_000);
+  };
+  const unplugSerial = async (): Promise<void> => {
+    const pid = livePidFromFile(socatPidfile);
+    if (!pid) throw new Error(`the serial console of ${name} is not plugged in`);
+    process.kill(pid, 'SIGTERM');
+    const sp = join(root, 'ttyS0');
+    await waitFor(`serial console of ${name} to go away`, async () => !isAlive(pid) && !existsSync(sp), 10_000);
+    rmSync(socatPidfile, { force: true });
+  };
+  if (spec.serial) {
+    serialPath = join(root, 'ttyS0');
+    waits.push(plugSerial());
   }
   await Promise.all(waits);
 
@@ -257,6 +285,9 @@ export async function startDevice(ctx: DeviceContext, spec: DeviceSpec, index: n
     dockerSocketHostPath,
     serialPath,
     serialPassword: spec.serial ? ctx.rootPassword : undefined,
+    serialBaud: spec.serial ? serialBaud : undefined,
+    plugSerial,
+    unplugSerial,
     exec,
     stop,
     startDocker: async () => {

@@ -4,7 +4,7 @@ import { OutpostError } from '../../../shared/errors';
 import { leaf, parseIntOption, runWith, type CliIo } from '../context';
 import { resolveDevice } from '../resolve-device';
 
-function readSecretFile(path: string, what: string): string {
+export function readSecretFile(path: string, what: string): string {
   try {
     return readFileSync(path, 'utf8').replace(/\r?\n$/, '');
   } catch (err) {

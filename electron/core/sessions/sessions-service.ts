@@ -18,11 +18,13 @@ export interface SessionsDeps {
   engines: EngineRegistry;
   links: DeviceLinks;
   windowBytes?: number;
+  /** Opens `kind: 'serial'` sessions (the serial service owns the port and its reconnects). */
+  serial?: { openTerminal(args: Extract<OpenArgs, { kind: 'serial' }>): Promise<{ id: string; source: ByteSource; deviceId: string; title: string }> };
 }
 
 interface Session {
   id: string;
-  kind: 'docker-exec' | 'ssh-shell';
+  kind: OpenArgs['kind'];
   deviceId: string;
   title: string;
   source: ByteSource;
@@ -49,7 +51,11 @@ export function registerSessionsService(deps: SessionsDeps): SessionsHandle {
     return s;
   }
 
-  async function openSource(args: OpenArgs): Promise<{ source: ByteSource; deviceId: string; title: string }> {
+  async function openSource(args: OpenArgs): Promise<{ source: ByteSource; deviceId: string; title: string; id?: string }> {
+    if (args.kind === 'serial') {
+      if (!deps.serial) throw new OutpostError('unsupported', 'serial terminals are not available in this core');
+      return deps.serial.openTerminal(args);
+    }
     const device = engines.device(args.device);
     if (args.kind === 'docker-exec') {
       const cmd = args.cmd ?? DEFAULT_CONTAINER_SHELL;
@@ -85,8 +91,8 @@ export function registerSessionsService(deps: SessionsDeps): SessionsHandle {
   }
 
   router.handle('sessions:open', async (args): Promise<ResultOf<'sessions:open'>> => {
-    const { source, deviceId, title } = await openSource(args);
-    const s: Session = { id: randomUUID(), kind: args.kind, deviceId, title, source, flow: new FlowControl(windowBytes) };
+    const { source, deviceId, title, id } = await openSource(args);
+    const s: Session = { id: id ?? randomUUID(), kind: args.kind, deviceId, title, source, flow: new FlowControl(windowBytes) };
     sessions.set(s.id, s);
     // Data flows from the next tick: the caller has its sessionId before the first `sessions:data` arrives.
     setImmediate(() => start(s));
