@@ -26,6 +26,8 @@ beforeAll(async () => {
     ],
   });
   home = mkdtempSync(join(tmpdir(), 'outpost-serial-'));
+  // The laptop key lives in the vault: this run's passphrase (the CLI children inherit it).
+  process.env.OUTPOST_PASSPHRASE = 'serial lab passphrase';
   core = createCore({ dataDir: home, transport: 'in-process' });
   api = inProcessApi(core);
 }, 120_000);
@@ -122,12 +124,15 @@ describe('serial bring-up, sessions and faults (lab)', () => {
     const line = await SerialLine.open(d.serialPath!, { baudRate: 57600, dataBits: 8, parity: 'none', stopBits: 1, rtscts: false, xonxoff: false });
     const driver = new ConsoleDriver(line);
     await driver.login({ user: 'root' }, 10_000);
-    const outcome = driver.run('sleep 30', { timeoutMs: 60_000 }).then(() => 'finished', (err: unknown) => err);
-    await d.unplugSerial();
-    expect(await outcome).toMatchObject({ kind: 'unreachable', message: expect.stringContaining('went away') });
-    driver.dispose();
-    await line.close();
-    await d.plugSerial();
+    try {
+      const outcome = driver.run('sleep 30', { timeoutMs: 60_000 }).then(() => 'finished', (err: unknown) => err);
+      await d.unplugSerial();
+      expect(await outcome).toMatchObject({ kind: 'unreachable', message: expect.stringContaining('went away') });
+    } finally {
+      driver.dispose();
+      await line.close();
+      await d.plugSerial();
+    }
   });
 
   it('a terminal session survives the adapter being pulled and re-plugged (lost → open), and keeps a timestamped log', async () => {

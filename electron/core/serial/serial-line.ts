@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { SerialPort } from 'serialport';
 import { OutpostError } from '../../../shared/errors';
 import type { ConsoleIo } from './console-driver';
@@ -53,6 +54,9 @@ type Listener = { onData: (b: Buffer) => void; onEnd: (reason: string) => void }
 export class SerialLine implements ConsoleIo {
   private readonly listeners = new Set<Listener>();
   private closedReason: string | null = null;
+  private closing = false;
+  private vanished = false;
+  private readonly watch: NodeJS.Timeout;
   private settingsNow: SerialSettings;
 
   private constructor(
@@ -65,8 +69,19 @@ export class SerialLine implements ConsoleIo {
       for (const l of [...this.listeners]) l.onData(b);
     });
     port.on('error', () => undefined);
+    // A hung-up tty (a USB adapter pulled, a pty whose far end closed) reads 0 bytes forever, and serialport retries
+    // such reads without end instead of reporting it: the path going away is the reliable sign (as tio waits on it).
+    this.watch = setInterval(() => {
+      if (!existsSync(path) && port.isOpen) {
+        this.vanished = true;
+        port.close(() => undefined);
+      }
+    }, 300);
+    this.watch.unref();
     port.on('close', (err: Error | null) => {
-      this.closedReason = err ? serialError(err, path, 'read').message : 'the port was closed';
+      clearInterval(this.watch);
+      // A close we did not ask for is the adapter going away, whatever errno (if any) the read loop saw.
+      this.closedReason = this.closing && !this.vanished ? 'the port was closed' : err && serialError(err, path, 'read').kind !== 'internal' ? serialError(err, path, 'read').message : `the serial adapter at ${path} went away (unplugged?)`;
       for (const l of [...this.listeners]) l.onEnd(this.closedReason);
     });
   }
@@ -151,6 +166,7 @@ export class SerialLine implements ConsoleIo {
 
   async close(): Promise<void> {
     if (!this.port.isOpen) return;
+    this.closing = true;
     await new Promise<void>((resolve) => this.port.close(() => resolve()));
   }
 }

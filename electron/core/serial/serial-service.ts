@@ -6,7 +6,6 @@ import { saveMerge } from '../discovery/scan';
 import type { EventBus, Router } from '../router';
 import type { DevicesRepo } from '../store/devices-repo';
 import type { KnownHosts } from '../transport/known-hosts';
-import type { LaptopKey } from '../transport/laptop-key';
 import { autoBaud } from './autobaud';
 import { parseEnvironment, planBringUp, PROBE_SCRIPT, type BringUpSettings } from './bring-up';
 import { ConsoleDriver } from './console-driver';
@@ -22,7 +21,8 @@ export interface SerialDeps {
   bus: EventBus;
   devices: DevicesRepo;
   knownHosts: KnownHosts;
-  laptopKey: () => LaptopKey;
+  /** The laptop's SSH public key line (made on first use). */
+  laptopPublicKey: () => string;
   dataDir: string;
 }
 
@@ -181,7 +181,7 @@ export function registerSerialService(deps: SerialDeps): SerialHandle {
   }
 
   async function resolveSettings(args: ParsedArgsOf<'serial:provision'>, id: Identity): Promise<{ settings: BringUpSettings; values: Record<string, unknown>; commit: () => void }> {
-    const publicKey = deps.laptopKey().publicKey;
+    const publicKey = deps.laptopPublicKey();
     if (args.profile) {
       const profile = profiles.get(args.profile);
       const deviceKey = id.macs[0]?.mac ?? id.hostname;
