@@ -1,13 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { parse as parseYaml } from 'yaml';
-import { SiteProfile, type Api, type BringUpArgs, type SerialIdentity } from '../../../shared/contract';
+import type { Api, BringUpArgs, SerialIdentity } from '../../../shared/contract';
 import { OutpostError } from '../../../shared/errors';
-import { listSerialPorts } from '../../core/discovery/serial-ports';
 import { collect, leaf, parseIntOption, runWith, type CliIo, type CommandContext } from '../context';
 import { table } from '../table';
 import { readSecretFile } from './ssh';
-import { runConsole } from './serial-console';
 
 interface LoginOptions {
   baud?: string;
@@ -63,6 +60,8 @@ function parseStatic(spec: string): NonNullable<BringUpArgs['network']> {
 /** A profile file (JSON or YAML) is saved under its name, keeping the addresses already handed out; else a stored name. */
 async function profileName(api: Api, ref: string): Promise<string> {
   if (!existsSync(ref)) return ref;
+  // Loaded here, not at start-up: `outpost info` must not pay for yaml and zod.
+  const [{ parse: parseYaml }, { SiteProfile }] = await Promise.all([import('yaml'), import('../../../shared/contract/serial')]);
   const parsed = SiteProfile.safeParse(parseYaml(readFileSync(ref, 'utf8')));
   if (!parsed.success) throw new OutpostError('invalid-input', `${ref} is not a site profile: ${parsed.error.issues[0]?.path.join('.')} ${parsed.error.issues[0]?.message}`);
   const stored = (await api.invoke('serial:profiles')).find((p) => p.name === parsed.data.name);
@@ -83,6 +82,7 @@ export function registerSerial(program: Command, io: CliIo): void {
     .option('--path <path>', 'also look at this path (a console server’s pty; repeatable)', collect)
     .action(
       runWith(io, async (_ctx, opts: { path?: string[] }) => {
+        const { listSerialPorts } = await import('../../core/discovery/serial-ports');
         const ports = await listSerialPorts(opts.path ?? []);
         return { data: ports, human: ports.length ? table(['PATH', 'BY-ID', 'VENDOR:PRODUCT', 'NAME'], ports.map((p) => [p.path, p.byId ?? '', p.vendorId ? `${p.vendorId}:${p.productId ?? ''}` : '', p.product ?? p.manufacturer ?? ''])) : 'no serial ports' };
       }),
@@ -178,7 +178,7 @@ export function registerSerial(program: Command, io: CliIo): void {
     .option('--flow <kind>', 'none, rtscts or xonxoff', 'none')
     .option('--local-echo', 'show what you type (for devices that do not echo)')
     .option('--map <flags>', 'comma-separated line maps: inCrToNl, inNlToCrNl, inIgnoreCr, outCrToNl, outCrToCrNl, outDelToBs')
-    .action(runWith(io, (ctx, path: string, o: ConsoleFlags) => runConsole(ctx, io, path, o)));
+    .action(runWith(io, async (ctx, path: string, o: ConsoleFlags) => (await import('./serial-console')).runConsole(ctx, io, path, o)));
 }
 
 export interface ConsoleFlags {
