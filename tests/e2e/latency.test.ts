@@ -29,7 +29,8 @@ async function until<T>(read: () => Promise<T>, check: (v: T) => boolean, what: 
 
 beforeAll(async () => {
   session = await openBrowserSession({
-    viewport: { width: 1600, height: 1000 },
+    // Tall enough that all 50 plots are on screen: plots out of view are not drawn.
+    viewport: { width: 1800, height: 7000 },
     seed: async (seedApi, _home, core) => {
       load = await startLatencyLoad(seedApi, core, { series: SERIES, points: POINTS, intervalMs: 100 });
       // One target with a limit it cannot meet: its device gets the Devices list's latency badge.
@@ -49,7 +50,9 @@ describe('Latency view', () => {
     await session.shell.goTo('latency');
     await page.getByTestId('latency-series').nth(SERIES - 1).waitFor({ timeout: TIMEOUT });
     await page.getByTestId('latency-span').getByText('all').click();
+    await page.getByLabel('Columns').getByText('3').click();
     const first = await until(() => plotState(page), (s) => s.length === SERIES && s.every((p) => p.points >= POINTS), `${SERIES} plots holding ${POINTS} points each`);
+    expect(await page.locator('[data-testid="latency-plot"][data-visible="true"]').count()).toBe(SERIES);
     // New samples reach every plot, twice over (a plot that froze after one update would fail the second round).
     let before = first;
     for (let round = 0; round < 2; round++) {

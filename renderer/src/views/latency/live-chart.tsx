@@ -104,25 +104,36 @@ export function LiveChart({ seriesId, color, spanS, paused, thresholds, height =
     drawn.current = -1;
     const observer = new ResizeObserver(() => u.setSize({ width: Math.max(240, element.clientWidth), height }));
     observer.observe(element);
+    // A plot scrolled out of view is not drawn (it catches up in one draw when it comes back).
+    let visible = true;
+    const seen = new IntersectionObserver((entries) => {
+      visible = entries.some((e) => e.isIntersecting);
+      element.dataset.visible = String(visible);
+    });
+    seen.observe(element);
     const off = onFrame(() => {
       const entry = live.get(seriesId);
-      if (!entry || entry.version === drawn.current || props.current.paused) return;
+      if (!entry || !visible || entry.version === drawn.current || props.current.paused) return;
       drawn.current = entry.version;
       const data = live.plotData(seriesId);
       if (!data) return;
       const [x] = data;
-      u.setData(data as uPlot.AlignedData, false);
       const last = x[x.length - 1];
-      if (!props.current.zoomed && last !== undefined) {
-        const span = props.current.spanS;
-        u.setScale('x', { min: span > 0 ? last - span * 1000 : (x[0] as number), max: last });
-      }
+      // One commit for the new data and the moved window, not two redraws.
+      u.batch(() => {
+        u.setData(data as uPlot.AlignedData, false);
+        if (!props.current.zoomed && last !== undefined) {
+          const span = props.current.spanS;
+          u.setScale('x', { min: span > 0 ? last - span * 1000 : (x[0] as number), max: last });
+        }
+      });
       element.dataset.points = String(x.length);
       element.dataset.lastTime = String(last ?? '');
       element.dataset.draws = String(Number(element.dataset.draws ?? 0) + 1);
     });
     return () => {
       off();
+      seen.disconnect();
       observer.disconnect();
       u.destroy();
       plot.current = null;
