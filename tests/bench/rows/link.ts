@@ -1,0 +1,153 @@
+// Link-limited rows: what a technician feels on site, where the wire (1 GbE, 100 Mb/s) and the device's CPU set the
+// pace. The lab link is shaped with tc tbf (both directions); Outpost's flush and the anchors move the same 1,000
+// segments over the same shaped link in the same run. Device CPU is read from /proc/<pid>/stat of every process in
+// the device's pid namespace (sshd, its sessions, cat/xargs/sha256sum/rm: all of it), laptop CPU from our own.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createCore, inProcessApi } from '../../../electron/core/app';
+import { AES_GCM, CHACHA20 } from '../../../electron/core/transport/cpu-features';
+import { pristineSpool } from '../../lab/buffers-fixtures';
+import type { LabDevice } from '../../lab/lab';
+import type { BenchContext, BenchRow } from '../types';
+
+const MB = 1024 * 1024;
+const GB = 1024 * MB;
+const TICK = 100; // USER_HZ
+
+/** CPU seconds of every process in the device's pid namespace, children it reaped included. */
+function deviceCpu(dev: LabDevice): number {
+  const ns = readlinkSync(`/proc/${dev.initPid}/ns/pid`);
+  let ticks = 0;
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (readlinkSync(`/proc/${pid}/ns/pid`) !== ns) continue;
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // fields 14-17 (utime stime cutime cstime) are at 11-14 after the state field
+      ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+    } catch {
+      // exited meanwhile: its time is in its parent's cutime/cstime now
+    }
+  }
+  return ticks / TICK;
+}
+
+/** This process and the children it reaped (the ssh client of the anchors). */
+function laptopCpu(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / TICK;
+}
+
+interface Run {
+  mbps: number;
+  deviceCpuPerGb: number;
+  laptopCpuPerGb: number;
+}
+
+async function measured(dev: LabDevice, bytes: number, fn: () => Promise<void>): Promise<Run> {
+  const d0 = deviceCpu(dev);
+  const l0 = laptopCpu();
+  const t0 = process.hrtime.bigint();
+  await fn();
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  // Session processes end with their connection; give the device's sshd a moment to reap them.
+  await new Promise((r) => setTimeout(r, 300));
+  return { mbps: bytes / MB / s, deviceCpuPerGb: ((deviceCpu(dev) - d0) * GB) / bytes, laptopCpuPerGb: ((laptopCpu() - l0) * GB) / bytes };
+}
+
+function sshArgs(ctx: BenchContext, dev: LabDevice, cipher: string): string[] {
+  return ['-i', ctx.lab.clientKeyPath, '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', '-c', cipher];
+}
+
+function runChild(argv: string[], count?: (n: number) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => count?.(c.length));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${argv[0]} exited ${code}: ${err.slice(0, 300)}`))));
+  });
+}
+
+export async function rows(ctx: BenchContext): Promise<BenchRow[]> {
+  const totalMb = Number(process.env.OUTPOST_BENCH_LINK_MB ?? 100);
+  const segments = 1000;
+  const segBytes = Math.floor((totalMb * MB) / segments);
+  const bytes = segBytes * segments;
+  const rates = (process.env.OUTPOST_BENCH_LINK_RATES ?? '1000000,100000').split(',').map(Number); // kbit/s
+  const out: BenchRow[] = [];
+  const stores: string[] = [];
+
+  const flushOnce = async (dev: LabDevice, cipher?: string): Promise<void> => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'outpost-bench-link-'));
+    stores.push(dataDir);
+    const core = createCore({ dataDir, transport: 'in-process' });
+    try {
+      const device = core.devices.add({ name: dev.name, host: dev.ip });
+      // The cipher the device was given, or (for the cipher row) the other one, stored as the choice before connecting.
+      if (cipher) core.devices.save({ ...device, ssh: { ...device.ssh, cipher } });
+      const res = await inProcessApi(core).invoke('buffers:flush', { devices: [device.id], ssh: { identityFile: ctx.lab.clientKeyPath, acceptNew: true } });
+      const got = Object.values(res.devices[0]!.streams).reduce((a, s) => a + s.bytes, 0);
+      if (got !== bytes) throw new Error(`flush stored ${got} of ${bytes} bytes`);
+    } finally {
+      await core.close();
+    }
+  };
+  const catOnce = async (dev: LabDevice, rels: string[], cipher: string): Promise<void> => {
+    let n = 0;
+    for (let i = 0; i < rels.length; i += 500) {
+      await runChild(['ssh', ...sshArgs(ctx, dev, cipher), `root@${dev.ip}`, `cd /var/spool/outpost && cat -- ${rels.slice(i, i + 500).join(' ')}`], (c) => (n += c));
+    }
+    if (n !== bytes) throw new Error(`ssh cat read ${n} of ${bytes} bytes`);
+  };
+  const fmt = (r: Run) => `device ${r.deviceCpuPerGb.toFixed(2)} cpu-s/GB, laptop ${r.laptopCpuPerGb.toFixed(2)} cpu-s/GB`;
+
+  const dev = await ctx.lab.addDevice({ name: 'link-aes' });
+  const spool = pristineSpool(dev, segments, segBytes);
+  try {
+    for (const kbit of rates) {
+      await dev.rateLimit(kbit);
+      const label = `${kbit >= 1e6 ? `${kbit / 1e6} Gbit/s` : `${kbit / 1e3} Mbit/s`}`;
+      ctx.log(`link: ${label}, ${segments} segments / ${Math.round(bytes / MB)} MB`);
+      spool.refill();
+      const cat = await measured(dev, bytes, () => catOnce(dev, spool.rels, AES_GCM));
+      spool.refill();
+      const ours = await measured(dev, bytes, () => flushOnce(dev));
+      out.push({ metric: `flush ${segments} segments / ${Math.round(bytes / MB)} MB over a ${label} link (tc tbf)`, ours: ours.mbps, anchor: cat.mbps, unit: 'MB/s', anchorName: 'OpenSSH ssh dev cat, same link', note: `goal ≥ 0.95x; ours ${fmt(ours)}; cat ${fmt(cat)}` });
+      out.push({ metric: `device CPU per GB flushed, ${label} link (sshd + all it runs)`, ours: ours.deviceCpuPerGb, anchor: cat.deviceCpuPerGb, unit: 'cpu-s/GB', anchorName: 'OpenSSH ssh dev cat', note: `goal ≤ 1.1x; laptop side: ours ${ours.laptopCpuPerGb.toFixed(2)}, ssh client ${cat.laptopCpuPerGb.toFixed(2)} cpu-s/GB` });
+      spool.refill();
+      try {
+        const rsyncDest = mkdtempSync(join(tmpdir(), 'outpost-bench-rsync-'));
+        stores.push(rsyncDest);
+        const rsync = await measured(dev, bytes, () => runChild(['rsync', '-a', '--remove-source-files', '--exclude=/.pristine', '-e', ['ssh', ...sshArgs(ctx, dev, AES_GCM)].join(' '), `root@${dev.ip}:/var/spool/outpost/`, `${rsyncDest}/`]));
+        out.push({ metric: `flush ${segments} segments over a ${label} link vs the hand-made drain`, ours: ours.mbps, anchor: rsync.mbps, unit: 'MB/s', anchorName: 'rsync -e ssh --remove-source-files', note: `rsync neither verifies sha256 end to end nor fsyncs; rsync ${fmt(rsync)}` });
+      } catch (err) {
+        ctx.log(`link: rsync anchor skipped: ${(err as Error).message}`);
+      }
+    }
+    await dev.rateLimit(null);
+  } finally {
+    spool.remove();
+  }
+
+  // The cipher row: a device without AES instructions, unshaped, the chosen cipher against the other one.
+  const slow = await ctx.lab.addDevice({ name: 'link-noaes', noAes: true });
+  const slowSpool = pristineSpool(slow, segments, segBytes);
+  try {
+    ctx.log('link: cipher row on a device without AES');
+    slowSpool.refill();
+    const other = await measured(slow, bytes, () => flushOnce(slow, AES_GCM));
+    slowSpool.refill();
+    const chosen = await measured(slow, bytes, () => flushOnce(slow, CHACHA20));
+    out.push({ metric: 'flush on a device without AES (AES-NI masked): chosen cipher chacha20-poly1305', ours: chosen.mbps, anchor: other.mbps, unit: 'MB/s', anchorName: 'aes128-gcm on the same device', note: `chacha ${fmt(chosen)}; aes-gcm ${fmt(other)}` });
+    out.push({ metric: 'device CPU per GB, device without AES: chacha20-poly1305', ours: chosen.deviceCpuPerGb, anchor: other.deviceCpuPerGb, unit: 'cpu-s/GB', anchorName: 'aes128-gcm on the same device' });
+  } finally {
+    slowSpool.remove();
+    for (const dir of stores) rmSync(dir, { recursive: true, force: true });
+  }
+  return out;
+}
