@@ -9,6 +9,8 @@ const root = fileURLToPath(new URL('../', import.meta.url));
 const entries = [
   { in: 'electron/main.ts', out: 'main' },
   { in: 'electron/preload.ts', out: 'preload' },
+  // A worker thread's program is its own entry; OffThreadWriter starts it from beside main.cjs.
+  { in: 'electron/core/buffers/segment-writer-worker.ts', out: 'segment-writer-worker' },
 ];
 
 const missing = entries.filter((e) => !existsSync(`${root}${e.in}`)).map((e) => e.in);
@@ -34,6 +36,8 @@ await build({
     __OUTPOST_VERSION__: JSON.stringify(JSON.parse(readFileSync(`${root}package.json`, 'utf8')).version),
     // CommonJS has no import.meta: the module's own URL, from __filename (electron/core/lazy-require.ts uses it).
     'import.meta.url': '__outpostModuleUrl',
+    // The segment writer's thread is bundled as its own entry; OffThreadWriter starts that file in a bundle.
+    __OUTPOST_BUNDLE__: JSON.stringify('electron'),
   },
   banner: { js: "const __outpostModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
 });

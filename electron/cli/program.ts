@@ -13,7 +13,12 @@ import { registerTrust } from './commands/trust';
 import { registerSsh } from './commands/ssh';
 import { registerVault } from './commands/vault';
 import { registerSerial } from './commands/serial';
-import { registerWorkloadCommands } from './commands/deploy';
+import { registerDeploy } from './commands/deploy';
+import { registerDiag } from './commands/diag';
+import { registerImages } from './commands/images';
+import { registerLogs } from './commands/logs';
+import { registerPs } from './commands/ps';
+import { registerRollback } from './commands/rollback';
 import { registerLatency } from './commands/latency';
 
 /** `outpost <noun> <verb>`: each area registers its own commands. */
@@ -41,7 +46,12 @@ export function buildProgram(io: CliIo = processIo): Command {
   registerSsh(program, io);
   registerVault(program, io);
   registerSerial(program, io);
-  registerWorkloadCommands(program, io);
+  registerImages(program, io);
+  registerDeploy(program, io);
+  registerPs(program, io);
+  registerLogs(program, io);
+  registerRollback(program, io);
+  registerDiag(program, io);
   registerLatency(program, io);
   return program;
 }

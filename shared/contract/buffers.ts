@@ -1,17 +1,6 @@
 import { z } from 'zod';
 import { channel } from './define';
-
-/** SSH options for commands that contact a device (the CLI's `--user`, `--port`, `--identity`, `--yes`). */
-export const BufferSshOptions = z
-  .object({
-    user: z.string().min(1).max(64).regex(/^[A-Za-z0-9._-]+$/).optional(),
-    port: z.number().int().min(1).max(65535).optional(),
-    identityFile: z.string().min(1).max(4096).optional(),
-    acceptNew: z.boolean().optional(),
-    expectedFingerprint: z.string().max(200).optional(),
-  })
-  .strict();
-export type BufferSshOptions = z.infer<typeof BufferSshOptions>;
+import { LinkOptions } from './link';
 
 const absolutePath = z
   .string()
@@ -38,6 +27,16 @@ export const BufferConfig = z.object({
   defaults: z.boolean(),
 });
 export type BufferConfig = z.infer<typeof BufferConfig>;
+
+/** What a `buffers:config` found on the device for the locations it names. */
+export const ConfigCheck = z.object({
+  /** False when the device could not be reached: the settings are kept, unchecked. */
+  reached: z.boolean(),
+  /** Configured spool directories and outbox files that do not exist there (or an outbox without sqlite3). */
+  missing: z.array(z.string()),
+  error: z.object({ kind: z.string(), message: z.string() }).optional(),
+});
+export type ConfigCheck = z.infer<typeof ConfigCheck>;
 
 export const RefusedEntry = z.object({ path: z.string(), reason: z.string() });
 export type RefusedEntry = z.infer<typeof RefusedEntry>;
@@ -81,7 +80,7 @@ export type DeviceFlush = z.infer<typeof DeviceFlush>;
 export const FlushArgs = z
   .object({
     devices: z.union([z.array(z.string().min(1)).min(1), z.literal('all')]),
-    ssh: BufferSshOptions.optional(),
+    link: LinkOptions.optional(),
     concurrency: z.number().int().min(1).max(64).default(4),
     /** A transfer that moves no byte for this long is abandoned (cut link); resuming later is harmless. */
     stallTimeoutSeconds: z.number().min(1).max(3600).default(20),
@@ -192,7 +191,7 @@ export const PruneResult = z.object({
 export type PruneResult = z.infer<typeof PruneResult>;
 
 export const buffersChannels = {
-  'buffers:scan': channel(z.object({ deviceId: z.string().min(1), ssh: BufferSshOptions.optional() }).strict(), BufferScan),
+  'buffers:scan': channel(z.object({ deviceId: z.string().min(1), link: LinkOptions.optional() }).strict(), BufferScan),
   'buffers:flush': channel(FlushArgs, z.object({ devices: z.array(DeviceFlush) })),
   'buffers:config': channel(
     z
@@ -202,9 +201,12 @@ export const buffersChannels = {
         outboxes: z.array(OutboxSpec).optional(),
         ack: z.enum(['delete', 'move']).optional(),
         reset: z.boolean().optional(),
+        /** Check on the device that the spool directories and outbox files exist (default: when any is named). */
+        check: z.boolean().optional(),
+        link: LinkOptions.optional(),
       })
       .strict(),
-    BufferConfig,
+    BufferConfig.extend({ check: ConfigCheck.nullable() }),
   ),
   'store:list': channel(StoreFilter.default({ limit: 1000 }), z.object({ segments: z.array(StoredSegment), totalBytes: z.number().int(), quotaBytes: z.number().int().nullable() })),
   'store:get': channel(z.object({ id: z.number().int(), previewLines: z.number().int().min(0).max(1000).default(20) }).strict(), z.object({ segment: StoredSegment, preview: SegmentPreview })),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { channel } from './define';
+import { IdentityFile, SshPort, SshUser } from './link';
 
 const hostOrIp = z
   .string()
@@ -29,6 +30,8 @@ export const Device = z.object({
     .object({
       port: z.number().int(),
       user: z.string(),
+      /** The private key file (on this laptop) the technician set for this device; else the site's, else the laptop key. */
+      identityFile: z.string().optional(),
       banner: z.string().optional(),
       hostKeyFingerprint: z.string().optional(),
       /** AES instructions in the device's CPU (from its /proc/cpuinfo at first connection); null = could not tell. */
@@ -77,8 +80,9 @@ export const DeviceAdd = z
     name: z.string().min(1).max(100).optional(),
     host: hostOrIp.optional(),
     serialPath: z.string().min(1).max(4096).optional(),
-    sshPort: z.number().int().min(1).max(65535).optional(),
-    sshUser: z.string().min(1).max(64).regex(/^[A-Za-z0-9._-]+$/).optional(),
+    sshPort: SshPort.optional(),
+    sshUser: SshUser.optional(),
+    sshIdentityFile: IdentityFile.optional(),
     tags: z.record(z.string(), z.string()).optional(),
     notes: z.string().max(10_000).optional(),
   })
@@ -92,8 +96,10 @@ export const DeviceUpdate = z
     name: z.string().min(1).max(100).optional(),
     tags: z.record(z.string(), z.string()).optional(),
     notes: z.string().max(10_000).optional(),
-    sshPort: z.number().int().min(1).max(65535).optional(),
-    sshUser: z.string().min(1).max(64).regex(/^[A-Za-z0-9._-]+$/).optional(),
+    sshPort: SshPort.optional(),
+    sshUser: SshUser.optional(),
+    /** A key file for this device; null goes back to the site's key or the laptop key. */
+    sshIdentityFile: IdentityFile.nullable().optional(),
     addresses: z.array(hostOrIp).optional(),
   })
   .strict();

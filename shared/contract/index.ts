@@ -15,6 +15,7 @@ export * from './devices';
 export * from './discovery';
 export * from './latency';
 export * from './serial';
+export * from './link';
 export * from './sessions';
 export * from './vault';
 export * from './workloads';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { channel } from './define';
-import { ComposeSource, LinkArgs } from './workloads';
+import { LinkOptions } from './link';
+import { ComposeSource } from './workloads';
 
 const DeviceRef = z.string().min(1).max(200);
 const TargetSpec = z.string().min(1).max(2048);
@@ -58,7 +59,7 @@ const ProbeArgs = {
   onDevice: z.boolean().default(false),
   intervalMs: z.number().int().min(50).max(60_000).default(1000),
   timeoutMs: z.number().int().min(50).max(60_000).default(2000),
-  link: LinkArgs,
+  link: LinkOptions.optional(),
 };
 
 export const SeriesWindow = z.object({ seriesId: z.string(), t: z.array(z.number()), v: z.array(z.number().nullable()) });
@@ -137,7 +138,7 @@ export const latencyChannels = {
         warmupS: z.number().min(0).max(600).default(2),
         timeoutMs: z.number().int().min(50).max(60_000).default(2000),
         healthTimeoutMs: z.number().int().min(1000).max(3_600_000).default(60_000),
-        link: LinkArgs,
+        link: LinkOptions.optional(),
       })
       .strict(),
     AbReport,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { channel } from './define';
-import { LinkArgs } from './workloads';
+import { LinkOptions } from './link';
 import { LineMapArgs, SerialSettingsArgs } from './serial';
 
 const DeviceRef = z.string().min(1).max(200);
@@ -11,10 +11,10 @@ const Base64 = z.string().max(8_000_000);
 
 /** A command inside a running container, on the device's engine, with a TTY. */
 const DockerExecTarget = z
-  .object({ kind: z.literal('docker-exec'), device: DeviceRef, container: z.string().min(1).max(200), cmd: z.array(z.string()).min(1).max(64).optional(), link: LinkArgs, cols: Cols, rows: Rows })
+  .object({ kind: z.literal('docker-exec'), device: DeviceRef, container: z.string().min(1).max(200), cmd: z.array(z.string()).min(1).max(64).optional(), link: LinkOptions.optional(), cols: Cols, rows: Rows })
   .strict();
 /** A login shell on the device itself, over its persistent SSH connection. */
-const SshShellTarget = z.object({ kind: z.literal('ssh-shell'), device: DeviceRef, link: LinkArgs, cols: Cols, rows: Rows }).strict();
+const SshShellTarget = z.object({ kind: z.literal('ssh-shell'), device: DeviceRef, link: LinkOptions.optional(), cols: Cols, rows: Rows }).strict();
 
 /** A serial console on the laptop's port; it reopens by itself when an unplugged adapter returns. */
 const SerialTarget = z

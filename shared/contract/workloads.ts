@@ -1,17 +1,8 @@
 import { z } from 'zod';
 import { channel } from './define';
+import { LinkOptions } from './link';
 
-/** How to reach a device for this call; the inventory's SSH port/user apply unless given. */
-export const LinkArgs = z
-  .object({
-    user: z.string().min(1).max(64).regex(/^[A-Za-z0-9._-]+$/).optional(),
-    port: z.number().int().min(1).max(65535).optional(),
-    identityFile: z.string().min(1).max(4096).optional(),
-    acceptNewHostKey: z.boolean().optional(),
-  })
-  .strict()
-  .default({});
-export type LinkArgs = z.infer<typeof LinkArgs>;
+const LinkArg = LinkOptions.optional();
 
 const DeviceRef = z.string().min(1).max(200);
 
@@ -183,8 +174,8 @@ export const DeviceFacts = z.object({
   clockSkewMs: z.number(),
 });
 
-const Target = { device: DeviceRef, link: LinkArgs };
-const DeployArgs = z.object({ devices: z.array(DeviceRef).min(1), compose: ComposeSource, link: LinkArgs, healthTimeoutMs: z.number().int().min(1000).max(3_600_000).default(60_000) }).strict();
+const Target = { device: DeviceRef, link: LinkArg };
+const DeployArgs = z.object({ devices: z.array(DeviceRef).min(1), compose: ComposeSource, link: LinkArg, healthTimeoutMs: z.number().int().min(1000).max(3_600_000).default(60_000) }).strict();
 
 export const workloadsChannels = {
   'workloads:images-import': channel(z.object({ path: z.string().min(1).max(4096) }).strict(), z.array(CachedImage)),
@@ -197,7 +188,7 @@ export const workloadsChannels = {
   'workloads:reconcile': channel(z.object({ ...Target }).strict(), z.array(DeployRecord)),
   'workloads:pending': channel(z.object({ device: DeviceRef.optional() }).strict().default({}), z.array(PendingRollout)),
   'workloads:history': channel(z.object({ device: DeviceRef.optional(), limit: z.number().int().min(1).max(10_000).default(100) }).strict(), z.array(DeployRecord)),
-  'workloads:ps': channel(z.object({ devices: z.array(DeviceRef).min(1), link: LinkArgs, timeoutMs: z.number().int().min(100).max(120_000).default(8000) }).strict(), perDevice(z.array(ContainerSummary))),
+  'workloads:ps': channel(z.object({ devices: z.array(DeviceRef).min(1), link: LinkArg, timeoutMs: z.number().int().min(100).max(120_000).default(8000) }).strict(), perDevice(z.array(ContainerSummary))),
   'workloads:logs': channel(z.object({ ...Target, container: z.string().min(1), since: z.string().optional(), tail: z.number().int().min(0).max(100_000).optional(), grep: z.string().max(1000).optional() }).strict(), z.object({ lines: z.array(z.string()) })),
   'workloads:stats': channel(z.object({ ...Target, container: z.string().min(1) }).strict(), ContainerStats),
   'workloads:inspect': channel(z.object({ ...Target, container: z.string().min(1) }).strict(), z.record(z.string(), z.unknown())),

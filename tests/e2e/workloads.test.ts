@@ -21,9 +21,9 @@ class WorkloadsPage {
   constructor(readonly page: Page) {}
 
   async setIdentityFile(path: string): Promise<void> {
-    await this.page.getByTestId('workloads-link-open').click();
-    await this.page.getByTestId('workloads-link-identity').fill(path);
-    await this.page.getByTestId('workloads-link-save').click();
+    await this.page.getByTestId('link-override-open').click();
+    await this.page.getByTestId('link-identity').fill(path);
+    await this.page.getByTestId('link-apply').click();
   }
 
   deviceSection(name: string): Locator {

@@ -47,3 +47,22 @@ describe('outpost CLI', () => {
     expect(info).toMatchObject({ name: 'Outpost', dataDir: home });
   });
 });
+
+describe('outpost <device> conventions', () => {
+  it('buffers config adds an unknown address with the user and port given; the device keeps a key file set for it', () => {
+    const home = mkdtempSync(join(tmpdir(), 'outpost-cli-'));
+    const r = outpost(home, 'buffers', 'config', '10.0.4.17', '--spool', '/data/spool', '--user', 'pi', '--identity', '/keys/site', '--port', '2222', '--no-check', '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ spools: ['/data/spool'], defaults: false, check: null });
+    const device = JSON.parse(outpost(home, 'devices', 'get', '10.0.4.17', '--json').stdout);
+    expect(device).toMatchObject({ addresses: ['10.0.4.17'], ssh: { user: 'pi', port: 2222 } });
+    // --identity was for that run; the inventory keeps a key only when told to.
+    expect(device.ssh.identityFile).toBeUndefined();
+    expect(JSON.parse(outpost(home, 'devices', 'update', '10.0.4.17', '--identity', '/keys/site', '--json').stdout).ssh.identityFile).toBe('/keys/site');
+    const cleared = JSON.parse(outpost(home, 'devices', 'update', '10.0.4.17', '--no-identity', '--json').stdout);
+    expect(cleared.ssh.identityFile).toBeUndefined();
+    const set = JSON.parse(outpost(home, 'devices', 'update', '10.0.4.17', '--identity', '/keys/other', '--json').stdout);
+    expect(set.ssh).toMatchObject({ user: 'pi', identityFile: '/keys/other' });
+    // Six CLI start-ups: generous on a loaded 2-core machine.
+  }, 90_000);
+});

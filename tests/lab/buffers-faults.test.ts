@@ -111,8 +111,8 @@ describe('flush under faults', () => {
         void dev.linkDown();
       }
     });
-    const ssh = { identityFile: lab.clientKeyPath, acceptNew: true };
-    const failed = await api.invoke('buffers:flush', { devices: [device.id], ssh, stallTimeoutSeconds: 3 }).then(
+    const ssh = { identityFile: lab.clientKeyPath, acceptNewHostKey: true };
+    const failed = await api.invoke('buffers:flush', { devices: [device.id], link: ssh, stallTimeoutSeconds: 3 }).then(
       () => null,
       (err: unknown) => err,
     );
@@ -126,7 +126,7 @@ describe('flush under faults', () => {
     await dev.linkUp();
     await dev.rateLimit(null);
     await waitFor('the device to answer SSH again after linkUp', async () => (await sshBanner(dev.ip).catch(() => '')).startsWith('SSH-'), 20_000);
-    const resumed = await api.invoke('buffers:flush', { devices: [device.id], ssh, stallTimeoutSeconds: 10 });
+    const resumed = await api.invoke('buffers:flush', { devices: [device.id], link: ssh, stallTimeoutSeconds: 10 });
     const stored = Object.values(resumed.devices[0]!.streams).reduce((a, s) => a + s.segments + s.duplicatesSkipped, 0);
     expect(stored + partial).toBeGreaterThanOrEqual(produced.length);
     expect(remaining(dev)).toEqual([]);
@@ -145,7 +145,7 @@ describe('flush under faults', () => {
     const device = core.devices.add({ name: dev.name, host: dev.ip });
     const produced: Produced[] = [];
     fill(dev, produced, 8, 512 * 1024, 'fat');
-    const err = await api.invoke('buffers:flush', { devices: [device.id], ssh: { identityFile: lab.clientKeyPath, acceptNew: true } }).then(
+    const err = await api.invoke('buffers:flush', { devices: [device.id], link: { identityFile: lab.clientKeyPath, acceptNewHostKey: true } }).then(
       () => null,
       (e: unknown) => e,
     );

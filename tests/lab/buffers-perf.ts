@@ -43,7 +43,7 @@ try {
     const core = createCore({ dataDir, transport: 'in-process' });
     const api = inProcessApi(core);
     const device = core.devices.add({ name: dev.name, host: dev.ip });
-    const conn = await core.links.ssh(device, { identityFile: lab.clientKeyPath, trust: { acceptNew: true } });
+    const conn = await core.links.ssh(device, { identityFile: lab.clientKeyPath, acceptNewHostKey: true });
     let t = process.hrtime.bigint();
     for (let i = 0; i < 10; i++) await conn.run(['true']);
     const execMs = (seconds(t) / 10) * 1000;
@@ -66,7 +66,7 @@ try {
     }
     t = process.hrtime.bigint();
     cpu = cpuTicks();
-    const res = await api.invoke('buffers:flush', { devices: [device.id], ssh: { identityFile: lab.clientKeyPath, acceptNew: true } });
+    const res = await api.invoke('buffers:flush', { devices: [device.id], link: { identityFile: lab.clientKeyPath, acceptNewHostKey: true } });
     const flushS = seconds(t);
     const flushCpu = busySince(cpu);
     if (profiler) {

@@ -51,7 +51,7 @@ beforeAll(async () => {
     produce(dev, 'telemetry', `s-${i}.ndjson`, body, { sidecar: true });
   }
   expectedLines = lines;
-  await api.invoke('buffers:flush', { devices: [device.id], ssh: { identityFile: lab.clientKeyPath, acceptNew: true } });
+  await api.invoke('buffers:flush', { devices: [device.id], link: { identityFile: lab.clientKeyPath, acceptNewHostKey: true } });
 });
 
 afterAll(async () => {

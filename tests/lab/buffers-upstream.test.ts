@@ -44,7 +44,7 @@ beforeAll(async () => {
   });
   expect(made.code).toBe(0);
   expected.set('site/valve', Array.from({ length: 500 }, (_, i) => `v${i}`));
-  await api.invoke('buffers:flush', { devices: [device.id], ssh: { identityFile: lab.clientKeyPath, acceptNew: true } });
+  await api.invoke('buffers:flush', { devices: [device.id], link: { identityFile: lab.clientKeyPath, acceptNewHostKey: true } });
 
   await broker.start();
 });

@@ -39,11 +39,11 @@ afterAll(async () => {
   await lab?.teardown();
 });
 
-const ssh = () => ({ identityFile: lab.clientKeyPath, acceptNew: true });
+const ssh = () => ({ identityFile: lab.clientKeyPath, acceptNewHostKey: true });
 
 describe('flush: spool directories', () => {
   it('scans a device: streams, segments, bytes, oldest', async () => {
-    const scan = await api.invoke('buffers:scan', { deviceId: devices[0]!.id, ssh: ssh() });
+    const scan = await api.invoke('buffers:scan', { deviceId: devices[0]!.id, link: ssh() });
     const mine = produced.filter((p) => p.device === 'buf-a');
     expect(scan.streams.reduce((a, s) => a + s.segments, 0)).toBe(mine.length);
     expect(scan.streams.reduce((a, s) => a + s.bytes, 0)).toBe(mine.reduce((a, p) => a + p.bytes, 0));
@@ -54,7 +54,7 @@ describe('flush: spool directories', () => {
   it('drains 1,000 segments from 3 devices in parallel: every byte arrives, checksums match, devices end empty', async () => {
     const progress: number[] = [];
     const off = api.on('flush:progress', (p) => progress.push(p.bytesDone));
-    const result = await api.invoke('buffers:flush', { devices: 'all', ssh: ssh(), concurrency: 3 });
+    const result = await api.invoke('buffers:flush', { devices: 'all', link: ssh(), concurrency: 3 });
     off();
     const total = result.devices.flatMap((d) => Object.values(d.streams)).reduce((a, s) => ({ segments: a.segments + s.segments, bytes: a.bytes + s.bytes }), { segments: 0, bytes: 0 });
     expect(total).toEqual({ segments: 1000, bytes: produced.reduce((a, p) => a + p.bytes, 0) });
@@ -76,7 +76,7 @@ describe('flush: spool directories', () => {
   });
 
   it('flushing again finds nothing and stores nothing twice', async () => {
-    const again = await api.invoke('buffers:flush', { devices: devices.map((d) => d.id), ssh: ssh() });
+    const again = await api.invoke('buffers:flush', { devices: devices.map((d) => d.id), link: ssh() });
     for (const d of again.devices) for (const s of Object.values(d.streams)) expect(s.segments).toBe(0);
     expect((await api.invoke('store:list', { limit: 100_000 })).segments).toHaveLength(1000);
   });
@@ -96,7 +96,7 @@ describe('flush: spool directories', () => {
     writeFileSync(join(dev.spoolDir, 'bad stream', 'ready', 'seg'), 'x');
     symlinkSync('/etc', join(dev.spoolDir, 'etc-stream'));
 
-    const result = await api.invoke('buffers:flush', { devices: [devices[0]!.id], ssh: ssh() });
+    const result = await api.invoke('buffers:flush', { devices: [devices[0]!.id], link: ssh() });
     const r = result.devices[0]!;
     expect(r.streams.telemetry).toMatchObject({ segments: 1, quarantined: 2 });
     expect(r.quarantined.map((q) => q.segment).sort()).toEqual(['seg-900001.ndjson', 'seg-900002.ndjson']);
@@ -118,10 +118,10 @@ describe('flush: SQLite outbox', () => {
     const inserts = Array.from({ length: 12_000 }, (_, i) => `INSERT INTO outbox(ts, topic, payload) VALUES (${1_700_000_000 + i}, 'site/${i % 3}', '{"n":${i}}');`).join('\n');
     const made = await run(['sqlite3', db], { input: `CREATE TABLE outbox(id INTEGER PRIMARY KEY, ts, topic, payload);\nBEGIN;\n${inserts}\nINSERT INTO outbox(ts, topic, payload) VALUES (1, 'bin', X'00FF10');\nCOMMIT;\n` });
     expect(made.code).toBe(0);
-    const scan = await api.invoke('buffers:scan', { deviceId: devices[1]!.id, ssh: ssh() });
+    const scan = await api.invoke('buffers:scan', { deviceId: devices[1]!.id, link: ssh() });
     expect(scan.streams.find((s) => s.kind === 'outbox')?.segments).toBe(12_001);
 
-    const result = await api.invoke('buffers:flush', { devices: [devices[1]!.id], ssh: ssh() });
+    const result = await api.invoke('buffers:flush', { devices: [devices[1]!.id], link: ssh() });
     expect(result.devices[0]!.streams.outbox).toMatchObject({ segments: 3, duplicatesSkipped: 0 });
     const left = await run(['sqlite3', db, 'SELECT count(*) FROM outbox;']);
     expect(left.stdout.trim()).toBe('0');

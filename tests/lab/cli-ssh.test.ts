@@ -16,7 +16,11 @@ const passphraseFile = join(home, 'passphrase');
 writeFileSync(passphraseFile, 'lab vault passphrase\n', { mode: 0o600 });
 
 function outpost(...args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args, '--passphrase-file', passphraseFile, '--json'], { env: { ...process.env, OUTPOST_HOME: home, OUTPOST_PASSPHRASE: '' }, encoding: 'utf8' });
+  return outpostIn(home, ...args);
+}
+
+function outpostIn(dataDir: string, ...args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args, '--passphrase-file', passphraseFile, '--json'], { env: { ...process.env, OUTPOST_HOME: dataDir, OUTPOST_PASSPHRASE: '' }, encoding: 'utf8' });
   return { code: r.status, json: JSON.parse(r.stdout || 'null') as Record<string, unknown> & { error?: { kind: string; message: string } } };
 }
 
@@ -106,5 +110,34 @@ describe('outpost ssh install-key', () => {
     const wrong = outpostEnv({ OUTPOST_HOME: oldHome, OUTPOST_PASSPHRASE: 'first unlokc' }, 'vault', 'status');
     expect(wrong.code).toBe(3);
     expect(wrong.json.error).toMatchObject({ kind: 'auth', message: expect.stringMatching(/wrong vault passphrase/) });
+  });
+});
+
+describe('<device> conventions over a real link', () => {
+  it('buffers config adds an unknown address, checks the spool directories on the device, and the device keeps its key', () => {
+    // A fresh laptop: its own key is not installed anywhere, so only the device's key file can log in.
+    const laptop = mkdtempSync(join(tmpdir(), 'outpost-cli-link-'));
+    const dev = lab.devices[0]!;
+    const config = outpostIn(laptop, 'buffers', 'config', dev.ip, '--spool', '/var/spool/outpost', '--spool', '/var/spool/not-here', '--identity', lab.clientKeyPath, '--yes');
+    expect(config.code).toBe(0);
+    // The device has the first spool directory, not the second, and no outbox (the default one stays configured).
+    expect(config.json).toMatchObject({ spools: ['/var/spool/outpost', '/var/spool/not-here'], check: { reached: true, missing: ['/var/spool/not-here', '/var/lib/outpost/outbox.db'] } });
+    // Kept with the device: from now on every command and view uses this key for it.
+    const updated = outpostIn(laptop, 'devices', 'update', dev.ip, '--identity', lab.clientKeyPath).json as { ssh: { identityFile?: string } };
+    expect(updated.ssh.identityFile).toBe(lab.clientKeyPath);
+
+    // No --identity now: the inventory's key for this device is used.
+    const scan = outpostIn(laptop, 'buffers', 'scan', dev.ip);
+    expect(scan.code).toBe(0);
+    expect(scan.json).toMatchObject({ missing: ['/var/spool/not-here', '/var/lib/outpost/outbox.db'] });
+    // The CLI's flush writes through the segment writer thread (started from the CLI bundle).
+    mkdirSync(join(dev.spoolDir, 'cli', 'ready'), { recursive: true });
+    writeFileSync(join(dev.spoolDir, 'cli', 'ready', 'seg-1'), 'one segment from the CLI\n');
+    const flushed = outpostIn(laptop, 'flush', dev.ip);
+    expect(flushed.code, JSON.stringify(flushed.json)).toBe(0);
+    expect(flushed.json).toMatchObject({ devices: [{ streams: { cli: { segments: 1 } } }] });
+    // And the per-run override wins over it: a key that does not exist is reported, not silently replaced.
+    const overridden = outpostIn(laptop, 'buffers', 'scan', dev.ip, '--identity', join(laptop, 'no-such-key'));
+    expect(overridden.json.error?.kind).toBe('invalid-input');
   });
 });

@@ -35,7 +35,7 @@ describe('docker over one persistent SSH connection per device', () => {
     const results = await Promise.all(
       lab.devices.map(async (labDevice) => {
         const device: Device = core.devices.add({ name: labDevice.name, host: labDevice.ip });
-        const docker = await core.links.docker(device, { identityFile: lab.clientKeyPath, trust: { acceptNew: true } });
+        const docker = await core.links.docker(device, { identityFile: lab.clientKeyPath, acceptNewHostKey: true });
         const out = new PassThrough();
         let text = '';
         out.on('data', (c: Buffer) => (text += c.toString()));
@@ -70,12 +70,12 @@ describe('docker over one persistent SSH connection per device', () => {
     // Pretend we had pinned another key for this address: the real key now looks "changed".
     core.knownHosts.pin(labDevice.ip, 22, Buffer.from('AAAAC3NzaC1lZDI1NTE5AAAAIGZha2Uta2V5LWZvci10ZXN0aW5nLW9ubHktMDEyMzQ1', 'base64'));
     core.ssh.drop(core.links.targetFor(device, { identityFile: lab.clientKeyPath }));
-    await expect(core.links.ssh(device, { identityFile: lab.clientKeyPath, trust: { acceptNew: true } })).rejects.toMatchObject({
+    await expect(core.links.ssh(device, { identityFile: lab.clientKeyPath, acceptNewHostKey: true })).rejects.toMatchObject({
       kind: 'host-key-changed',
       details: { actual: labDevice.hostKeyFingerprint },
     });
     // An explicit re-pin with the fingerprint the technician checked lets it through again.
-    const conn = await core.links.ssh(device, { identityFile: lab.clientKeyPath, trust: { expectedFingerprint: labDevice.hostKeyFingerprint } });
+    const conn = await core.links.ssh(device, { identityFile: lab.clientKeyPath, expectedFingerprint: labDevice.hostKeyFingerprint });
     expect(conn.hostKeyFingerprint).toBe(labDevice.hostKeyFingerprint);
   });
 

@@ -6,7 +6,7 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createCore, inProcessApi, type Core } from '../../electron/core/app';
 import { startBridge } from '../../electron/server/bridge';
-import type { Api, LinkArgs } from '../../shared/contract';
+import type { Api, LinkOptions } from '../../shared/contract';
 import { bridgeSocketUrl, createWsApi, type SocketLike } from '../../shared/transport/ws-client';
 import { importBusyboxImage, startLab, type Lab, type LabDevice } from './lab';
 
@@ -22,7 +22,7 @@ let dev: LabDevice;
 let core: Core;
 let api: Api;
 let home: string;
-let link: LinkArgs;
+let link: LinkOptions;
 
 /** What the laptop has received on one session, and its exit. */
 class Terminal {

@@ -1,29 +1,9 @@
 import type { Command } from 'commander';
-import type { BufferSshOptions } from '../../../shared/contract/buffers';
 import { OutpostError } from '../../../shared/errors';
-import { collect, leaf, parseIntOption, runWith, type CliIo } from '../context';
+import { collect, leaf, runWith, type CliIo } from '../context';
+import { linkFrom, withLinkFlags, type LinkFlags } from '../link-flags';
 import { resolveDevice } from '../resolve-device';
 import { table } from '../table';
-
-export interface SshFlags {
-  user?: string;
-  port?: number;
-  identity?: string;
-  yes?: boolean;
-}
-
-/** Adds the SSH options every device-contacting command takes. */
-export function withSshFlags(cmd: Command): Command {
-  return cmd
-    .option('--user <user>', 'SSH user (default: the device\'s, else root)')
-    .option('--port <port>', 'SSH port', parseIntOption('--port'))
-    .option('--identity <file>', 'SSH private key file')
-    .option('--yes', 'trust a device\'s new host key');
-}
-
-export function sshOptionsFrom(flags: SshFlags): BufferSshOptions {
-  return { user: flags.user, port: flags.port, identityFile: flags.identity, acceptNew: flags.yes };
-}
 
 function formatBytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -46,10 +26,10 @@ function parseOutbox(value: string): { file: string; table: string } {
 export function registerBuffers(program: Command, io: CliIo): void {
   const buffers = program.command('buffers').description('offline buffers on devices: spool directories and SQLite outboxes');
 
-  withSshFlags(leaf(buffers, 'scan <device>', 'list a device\'s buffered streams (segments, bytes, oldest)')).action(
-    runWith(io, async (ctx, ref: string, flags: SshFlags) => {
-      const device = await resolveDevice(ctx, ref, { sshPort: flags.port, sshUser: flags.user });
-      const scan = await ctx.api.invoke('buffers:scan', { deviceId: device.id, ssh: sshOptionsFrom(flags) });
+  withLinkFlags(leaf(buffers, 'scan <device>', 'list a device\'s buffered streams (segments, bytes, oldest)')).action(
+    runWith(io, async (ctx, ref: string, flags: LinkFlags) => {
+      const device = await resolveDevice(ctx, ref, flags);
+      const scan = await ctx.api.invoke('buffers:scan', { deviceId: device.id, link: linkFrom(flags) });
       const lines = [
         scan.streams.length
           ? table(['STREAM', 'KIND', 'SEGMENTS', 'BYTES', 'OLDEST', 'SOURCE'], scan.streams.map((s) => [s.stream, s.kind, String(s.segments), formatBytes(s.bytes), s.oldest ?? '-', s.source]))
@@ -61,14 +41,15 @@ export function registerBuffers(program: Command, io: CliIo): void {
     }),
   );
 
-  leaf(buffers, 'config <device>', 'set where a device keeps its buffers (replaces the auto-detected defaults)')
+  withLinkFlags(leaf(buffers, 'config <device>', 'set where a device keeps its buffers (replaces the auto-detected defaults); checks they exist there'))
     .option('--spool <dir>', 'spool root directory (repeatable)', collect)
     .option('--outbox <file[:table]>', 'SQLite outbox file and table (repeatable; table defaults to outbox)', collect)
     .option('--ack <mode>', 'after a durable flush: delete (default) or move to <stream>/acked/')
     .option('--reset', 'forget this device\'s settings and use the defaults again')
+    .option('--no-check', 'do not check on the device that the spool directories and outbox files exist')
     .action(
-      runWith(io, async (ctx, ref: string, flags: { spool?: string[]; outbox?: string[]; ack?: string; reset?: boolean }) => {
-        const device = await resolveDevice(ctx, ref, { addIfMissing: false });
+      runWith(io, async (ctx, ref: string, flags: LinkFlags & { spool?: string[]; outbox?: string[]; ack?: string; reset?: boolean; check: boolean }) => {
+        const device = await resolveDevice(ctx, ref, flags);
         if (flags.ack !== undefined && flags.ack !== 'delete' && flags.ack !== 'move') throw new OutpostError('invalid-input', '--ack takes delete or move');
         const config = await ctx.api.invoke('buffers:config', {
           deviceId: device.id,
@@ -76,8 +57,15 @@ export function registerBuffers(program: Command, io: CliIo): void {
           outboxes: flags.outbox?.map(parseOutbox),
           ack: flags.ack as 'delete' | 'move' | undefined,
           reset: flags.reset,
+          check: flags.check ? undefined : false,
+          link: linkFrom(flags),
         });
-        const human = [`spools:   ${config.spools.join(', ') || '-'}`, `outboxes: ${config.outboxes.map((o) => `${o.file}:${o.table}`).join(', ') || '-'}`, `ack:      ${config.ack}${config.defaults ? ' (defaults)' : ''}`].join('\n');
+        const lines = [`spools:   ${config.spools.join(', ') || '-'}`, `outboxes: ${config.outboxes.map((o) => `${o.file}:${o.table}`).join(', ') || '-'}`, `ack:      ${config.ack}${config.defaults ? ' (defaults)' : ''}`];
+        const check = config.check;
+        if (check && !check.reached) lines.push(`not checked: ${device.name} could not be reached (${check.error?.kind}: ${check.error?.message}); the settings are saved`);
+        for (const m of check?.missing ?? []) lines.push(`warning: not found on ${device.name}: ${m} (saved anyway; nothing will be flushed from it until it exists)`);
+        if (check?.missing.length) ctx.log(`warning: ${check.missing.length} configured location(s) do not exist on ${device.name}: ${check.missing.join(', ')}`);
+        const human = lines.join('\n');
         return { data: config, human };
       }),
     );

@@ -1,39 +1,8 @@
 import type { Command } from 'commander';
-import type { LinkArgs } from '../../../shared/contract/workloads';
-import { leaf, parseIntOption, runWith, type CliIo, type CommandContext } from '../context';
-import { resolveDevice } from '../resolve-device';
+import { leaf, parseIntOption, runWith, type CliIo } from '../context';
+import { linkFrom, withLinkFlags, type LinkFlags } from '../link-flags';
+import { resolveDeviceIds } from '../resolve-device';
 import { table } from '../table';
-import { registerDiag } from './diag';
-import { registerImages } from './images';
-import { registerLogs } from './logs';
-import { registerPs } from './ps';
-import { registerRollback } from './rollback';
-
-export interface LinkFlags {
-  user?: string;
-  identity?: string;
-  port?: number;
-  yes?: boolean;
-}
-
-/** The SSH options every command that contacts a device takes. */
-export function withLinkFlags(cmd: Command): Command {
-  return cmd
-    .option('--user <user>', 'SSH user (default: the inventory’s, else root)')
-    .option('--identity <file>', 'SSH private key file')
-    .option('--port <port>', 'SSH port', parseIntOption('--port'))
-    .option('--yes', 'trust a device’s host key on first contact');
-}
-
-export function linkArgs(opts: LinkFlags): LinkArgs {
-  return { user: opts.user, port: opts.port, identityFile: opts.identity, acceptNewHostKey: opts.yes };
-}
-
-export async function deviceIds(ctx: CommandContext, refs: string[], opts: LinkFlags): Promise<string[]> {
-  const out: string[] = [];
-  for (const ref of refs) out.push((await resolveDevice(ctx, ref, { sshPort: opts.port, sshUser: opts.user })).id);
-  return out;
-}
 
 const mib = (n: number) => `${(n / 1024 / 1024).toFixed(2)} MiB`;
 
@@ -43,7 +12,7 @@ export function registerDeploy(program: Command, io: CliIo): void {
     .option('--health-timeout <seconds>', 'how long the new version may take to become healthy', parseIntOption('--health-timeout'), 60)
     .action(
       runWith(io, async (ctx, refs: string[], opts: LinkFlags & { file: string; healthTimeout: number }) => {
-        const args = { devices: await deviceIds(ctx, refs, opts), compose: { path: opts.file }, link: linkArgs(opts), healthTimeoutMs: opts.healthTimeout * 1000 };
+        const args = { devices: await resolveDeviceIds(ctx, refs, opts), compose: { path: opts.file }, link: linkFrom(opts), healthTimeoutMs: opts.healthTimeout * 1000 };
         const plan = await ctx.api.invoke('workloads:plan', args);
         ctx.log('edge defaults applied (override any of them in the compose file):');
         for (const a of plan.applied) ctx.log(`  ${a.service}.${a.field} = ${JSON.stringify(a.value)}  — ${a.reason}`);
@@ -63,14 +32,4 @@ export function registerDeploy(program: Command, io: CliIo): void {
         return { data: result, human: table(['DEVICE', 'SERVICE', 'PHASE', 'BYTES SENT', 'MESSAGE'], rows) };
       }),
     );
-}
-
-/** Every workloads command: images, deploy, ps, logs, rollback, reconcile, diag. */
-export function registerWorkloadCommands(program: Command, io: CliIo): void {
-  registerImages(program, io);
-  registerDeploy(program, io);
-  registerPs(program, io);
-  registerLogs(program, io);
-  registerRollback(program, io);
-  registerDiag(program, io);
 }

@@ -42,16 +42,18 @@ export function registerDevices(program: Command, io: CliIo): void {
     .option('--serial <path>', 'serial port path, for a device reachable only on a console cable')
     .option('--port <port>', 'SSH port', parseIntOption('--port'))
     .option('--user <user>', 'SSH user')
+    .option('--identity <file>', 'SSH private key file on this laptop for this device (else the laptop key)')
     .option('--tag <key=value>', 'tag (repeatable), e.g. site=plant-3 role=gateway', collect)
     .option('--notes <text>', 'free-form notes')
     .action(
-      runWith(io, async ({ api }, opts: { name?: string; host?: string; serial?: string; port?: number; user?: string; tag?: string[]; notes?: string }) => {
+      runWith(io, async ({ api }, opts: { name?: string; host?: string; serial?: string; port?: number; user?: string; identity?: string; tag?: string[]; notes?: string }) => {
         const device = await api.invoke('devices:add', {
           name: opts.name,
           host: opts.host,
           serialPath: opts.serial,
           sshPort: opts.port,
           sshUser: opts.user,
+          sshIdentityFile: opts.identity,
           tags: tagsFrom(opts.tag),
           notes: opts.notes,
         });
@@ -61,20 +63,22 @@ export function registerDevices(program: Command, io: CliIo): void {
 
   leaf(devices, 'get <device>', 'show one device (id, name, hostname or address)').action(
     runWith(io, async (ctx, ref: string) => {
-      const device = await resolveDevice(ctx, ref, { addIfMissing: false });
+      const device = await resolveDevice(ctx, ref, {}, { addIfMissing: false });
       return { data: device };
     }),
   );
 
-  leaf(devices, 'update <device>', 'rename, tag or annotate a device')
+  leaf(devices, 'update <device>', 'rename, tag or annotate a device; set how to log in to it (kept for every later command and view)')
     .option('--name <name>', 'new display name')
     .option('--tag <key=value>', 'replace tags (repeatable)', collect)
     .option('--notes <text>', 'replace notes')
     .option('--port <port>', 'SSH port', parseIntOption('--port'))
     .option('--user <user>', 'SSH user')
+    .option('--identity <file>', 'SSH private key file on this laptop for this device')
+    .option('--no-identity', 'forget the device\'s key file (use the laptop key)')
     .action(
-      runWith(io, async (ctx, ref: string, opts: { name?: string; tag?: string[]; notes?: string; port?: number; user?: string }) => {
-        const device = await resolveDevice(ctx, ref, { addIfMissing: false });
+      runWith(io, async (ctx, ref: string, opts: { name?: string; tag?: string[]; notes?: string; port?: number; user?: string; identity?: string | false }) => {
+        const device = await resolveDevice(ctx, ref, {}, { addIfMissing: false });
         const updated = await ctx.api.invoke('devices:update', {
           id: device.id,
           name: opts.name,
@@ -82,6 +86,7 @@ export function registerDevices(program: Command, io: CliIo): void {
           notes: opts.notes,
           sshPort: opts.port,
           sshUser: opts.user,
+          sshIdentityFile: opts.identity === false ? null : opts.identity,
         });
         return { data: updated, human: `updated ${updated.name}` };
       }),
@@ -89,7 +94,7 @@ export function registerDevices(program: Command, io: CliIo): void {
 
   leaf(devices, 'remove <device>', 'remove a device from the inventory').action(
     runWith(io, async (ctx, ref: string) => {
-      const device = await resolveDevice(ctx, ref, { addIfMissing: false });
+      const device = await resolveDevice(ctx, ref, {}, { addIfMissing: false });
       const result = await ctx.api.invoke('devices:remove', { id: device.id });
       return { data: { id: device.id, ...result }, human: `removed ${device.name}` };
     }),

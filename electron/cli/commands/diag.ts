@@ -2,15 +2,15 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { leaf, runWith, type CliIo } from '../context';
 import { resolveDevice } from '../resolve-device';
-import { linkArgs, withLinkFlags, type LinkFlags } from './deploy';
+import { linkFrom, withLinkFlags, type LinkFlags } from '../link-flags';
 
 export function registerDiag(program: Command, io: CliIo): void {
   withLinkFlags(leaf(program, 'diag <device>', 'device facts and containers; --bundle writes a redacted support bundle for offline hand-off'))
     .option('--bundle <out.zip>', 'write a support bundle (zip) here')
     .action(
       runWith(io, async (ctx, ref: string, opts: LinkFlags & { bundle?: string }) => {
-        const device = await resolveDevice(ctx, ref, { sshPort: opts.port, sshUser: opts.user });
-        const link = linkArgs(opts);
+        const device = await resolveDevice(ctx, ref, opts);
+        const link = linkFrom(opts);
         if (opts.bundle) {
           const out = await ctx.api.invoke('workloads:bundle', { device: device.id, link, out: resolve(opts.bundle) });
           return { data: out, human: `wrote ${out.path} (${out.entries.length} entries, ${out.bytes} bytes, secrets redacted)` };

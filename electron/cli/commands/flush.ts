@@ -2,9 +2,10 @@ import type { Command } from 'commander';
 import type { DeviceFlush } from '../../../shared/contract/buffers';
 import { OutpostError } from '../../../shared/errors';
 import { leaf, parseIntOption, runWith, type CliIo } from '../context';
-import { resolveDevice } from '../resolve-device';
+import { linkFrom, withLinkFlags, type LinkFlags } from '../link-flags';
+import { resolveDeviceIds } from '../resolve-device';
 import { table } from '../table';
-import { formatBytes, sshOptionsFrom, withSshFlags, type SshFlags } from './buffers';
+import { formatBytes } from './buffers';
 
 function summary(results: DeviceFlush[], names: Map<string, string>): string {
   const rows: string[][] = [];
@@ -22,19 +23,19 @@ function summary(results: DeviceFlush[], names: Map<string, string>): string {
 }
 
 export function registerFlush(program: Command, io: CliIo): void {
-  withSshFlags(leaf(program, 'flush [devices...]', 'drain devices\' offline buffers onto this laptop, then acknowledge them on the device'))
+  withLinkFlags(leaf(program, 'flush [devices...]', 'drain devices\' offline buffers onto this laptop, then acknowledge them on the device'))
     .option('--all', 'every device in the inventory')
     .option('--concurrency <n>', 'devices flushed in parallel (default 4)', parseIntOption('--concurrency'))
     .option('--stall-timeout <seconds>', 'give up on a transfer that moves nothing for this long (default 20)', parseIntOption('--stall-timeout'))
     .action(
-      runWith(io, async (ctx, refs: string[], flags: SshFlags & { all?: boolean; concurrency?: number; stallTimeout?: number }) => {
+      runWith(io, async (ctx, refs: string[], flags: LinkFlags & { all?: boolean; concurrency?: number; stallTimeout?: number }) => {
         if (!flags.all && !refs.length) throw new OutpostError('invalid-input', 'name devices to flush, or --all');
-        const devices = flags.all ? 'all' : await Promise.all(refs.map(async (r) => (await resolveDevice(ctx, r, { sshPort: flags.port, sshUser: flags.user })).id));
+        const devices = flags.all ? 'all' : await resolveDeviceIds(ctx, refs, flags);
         const names = new Map(ctx.core.devices.list().map((d) => [d.id, d.name]));
         const bar = process.stderr.isTTY ? progressBar(io) : null;
         const unsubscribe = bar ? ctx.api.on('flush:progress', bar.update) : () => undefined;
         try {
-          const result = await ctx.api.invoke('buffers:flush', { devices, ssh: sshOptionsFrom(flags), concurrency: flags.concurrency, stallTimeoutSeconds: flags.stallTimeout });
+          const result = await ctx.api.invoke('buffers:flush', { devices, link: linkFrom(flags), concurrency: flags.concurrency, stallTimeoutSeconds: flags.stallTimeout });
           return { data: result, human: summary(result.devices, names) };
         } finally {
           unsubscribe();

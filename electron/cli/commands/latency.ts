@@ -4,7 +4,7 @@ import { OutpostError } from '../../../shared/errors';
 import { collect, leaf, parseIntOption, runWith, type CliIo } from '../context';
 import { resolveDevice } from '../resolve-device';
 import { table } from '../table';
-import { linkArgs, withLinkFlags, type LinkFlags } from './deploy';
+import { linkFrom, withLinkFlags, type LinkFlags } from '../link-flags';
 
 function parseSeconds(name: string) {
   return (value: string): number => {
@@ -44,11 +44,11 @@ export function registerLatency(program: Command, io: CliIo): void {
   ).action(
     runWith(io, async (ctx, ref: string, opts: ProbeFlags) => {
       if (opts.target.length === 0) throw new OutpostError('invalid-input', 'give at least one --target (tcp:PORT, ssh, docker, http:URL, mqtt:URL or icmp)');
-      const device = await resolveDevice(ctx, ref, { sshPort: opts.port, sshUser: opts.user });
+      const device = await resolveDevice(ctx, ref, opts);
       ctx.log(`probing ${opts.target.join(', ')} on ${device.name} every ${opts.interval} ms for ${opts.duration} s`);
       const results = await Promise.all(
         opts.target.map((target) =>
-          ctx.api.invoke('latency:measure', { device: device.id, target, onDevice: Boolean(opts.onDevice), intervalMs: opts.interval, durationS: opts.duration, timeoutMs: opts.timeout, link: linkArgs(opts) }),
+          ctx.api.invoke('latency:measure', { device: device.id, target, onDevice: Boolean(opts.onDevice), intervalMs: opts.interval, durationS: opts.duration, timeoutMs: opts.timeout, link: linkFrom(opts) }),
         ),
       );
       const rows = results.map((r) => [r.target + (r.onDevice ? ' (device)' : ''), r.summary.count, `${r.summary.lossPct}%`, ms(r.summary.p50), ms(r.summary.p95), ms(r.summary.p99), ms(r.summary.max), ms(r.summary.jitter), r.lastError ? `${r.lastError.kind}: ${r.lastError.message}` : '']);
@@ -72,7 +72,7 @@ export function registerLatency(program: Command, io: CliIo): void {
   ).action(
     runWith(io, async (ctx, ref: string, opts: LinkFlags & { file: string[]; target: string; onDevice?: boolean; interval: number; duration: number; warmup: number; timeout: number; healthTimeout: number }) => {
       if (opts.file.length !== 2) throw new OutpostError('invalid-input', `give exactly two variants (-f a.yml -f b.yml), got ${opts.file.length}`);
-      const device = await resolveDevice(ctx, ref, { sshPort: opts.port, sshUser: opts.user });
+      const device = await resolveDevice(ctx, ref, opts);
       const off = ctx.api.on('latency:ab-progress', (p) => ctx.log(`  ${p.variant}: ${p.message}`));
       const report = await ctx.api
         .invoke('latency:ab', {
@@ -85,7 +85,7 @@ export function registerLatency(program: Command, io: CliIo): void {
           warmupS: opts.warmup,
           timeoutMs: opts.timeout,
           healthTimeoutMs: opts.healthTimeout * 1000,
-          link: linkArgs(opts),
+          link: linkFrom(opts),
         })
         .finally(off);
       const rows = report.variants.map((v) => [v.name, v.container.networkMode, v.container.cpuset || '-', v.summary.count, `${v.summary.lossPct}%`, ms(v.summary.p50), ms(v.summary.p95)]);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { leaf, parseIntOption, runWith, type CliIo } from '../context';
 import { resolveDevice } from '../resolve-device';
-import { linkArgs, withLinkFlags, type LinkFlags } from './deploy';
+import { linkFrom, withLinkFlags, type LinkFlags } from '../link-flags';
 
 export function registerLogs(program: Command, io: CliIo): void {
   withLinkFlags(leaf(program, 'logs <device> <container>', 'a container’s logs'))
@@ -11,8 +11,8 @@ export function registerLogs(program: Command, io: CliIo): void {
     .option('--grep <pattern>', 'only lines matching (regular expression, case-insensitive)')
     .action(
       runWith(io, async (ctx, ref: string, container: string, opts: LinkFlags & { follow?: boolean; since?: string; tail: number; grep?: string }) => {
-        const device = await resolveDevice(ctx, ref, { sshPort: opts.port, sshUser: opts.user });
-        const link = linkArgs(opts);
+        const device = await resolveDevice(ctx, ref, opts);
+        const link = linkFrom(opts);
         if (!opts.follow) {
           const out = await ctx.api.invoke('workloads:logs', { device: device.id, link, container, since: opts.since, tail: opts.tail, grep: opts.grep });
           return { data: out, human: out.lines.join('\n') };

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { OutpostError } from '../../../shared/errors';
-import { leaf, parseIntOption, runWith, type CliIo } from '../context';
+import { leaf, runWith, type CliIo } from '../context';
+import { withLinkFlags, type LinkFlags } from '../link-flags';
 import { resolveDevice } from '../resolve-device';
 
 export function readSecretFile(path: string, what: string): string {
@@ -15,26 +16,22 @@ export function readSecretFile(path: string, what: string): string {
 export function registerSsh(program: Command, io: CliIo): void {
   const ssh = program.command('ssh').description('SSH credentials for devices');
 
-  leaf(ssh, 'install-key <device>', "install this laptop's ed25519 key in the device's authorized_keys (then log in with it alone)")
-    .option('--user <user>', 'SSH user (default: the inventory’s, else root)')
-    .option('--port <port>', 'SSH port', parseIntOption('--port'))
-    .option('--identity <file>', 'an SSH private key that the device already accepts')
+  withLinkFlags(leaf(ssh, 'install-key <device>', "install this laptop's ed25519 key in the device's authorized_keys (then log in with it alone)"))
     .option('--password-file <file>', "the device user's password, read from a file (or set OUTPOST_DEVICE_PASSWORD)")
     .option('--remember', 'keep the password in the encrypted vault (needs --passphrase-file or OUTPOST_PASSPHRASE)')
     .option('--passphrase-file <file>', 'passphrase that encrypts stored secrets')
-    .option('--yes', 'trust the device’s host key on first contact')
     .action(
       runWith(
         io,
         async (
           ctx,
           ref: string,
-          opts: { user?: string; port?: number; identity?: string; passwordFile?: string; remember?: boolean; passphraseFile?: string; yes?: boolean },
+          opts: LinkFlags & { passwordFile?: string; remember?: boolean; passphraseFile?: string },
         ) => {
-          const device = await resolveDevice(ctx, ref, { sshPort: opts.port, sshUser: opts.user });
+          const device = await resolveDevice(ctx, ref, opts);
           const password = opts.passwordFile ? readSecretFile(opts.passwordFile, 'password') : io.env.OUTPOST_DEVICE_PASSWORD;
           if (opts.passphraseFile) process.env.OUTPOST_PASSPHRASE_FILE = opts.passphraseFile;
-          if (opts.yes) await ctx.api.invoke('trust:pin', { device: device.id, yes: true, port: opts.port });
+          if (opts.yes || opts.fingerprint) await ctx.api.invoke('trust:pin', { device: device.id, yes: Boolean(opts.yes), fingerprint: opts.fingerprint, port: opts.port });
           const r = await ctx.api.invoke('ssh:install-key', {
             device: device.id,
             user: opts.user,

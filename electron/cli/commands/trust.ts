@@ -10,7 +10,7 @@ export function registerTrust(program: Command, io: CliIo): void {
     .option('--port <port>', 'SSH port', parseIntOption('--port'))
     .action(
       runWith(io, async (ctx, ref: string, opts: { fingerprint?: string; yes?: boolean; port?: number }) => {
-        const device = await resolveDevice(ctx, ref, { sshPort: opts.port });
+        const device = await resolveDevice(ctx, ref, { port: opts.port });
         const r = await ctx.api.invoke('trust:pin', { device: device.id, fingerprint: opts.fingerprint, yes: Boolean(opts.yes), port: opts.port });
         const where = `${r.host}${r.port === 22 ? '' : `:${r.port}`}`;
         const human = r.pinned

@@ -51,11 +51,16 @@ export function registerBuffersService(core: BuffersDeps): BuffersService {
   const forwarder = new UpstreamForwarder(core.db, store, core.devices);
   const { router } = core;
 
-  router.handle('buffers:scan', ({ deviceId, ssh }) => engine.scan(core.devices.get(deviceId), ssh));
-  router.handle('buffers:config', ({ deviceId, ...change }) => configs.set(core.devices.get(deviceId).id, change));
-  router.handle('buffers:flush', async ({ devices, ssh, concurrency, stallTimeoutSeconds }) => {
+  router.handle('buffers:scan', ({ deviceId, link }) => engine.scan(core.devices.get(deviceId), link));
+  router.handle('buffers:config', async ({ deviceId, check, link, ...change }) => {
+    const device = core.devices.get(deviceId);
+    const config = configs.set(device.id, change);
+    const named = change.spools !== undefined || change.outboxes !== undefined;
+    return { ...config, check: (check ?? named) ? await engine.check(device, link) : null };
+  });
+  router.handle('buffers:flush', async ({ devices, link, concurrency, stallTimeoutSeconds }) => {
     const list: Device[] = devices === 'all' ? core.devices.list().filter((d) => d.addresses.length > 0 || d.hostnames.length > 0) : devices.map((id) => core.devices.get(id));
-    const results = await engine.flush(list, { ssh, concurrency, stallTimeoutSeconds });
+    const results = await engine.flush(list, { link, concurrency, stallTimeoutSeconds });
     throwIfFailed(results);
     return { devices: results };
   });

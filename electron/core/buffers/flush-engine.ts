@@ -1,8 +1,8 @@
-import type { Device } from '../../../shared/contract';
-import type { BufferConfig, BufferScan, BufferSshOptions, DeviceFlush, StreamScan } from '../../../shared/contract/buffers';
+import type { Device, LinkOptions } from '../../../shared/contract';
+import type { BufferConfig, BufferScan, ConfigCheck, DeviceFlush, StreamScan } from '../../../shared/contract/buffers';
 import { OutpostError, isErrorKind, toErrorBody } from '../../../shared/errors';
 import type { EventBus } from '../router';
-import type { DeviceLinks, LinkOptions } from '../transport/device-links';
+import type { DeviceLinks } from '../transport/device-links';
 import type { SshConnection } from '../transport/ssh-connection';
 import type { SshPool } from '../transport/ssh-pool';
 import { outboxStream, type BufferConfigs } from './device-config';
@@ -20,15 +20,6 @@ export interface FlushEngineDeps {
   configs: BufferConfigs;
   store: SegmentStore;
   bus?: EventBus;
-}
-
-export function linkOptions(ssh: BufferSshOptions | undefined): LinkOptions {
-  return {
-    user: ssh?.user,
-    port: ssh?.port,
-    identityFile: ssh?.identityFile,
-    trust: { acceptNew: ssh?.acceptNew, expectedFingerprint: ssh?.expectedFingerprint },
-  };
 }
 
 interface Sources {
@@ -60,9 +51,8 @@ function sourcesFrom(config: BufferConfig, lines: Set<string>): Sources {
 export class FlushEngine {
   constructor(private readonly deps: FlushEngineDeps) {}
 
-  async scan(device: Device, ssh: BufferSshOptions | undefined, timeoutMs = 30_000): Promise<BufferScan> {
-    const opts = linkOptions(ssh);
-    const conn = await this.deps.links.ssh(device, opts);
+  async scan(device: Device, link: LinkOptions | undefined, timeoutMs = 30_000): Promise<BufferScan> {
+    const conn = await this.deps.links.ssh(device, link);
     const sources = await probeSources(conn, device.id, this.deps.configs, timeoutMs);
     const streams = new Map<string, StreamScan>();
     const refused: BufferScan['refused'] = [];
@@ -86,7 +76,19 @@ export class FlushEngine {
     return { deviceId: device.id, streams: [...streams.values()], refused, missing: sources.missing };
   }
 
-  async flush(devices: Device[], opts: { ssh?: BufferSshOptions; concurrency: number; stallTimeoutSeconds: number }): Promise<DeviceFlush[]> {
+  /** Which of the device's configured locations exist there; an unreachable device is reported, not thrown. */
+  async check(device: Device, link: LinkOptions | undefined, timeoutMs = 15_000): Promise<ConfigCheck> {
+    try {
+      const conn = await this.deps.links.ssh(device, link);
+      const { missing } = await probeSources(conn, device.id, this.deps.configs, timeoutMs);
+      return { reached: true, missing };
+    } catch (err) {
+      const body = toErrorBody(err);
+      return { reached: false, missing: [], error: { kind: body.kind, message: body.message } };
+    }
+  }
+
+  async flush(devices: Device[], opts: { link?: LinkOptions; concurrency: number; stallTimeoutSeconds: number }): Promise<DeviceFlush[]> {
     // Blobs of a flush killed between its renames and its index commit are unknown to the index: drop them.
     this.deps.store.sweepOrphans();
     const results: DeviceFlush[] = new Array<DeviceFlush>(devices.length);
@@ -103,10 +105,10 @@ export class FlushEngine {
     return results;
   }
 
-  private async flushOne(device: Device, opts: { ssh?: BufferSshOptions; stallTimeoutSeconds: number }): Promise<DeviceFlush> {
+  private async flushOne(device: Device, opts: { link?: LinkOptions; stallTimeoutSeconds: number }): Promise<DeviceFlush> {
     const result: DeviceFlush = { deviceId: device.id, streams: {}, refused: [], quarantined: [] };
     const progress = new FlushProgress(this.deps.bus, device.id);
-    const link = linkOptions(opts.ssh);
+    const { link } = opts;
     const stallMs = opts.stallTimeoutSeconds * 1000;
     try {
       const conn = await this.deps.links.ssh(device, link);

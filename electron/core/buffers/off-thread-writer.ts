@@ -1,114 +1,48 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { OutpostError } from '../../../shared/errors';
 import { writeError } from './segment-store';
+import type * as Esbuild from 'esbuild';
+import type { WriterAnswer, WriterData, WriterOp } from './segment-writer-worker';
+
+/** Set by the Electron bundle (scripts/build-electron.mjs), which emits the worker beside main.cjs. */
+declare const __OUTPOST_BUNDLE__: string | undefined;
+/** Set by the CLI bundle (scripts/build-cli.mjs): the checkout's root, relative to the bundle's chunks. */
+declare const __OUTPOST_ROOT_FROM_BUNDLE__: string | undefined;
+
+const WORKER_MODULE = 'segment-writer-worker';
 
 /**
- * The worker's program, plain CommonJS evaluated as a string: a separate .ts worker file would need its own loader
- * under tsx/vitest and its own bundle entry in the Electron build, and this must run the same in all of them.
- *
- * It shares the ring (a shared WebAssembly.Memory: page-aligned, which O_DIRECT needs) with the main thread.
- * Messages in: { ops: [kind, id, a, b, path?][], release } applied in order —
- * 'o' open `path` (O_EXCL, O_DIRECT where the file system takes it), 'h' hash ring[a, b), 'w' write ring[a, b) at
- * the file's next position (block-aligned), 'e' end: truncate to `a` bytes, fsync, close and answer,
- * 'a' abort: close and unlink, 'x' shut down (unlink every file not ended).
- * Hashing runs here, in order; opens, positional writes, fsyncs and closes run on libuv's thread pool, several at
- * once (creating a file costs ext4 an inode search; a write waits for the disk): nothing waits for them but the
- * file's own end and the release of the ring bytes they read.
- * Messages out: { release } per message once its writes are done, { id, sha256, bytes } or { id, code, message }
- * per ended file.
+ * Starts the writer thread from its typed module: in the Electron bundle its own bundled entry beside this code;
+ * from the sources (the CLI under tsx, vitest, tsx scripts) the .ts file compiled once with esbuild (what tsx
+ * itself uses) and evaluated: a worker does not inherit its parent's loader hooks, and registering tsx inside the
+ * thread cost ~1 s per process, which a CLI flush would pay every time.
  */
-const WORKER_SOURCE = String.raw`
-const { parentPort, workerData } = require('node:worker_threads');
-const { createHash } = require('node:crypto');
-const fs = require('node:fs');
-const fsp = require('node:fs/promises');
-const { O_WRONLY, O_CREAT, O_EXCL, O_DIRECT } = fs.constants;
-const ring = Buffer.from(workerData.memory.buffer);
-const files = new Map();
-// Ring ranges go back to the main thread in message order, each once every write reading it has completed.
-let released = Promise.resolve();
-const settle = (ps) => Promise.all(ps.map((p) => p.catch(() => undefined)));
-async function open(path) {
-  if (O_DIRECT) {
-    try { return { handle: await fsp.open(path, O_WRONLY | O_CREAT | O_EXCL | O_DIRECT, 0o600), direct: true }; }
-    catch (e) { if (e.code !== 'EINVAL') throw e; }
-  }
-  return { handle: await fsp.open(path, 'wx', 0o600), direct: false };
+export function startWriterThread(workerData: WriterData): Worker {
+  if (typeof __OUTPOST_BUNDLE__ === 'string') return new Worker(join(__dirname, `${WORKER_MODULE}.cjs`), { workerData });
+  return new Worker(compiledFromSources(), { eval: true, workerData });
 }
-async function write(f, start, end, pos) {
-  await f.opened;
-  if (f.error) return;
-  let off = start;
-  while (off < end) {
-    try {
-      off += (await f.handle.write(ring, off, end - off, pos + (off - start))).bytesWritten;
-    } catch (e) {
-      if (e.code !== 'EINVAL' || !f.direct) throw e;
-      // A file system that took O_DIRECT at open but not this write: reopen once, through the page cache.
-      f.fallback ??= (async () => { await f.handle.close(); f.handle = await fsp.open(f.path, 'r+'); f.direct = false; })();
-      await f.fallback;
-    }
-  }
-}
-async function drop(f) {
-  await settle([f.opened, ...f.writes]);
-  if (f.handle) { try { await f.handle.close(); } catch {} f.handle = null; }
-  try { await fsp.unlink(f.path); } catch {}
-}
-async function finish(f, size) {
-  await settle([f.opened, ...f.writes]);
-  if (f.error) throw f.error;
-  if (f.bytes !== size) throw new Error('segment writer: ' + f.bytes + ' bytes hashed, ' + size + ' expected');
-  if (f.pos !== size) await f.handle.truncate(size);
-  await f.handle.sync();
-  const handle = f.handle;
-  f.handle = null;
-  await handle.close();
-}
-parentPort.on('message', (msg) => {
-  const writes = [];
-  for (const [kind, id, a, b, path] of msg.ops) {
-    if (kind === 'o') {
-      const f = { path, handle: null, direct: false, pos: 0, hash: createHash('sha256'), bytes: 0, error: null, writes: [], opened: null, fallback: null };
-      f.opened = open(path).then((r) => { Object.assign(f, r); }, (e) => { f.error = e; });
-      files.set(id, f);
-    } else if (kind === 'h') {
-      const f = files.get(id);
-      if (f && !f.error) { f.hash.update(ring.subarray(a, b)); f.bytes += b - a; }
-    } else if (kind === 'w') {
-      const f = files.get(id);
-      if (!f) continue;
-      const w = write(f, a, b, f.pos).catch((e) => { f.error ??= e; });
-      f.pos += b - a;
-      f.writes.push(w);
-      writes.push(w);
-    } else if (kind === 'e') {
-      const f = files.get(id);
-      files.delete(id);
-      if (!f) continue;
-      const sha256 = f.hash.digest('hex');
-      finish(f, a).then(
-        () => parentPort.postMessage({ id, sha256, bytes: f.bytes }),
-        (e) => drop(f).then(() => parentPort.postMessage({ id, code: e.code || '', message: String(e.message || e) })),
-      );
-    } else if (kind === 'a') {
-      const f = files.get(id);
-      files.delete(id);
-      if (f) void drop(f);
-    } else if (kind === 'x') {
-      const all = [...files.values()];
-      files.clear();
-      void released.then(() => settle(all.map(drop))).then(() => parentPort.postMessage({ closed: true }));
-      return;
-    }
-  }
-  const release = msg.release;
-  released = released.then(() => settle(writes)).then(() => parentPort.postMessage({ release }));
-});
-`;
 
-type Op = [kind: 'o' | 'h' | 'w' | 'e' | 'a' | 'x', id: number, a: number, b: number, path?: string];
-type Answer = { release: number } | { closed: true } | { id: number; sha256: string; bytes: number } | { id: number; code: string; message: string };
+let compiled: string | undefined;
+
+function compiledFromSources(): string {
+  try {
+    const require = createRequire(import.meta.url);
+    const esbuild = require('esbuild') as typeof Esbuild;
+    const here = typeof __OUTPOST_ROOT_FROM_BUNDLE__ === 'string' ? `${__OUTPOST_ROOT_FROM_BUNDLE__}electron/core/buffers/` : './';
+    const source = readFileSync(fileURLToPath(new URL(`${here}${WORKER_MODULE}.ts`, import.meta.url)), 'utf8');
+    compiled ??= esbuild.transformSync(source, { loader: 'ts', format: 'cjs', target: 'node20', sourcefile: `${WORKER_MODULE}.ts` }).code;
+    return compiled;
+  } catch (err) {
+    throw new OutpostError('internal', `cannot start the segment writer from sources (is esbuild installed?): ${(err as Error).message}`);
+  }
+}
+
+type Op = WriterOp;
+type Answer = WriterAnswer;
 
 /** O_DIRECT wants block-aligned memory, file offsets and lengths; 4 KiB covers the usual logical block sizes. */
 const BLOCK = 4096;
@@ -154,7 +88,7 @@ export class OffThreadWriter {
     const pages = RING_BYTES / WASM_PAGE;
     const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
     this.ring = Buffer.from(memory.buffer);
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { memory } });
+    this.worker = startWriterThread({ outpostSegmentWriter: true, memory });
     this.worker.unref();
     this.worker.on('message', (m: Answer) => this.answer(m));
     this.worker.on('error', (err) => this.die(new OutpostError('internal', `segment writer thread failed: ${err.message}`)));

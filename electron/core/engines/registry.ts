@@ -1,9 +1,8 @@
 import type Docker from 'dockerode';
-import type { Device } from '../../../shared/contract';
-import type { LinkArgs } from '../../../shared/contract/workloads';
+import type { Device, LinkOptions } from '../../../shared/contract';
 import { OutpostError, toErrorBody } from '../../../shared/errors';
 import type { DevicesRepo } from '../store/devices-repo';
-import type { DeviceLinks, LinkOptions } from '../transport/device-links';
+import type { DeviceLinks } from '../transport/device-links';
 import type { SshConnection } from '../transport/ssh-connection';
 import { engineError, withTimeout } from './engine-errors';
 
@@ -25,10 +24,6 @@ export interface DeviceResult<T> {
   ok: boolean;
   value?: T;
   error?: { kind: string; message: string };
-}
-
-export function linkOptions(link: LinkArgs | undefined): LinkOptions {
-  return { user: link?.user, port: link?.port, identityFile: link?.identityFile, trust: link?.acceptNewHostKey ? { acceptNew: true } : undefined };
 }
 
 /**
@@ -55,14 +50,13 @@ export class EngineRegistry {
     return device.docker?.tls ? { kind: 'tls', host: device.addresses[0] ?? '', port: device.docker.port ?? 2376 } : { kind: 'ssh' };
   }
 
-  async engine(device: Device, link?: LinkArgs): Promise<Engine> {
+  async engine(device: Device, link?: LinkOptions): Promise<Engine> {
     const cached = this.engines.get(device.id);
     if (cached?.ssh.isOpen) return cached;
     const endpoint = this.endpointFor(device);
     if (endpoint.kind === 'tls') throw new OutpostError('unsupported', `${device.name}: Docker over mTLS (port ${endpoint.port}) arrives with the site certificates; use SSH for now`);
-    const opts = linkOptions(link);
-    const ssh = await this.links.ssh(device, opts);
-    const docker = await this.links.docker(device, opts);
+    const ssh = await this.links.ssh(device, link);
+    const docker = await this.links.docker(device, link);
     const engine: Engine = { deviceId: device.id, deviceName: device.name, endpoint, docker, ssh };
     this.engines.set(device.id, engine);
     ssh.onClose(() => {
@@ -86,7 +80,7 @@ export class EngineRegistry {
   }
 
   /** Runs `fn` against one device's engine within a deadline (connecting included); errors carry a kind and the device's name. */
-  async call<T>(device: Device, fn: (engine: Engine) => Promise<T>, opts: { link?: LinkArgs; timeoutMs?: number; what?: string } = {}): Promise<T> {
+  async call<T>(device: Device, fn: (engine: Engine) => Promise<T>, opts: { link?: LinkOptions; timeoutMs?: number; what?: string } = {}): Promise<T> {
     const ms = opts.timeoutMs ?? this.defaultTimeoutMs;
     const what = opts.what ?? 'engine call';
     try {
@@ -105,7 +99,7 @@ export class EngineRegistry {
   }
 
   /** The same call on many devices at once; each answers for itself. */
-  async fleet<T>(devices: Device[], fn: (engine: Engine) => Promise<T>, opts: { link?: LinkArgs; timeoutMs?: number; what?: string } = {}): Promise<Array<DeviceResult<T>>> {
+  async fleet<T>(devices: Device[], fn: (engine: Engine) => Promise<T>, opts: { link?: LinkOptions; timeoutMs?: number; what?: string } = {}): Promise<Array<DeviceResult<T>>> {
     const settled = await Promise.allSettled(devices.map((d) => this.call(d, fn, opts)));
     return settled.map((s, i) => {
       const d = devices[i] as Device;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Device, ParsedArgsOf } from '../../../shared/contract';
 import type { AbReport, PayloadOf } from '../../../shared/contract';
-import type { LinkArgs } from '../../../shared/contract/workloads';
+import type { LinkOptions } from '../../../shared/contract';
 import { roundSummary, summarize } from '../../../shared/latency/stats';
 import { OutpostError } from '../../../shared/errors';
 import type { EngineRegistry } from '../engines/registry';
@@ -21,7 +21,7 @@ export interface AbDeps {
   device: Device;
   engines: EngineRegistry;
   deployer: Deployer;
-  measure(args: { device: string; target: string; onDevice: boolean; intervalMs: number; timeoutMs: number; link: LinkArgs; durationS: number }): Promise<{ series: Series; values: Float64Array }>;
+  measure(args: { device: string; target: string; onDevice: boolean; intervalMs: number; timeoutMs: number; link?: LinkOptions; durationS: number }): Promise<{ series: Series; values: Float64Array }>;
   progress(p: PayloadOf<'latency:ab-progress'>): void;
   save(report: AbReport): void;
 }

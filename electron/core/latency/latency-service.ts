@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Device, ResultOf } from '../../../shared/contract';
 import type { Thresholds, TargetSuggestion } from '../../../shared/contract/latency';
-import type { LinkArgs } from '../../../shared/contract/workloads';
+import type { LinkOptions } from '../../../shared/contract';
 import { formatTarget } from '../../../shared/latency/targets';
 import { roundSummary, summarize } from '../../../shared/latency/stats';
 import { OutpostError } from '../../../shared/errors';
@@ -39,7 +39,7 @@ interface StartArgs {
   onDevice: boolean;
   intervalMs: number;
   timeoutMs: number;
-  link: LinkArgs;
+  link?: LinkOptions;
   thresholds?: Thresholds;
   quiet?: boolean;
 }

@@ -1,8 +1,8 @@
 import type { Device } from '../../../shared/contract';
-import type { LinkArgs } from '../../../shared/contract/workloads';
+import type { LinkOptions } from '../../../shared/contract';
 import { ON_DEVICE_KINDS, TargetError, formatTarget, parseTarget, type ProbeTarget } from '../../../shared/latency/targets';
 import { OutpostError } from '../../../shared/errors';
-import { linkOptions, type EngineRegistry } from '../engines/registry';
+import type { EngineRegistry } from '../engines/registry';
 import { dialAddress, type DeviceLinks } from '../transport/device-links';
 import { onDeviceProbe } from './on-device-probe';
 import { callProbe, httpProbe, icmpProbe, mqttProbe, tcpProbe, timed, type Probe } from './probes';
@@ -24,10 +24,10 @@ export function parseTargetOrThrow(spec: string): ProbeTarget {
 const urlHost = (h: string) => (h.includes(':') ? `[${h}]` : h);
 
 /** Builds the probe for a target on a device; a host left out of the target is the device's own address. */
-export async function createProbe(deps: ProbeDeps, device: Device, target: ProbeTarget, onDevice: boolean, link: LinkArgs): Promise<Probe> {
+export async function createProbe(deps: ProbeDeps, device: Device, target: ProbeTarget, onDevice: boolean, link: LinkOptions | undefined): Promise<Probe> {
   if (onDevice) {
     if (!ON_DEVICE_KINDS.includes(target.kind)) throw new OutpostError('invalid-input', `${formatTarget(target)} cannot run on the device; on-device probes are tcp and http`);
-    const conn = await deps.links.ssh(device, linkOptions(link));
+    const conn = await deps.links.ssh(device, link);
     if (target.kind === 'tcp') return onDeviceProbe(conn, { kind: 'tcp', host: target.host ?? '127.0.0.1', port: target.port }, device.name);
     if (target.kind === 'http') {
       if (target.tls) throw new OutpostError('unsupported', 'on-device probes speak plain HTTP; probe https targets from the laptop');
@@ -44,7 +44,7 @@ export async function createProbe(deps: ProbeDeps, device: Device, target: Probe
     case 'mqtt':
       return mqttProbe(`${target.tls ? 'mqtts' : 'mqtt'}://${urlHost(target.host ?? dialAddress(device))}:${target.port}`);
     case 'ssh': {
-      const opts = linkOptions(link);
+      const opts = link;
       // Connect (and pin, if allowed) up front: a refused key or an unknown host key is an error, not 100 % loss.
       await deps.links.ssh(device, opts);
       return callProbe('SSH round trip (keepalive request on the persistent connection)', `ssh ${device.name}`, async (timeoutMs) => (await deps.links.ssh(device, opts)).ping(timeoutMs));

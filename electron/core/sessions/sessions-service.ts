@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ParsedArgsOf, ResultOf } from '../../../shared/contract';
 import { OutpostError, toErrorBody } from '../../../shared/errors';
-import { linkOptions, type Engine, type EngineRegistry } from '../engines/registry';
+import type { Engine, EngineRegistry } from '../engines/registry';
 import type { EventBus, Router } from '../router';
 import type { DeviceLinks } from '../transport/device-links';
 import { DEFAULT_CONTAINER_SHELL, openDockerExec, openSshShell, type ByteSource } from './byte-source';
@@ -69,7 +69,7 @@ export function registerSessionsService(deps: SessionsDeps): SessionsHandle {
       });
       return { source, deviceId: device.id, title: `${device.name} · ${source.name}` };
     }
-    const conn = await links.ssh(device, linkOptions(args.link));
+    const conn = await links.ssh(device, args.link);
     return { source: await openSshShell(conn, args.cols, args.rows), deviceId: device.id, title: `${device.name} · shell` };
   }
 

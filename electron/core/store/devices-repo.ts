@@ -107,7 +107,7 @@ export class DevicesRepo {
         hostnames: host && !isAddress ? [host] : [],
         addresses: host && isAddress ? [host] : [],
         sources: [input.serialPath && !host ? 'serial' : 'manual'],
-        ssh: { port: input.sshPort ?? 22, user: input.sshUser ?? 'root' },
+        ssh: { port: input.sshPort ?? 22, user: input.sshUser ?? 'root', ...(input.sshIdentityFile ? { identityFile: input.sshIdentityFile } : {}) },
         serialPath: input.serialPath ?? null,
         tags: input.tags ?? {},
         notes: input.notes ?? '',
@@ -127,6 +127,8 @@ export class DevicesRepo {
       addresses: input.addresses ?? current.addresses,
       ssh: { ...current.ssh, port: input.sshPort ?? current.ssh.port, user: input.sshUser ?? current.ssh.user },
     };
+    if (input.sshIdentityFile === null) delete next.ssh.identityFile;
+    else if (input.sshIdentityFile !== undefined) next.ssh.identityFile = input.sshIdentityFile;
     this.save(next);
     return next;
   }

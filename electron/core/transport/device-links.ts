@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import type { Device } from '../../../shared/contract';
+import { effectiveLink, type Device, type LinkOptions } from '../../../shared/contract';
 import { OutpostError } from '../../../shared/errors';
 import type { DevicesRepo } from '../store/devices-repo';
 import { cipherFor, parseCpuInfo } from './cpu-features';
@@ -7,12 +7,13 @@ import { dockerOverSsh } from './docker-link';
 import type { SshConnection, SshTarget, TrustPolicy } from './ssh-connection';
 import type { SshPool } from './ssh-pool';
 
-export interface LinkOptions {
-  user?: string;
-  port?: number;
-  identityFile?: string;
-  password?: string;
-  trust?: TrustPolicy;
+/** The contract's link options, plus a password for the one call that logs in with one (installing the laptop key). */
+export type DialOptions = LinkOptions & { password?: string };
+
+/** What the technician confirmed about the device's host key, in the SSH pool's terms. */
+export function trustPolicy(link: LinkOptions | undefined): TrustPolicy | undefined {
+  if (!link?.acceptNewHostKey && link?.expectedFingerprint === undefined) return undefined;
+  return { acceptNew: link.acceptNewHostKey, expectedFingerprint: link.expectedFingerprint };
 }
 
 /** The address Outpost dials for a device: its first known address, else its first hostname. */
@@ -34,22 +35,17 @@ export class DeviceLinks {
     private readonly devices: DevicesRepo,
   ) {}
 
-  targetFor(device: Device, opts: LinkOptions = {}): SshTarget {
-    return {
-      host: dialAddress(device),
-      port: opts.port ?? device.ssh.port,
-      user: opts.user ?? device.ssh.user,
-      identityFile: opts.identityFile,
-      password: opts.password,
-      cipher: device.ssh.cipher,
-    };
+  /** Where and as whom to log in: the per-run options first, then the device's own settings in the inventory. */
+  targetFor(device: Device, opts: DialOptions = {}): SshTarget {
+    const link = effectiveLink(device, opts);
+    return { host: dialAddress(device), port: link.port, user: link.user, identityFile: link.identityFile ?? undefined, password: opts.password, cipher: device.ssh.cipher };
   }
 
-  async ssh(device: Device, opts: LinkOptions = {}): Promise<SshConnection> {
+  async ssh(device: Device, opts: DialOptions = {}): Promise<SshConnection> {
     // The stored record: a cipher chosen by an earlier connection applies from the next one.
     const stored = this.devices.find(device.id);
     const target = this.targetFor(stored ? { ...device, ssh: { ...device.ssh, cipher: stored.ssh.cipher } } : device, opts);
-    const conn = await this.pool.get(target, opts.trust, stored && stored.ssh.cipher === undefined ? (first) => this.chooseCipher(device.id, first) : undefined);
+    const conn = await this.pool.get(target, trustPolicy(opts), stored && stored.ssh.cipher === undefined ? (first) => this.chooseCipher(device.id, first) : undefined);
     if (device.ssh.hostKeyFingerprint !== conn.hostKeyFingerprint) {
       const current = this.devices.find(device.id);
       if (current) this.devices.save({ ...current, ssh: { ...current.ssh, hostKeyFingerprint: conn.hostKeyFingerprint } });
@@ -75,7 +71,7 @@ export class DeviceLinks {
     return cipher;
   }
 
-  async docker(device: Device, opts: LinkOptions = {}): Promise<Docker> {
+  async docker(device: Device, opts: DialOptions = {}): Promise<Docker> {
     const conn = await this.ssh(device, opts);
     let docker = this.engines.get(conn);
     if (!docker) {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import type { Device } from '../../../shared/contract';
-import type { AppliedDefault, DeployPlan, DeployRecord, LinkArgs, ServiceSpec } from '../../../shared/contract/workloads';
+import type { AppliedDefault, DeployPlan, DeployRecord, LinkOptions, ServiceSpec } from '../../../shared/contract';
 import { OutpostError, toErrorBody } from '../../../shared/errors';
 import type { EventBus } from '../router';
 import { engineError } from '../engines/engine-errors';
@@ -20,7 +20,7 @@ import { findContainer, rollout, type RolloutDeps, type RolloutOptions } from '.
 export interface DeployArgs {
   devices: string[];
   compose: { path?: string; text?: string; name?: string };
-  link: LinkArgs;
+  link?: LinkOptions;
   healthTimeoutMs: number;
 }
 
@@ -145,7 +145,7 @@ export class Deployer {
    * Rolls a service back to the version that ran before the one running now, following the history chain: each
    * rollback continues from the reinstated deploy's own predecessor, so rollbacks in a row walk further back.
    */
-  async rollback(deviceRef: string, service: string, link: LinkArgs, healthTimeoutMs = 60_000, run: RunOptions = {}): Promise<DeployRecord> {
+  async rollback(deviceRef: string, service: string, link: LinkOptions | undefined, healthTimeoutMs = 60_000, run: RunOptions = {}): Promise<DeployRecord> {
     const device = this.engines.device(deviceRef);
     await this.reconciler.run(device, link);
     const engine = await this.engines.call(device, async (e) => e, { link, what: 'connecting' });
@@ -167,7 +167,7 @@ export class Deployer {
   }
 
   /** Settles every service left mid-rollout on one device; the outcome lands in the history. */
-  reconcile(deviceRef: string, link: LinkArgs): Promise<DeployRecord[]> {
+  reconcile(deviceRef: string, link: LinkOptions | undefined): Promise<DeployRecord[]> {
     return this.reconciler.run(this.engines.device(deviceRef), link);
   }
 

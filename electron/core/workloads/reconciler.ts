@@ -1,5 +1,6 @@
 import type { Device } from '../../../shared/contract';
-import { SETTLED_PHASES, type DeployRecord, type LinkArgs, type PendingRollout, type RolloutPhase } from '../../../shared/contract/workloads';
+import type { LinkOptions } from '../../../shared/contract';
+import { SETTLED_PHASES, type DeployRecord, type PendingRollout, type RolloutPhase } from '../../../shared/contract/workloads';
 import { OutpostError, toErrorBody } from '../../../shared/errors';
 import type { Engine, EngineRegistry } from '../engines/registry';
 import { readServiceStates } from './device-state';
@@ -10,7 +11,7 @@ const RETRY_FIRST_MS = 2_000;
 const RETRY_MAX_MS = 30_000;
 
 interface Pending {
-  link: LinkArgs;
+  link?: LinkOptions;
   attempts: number;
   timer?: NodeJS.Timeout;
   lastError: string | null;
@@ -43,7 +44,7 @@ export class Reconciler {
   }
 
   /** Runs `fn` as a rollout of `service` on `device`: auto-reconcile keeps off it, and an interruption it leaves is retried. */
-  async guard<T>(device: Device, service: string, link: LinkArgs, fn: () => Promise<T>): Promise<T> {
+  async guard<T>(device: Device, service: string, link: LinkOptions | undefined, fn: () => Promise<T>): Promise<T> {
     const k = key(device.id, service);
     this.active.set(k, (this.active.get(k) ?? 0) + 1);
     try {
@@ -57,7 +58,7 @@ export class Reconciler {
   }
 
   /** Reconciles every service of one device (shared by concurrent callers). */
-  run(device: Device, link: LinkArgs): Promise<DeployRecord[]> {
+  run(device: Device, link: LinkOptions | undefined): Promise<DeployRecord[]> {
     const running = this.inflight.get(device.id);
     if (running) return running;
     if (this.busy(device.id)) {
@@ -122,7 +123,7 @@ export class Reconciler {
     return this.history.unsettled(deviceId).filter((e) => !this.active.has(key(deviceId, e.record.service)));
   }
 
-  private schedule(device: Device, link: LinkArgs, lastError: string | null): void {
+  private schedule(device: Device, link: LinkOptions | undefined, lastError: string | null): void {
     if (this.closed) return;
     const p = this.pending.get(device.id) ?? { link, attempts: 0, lastError: null };
     clearTimeout(p.timer);

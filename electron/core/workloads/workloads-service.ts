@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Device } from '../../../shared/contract';
-import type { LinkArgs } from '../../../shared/contract/workloads';
+import type { LinkOptions } from '../../../shared/contract';
 import type { EventBus, Router } from '../router';
 import type { Engine, EngineRegistry } from '../engines/registry';
 import type { Db } from '../store/database';
@@ -36,7 +36,7 @@ export function registerWorkloadsService(deps: WorkloadsDeps): WorkloadsHandle {
   const history = new DeployHistory(deps.db);
   const deployer = new Deployer(engines, cache, history, bus);
   deps.onClose(() => deployer.close());
-  const on = <T>(device: string, link: LinkArgs, what: string, fn: (engine: Engine) => Promise<T>, timeoutMs?: number): Promise<T> =>
+  const on = <T>(device: string, link: LinkOptions | undefined, what: string, fn: (engine: Engine) => Promise<T>, timeoutMs?: number): Promise<T> =>
     engines.call(engines.device(device), fn, { link, what, timeoutMs });
 
   router.handle('workloads:images-import', ({ path }) => cache.import(path).then((list) => list.map((i) => ({ ...i, devices: [] }))));
@@ -108,7 +108,7 @@ export function registerWorkloadsService(deps: WorkloadsDeps): WorkloadsHandle {
     return { stopped: Boolean(stop) };
   });
 
-  async function supportBundle(device: Device, link: LinkArgs, out: string) {
+  async function supportBundle(device: Device, link: LinkOptions | undefined, out: string) {
     const entries: BundleEntry[] = [];
     const json = (name: string, v: unknown): void => void entries.push({ name, body: JSON.stringify(redact(v), null, 2) });
     const attempt = async (name: string, fn: () => Promise<void>) => {

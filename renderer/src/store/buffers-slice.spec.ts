@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { BufferScan, DeviceFlush } from '../../../shared/contract';
+import { cleanLinkOptions, type BufferScan, type DeviceFlush } from '../../../shared/contract';
 import { OutpostError } from '../../../shared/errors';
-import { cleanSsh, partialFlushResults } from './buffers-slice';
+import { partialFlushResults } from './buffers-slice';
 import { connectStore, createOutpostStore } from './index';
 import { memoryStorage, ScriptedApi } from './scripted-api';
 
@@ -21,11 +21,11 @@ function setup() {
 }
 
 describe('buffers slice', () => {
-  it('scans devices with the technician’s SSH options, leaving empty ones to the device defaults', async () => {
+  it('scans devices with the technician’s link override, leaving empty fields to the device’s own settings', async () => {
     const { api, store } = setup();
-    store.getState().setBufferSsh({ user: ' ', identityFile: '/keys/lab', acceptNew: false });
+    store.getState().setLinkOverride({ user: ' ', identityFile: '/keys/lab', acceptNewHostKey: false });
     await store.getState().scanBuffers(['gw']);
-    expect(api.argsOf('buffers:scan')).toEqual([{ deviceId: 'gw', ssh: { identityFile: '/keys/lab' } }]);
+    expect(api.argsOf('buffers:scan')).toEqual([{ deviceId: 'gw', link: { identityFile: '/keys/lab' } }]);
     expect(store.getState().deviceBuffers.gw).toMatchObject({ status: 'ready', scan });
   });
 
@@ -49,7 +49,7 @@ describe('buffers slice', () => {
     expect(store.getState().flushProgress.gw?.temps).toMatchObject({ bytesDone: 300, etaSeconds: 0 });
     expect(store.getState().flushResults).toEqual([flushed]);
     expect(store.getState().flushing).toBe(false);
-    expect(api.argsOf('buffers:flush')).toEqual([{ devices: ['gw'] }]);
+    expect(api.argsOf('buffers:flush')).toEqual([{ devices: ['gw'], link: {} }]);
     expect(api.argsOf('store:list').length).toBeGreaterThanOrEqual(1);
     expect(api.argsOf('upstream:status').length).toBeGreaterThanOrEqual(1);
   });
@@ -68,9 +68,9 @@ describe('buffers slice', () => {
     expect(partialFlushResults(new Error('plain'))).toBeNull();
   });
 
-  it('drops blank SSH options entirely', () => {
-    expect(cleanSsh({})).toBeUndefined();
-    expect(cleanSsh({ user: 'pi', port: 2222, acceptNew: true })).toEqual({ user: 'pi', port: 2222, acceptNew: true });
+  it('drops blank link options entirely', () => {
+    expect(cleanLinkOptions({ user: ' ', identityFile: '' })).toEqual({});
+    expect(cleanLinkOptions({ user: 'pi', port: 2222, acceptNewHostKey: true })).toEqual({ user: 'pi', port: 2222, acceptNewHostKey: true });
   });
 
   it('pushes upstream and shows the queue the core answers with', async () => {

@@ -3,7 +3,6 @@ import {
   DeviceFlush as DeviceFlushSchema,
   type ArgsOf,
   type BufferScan,
-  type BufferSshOptions,
   type DeviceFlush,
   type PayloadOf,
   type ResultOf,
@@ -30,8 +29,6 @@ export type PruneSelection = Omit<ArgsOf<'store:prune'>, 'dryRun'>;
 
 export interface BuffersSlice {
   deviceBuffers: Record<string, DeviceBuffers>;
-  /** SSH options the technician set for buffer work (user, identity file, accept a first key). */
-  bufferSsh: BufferSshOptions;
   flushing: boolean;
   /** deviceId → stream → the newest progress event. */
   flushProgress: Record<string, Record<string, FlushProgressEvent>>;
@@ -45,7 +42,6 @@ export interface BuffersSlice {
   /** The dry run the technician looked at, and the selection it was made for (confirm runs exactly that). */
   prunePlan: { args: PruneSelection; result: PruneResult } | null;
   pruning: boolean;
-  setBufferSsh(options: BufferSshOptions): void;
   scanBuffers(deviceIds: readonly string[]): Promise<void>;
   flushBuffers(deviceIds: readonly string[]): Promise<DeviceFlush[] | null>;
   applyFlushProgress(event: FlushProgressEvent): void;
@@ -75,23 +71,11 @@ function errorOf(err: unknown): { kind: string; message: string } {
   return { kind: typeof e.kind === 'string' ? e.kind : 'internal', message: typeof e.message === 'string' ? e.message : String(err) };
 }
 
-/** Leaves out empty fields so the core applies its defaults (the device's own ssh user and port). */
-export function cleanSsh(options: BufferSshOptions): BufferSshOptions | undefined {
-  const out: BufferSshOptions = {};
-  if (options.user?.trim()) out.user = options.user.trim();
-  if (options.port) out.port = options.port;
-  if (options.identityFile?.trim()) out.identityFile = options.identityFile.trim();
-  if (options.acceptNew) out.acceptNew = true;
-  if (options.expectedFingerprint?.trim()) out.expectedFingerprint = options.expectedFingerprint.trim();
-  return Object.keys(out).length ? out : undefined;
-}
-
 export const createBuffersSlice: SliceCreator<BuffersSlice> = (set, get, { api }) => {
   const setDevice = (id: string, value: DeviceBuffers) => set({ deviceBuffers: { ...get().deviceBuffers, [id]: value } });
 
   return {
     deviceBuffers: {},
-    bufferSsh: {},
     flushing: false,
     flushProgress: {},
     flushResults: null,
@@ -103,16 +87,13 @@ export const createBuffersSlice: SliceCreator<BuffersSlice> = (set, get, { api }
     pushing: false,
     prunePlan: null,
     pruning: false,
-    setBufferSsh(options) {
-      set({ bufferSsh: options });
-    },
     async scanBuffers(deviceIds) {
-      const ssh = cleanSsh(get().bufferSsh);
+      const link = get().linkOverride;
       await Promise.all(
         deviceIds.map(async (deviceId) => {
           setDevice(deviceId, { ...get().deviceBuffers[deviceId], status: 'scanning', error: undefined });
           try {
-            const scan = await api.invoke('buffers:scan', ssh ? { deviceId, ssh } : { deviceId });
+            const scan = await api.invoke('buffers:scan', { deviceId, link });
             setDevice(deviceId, { status: 'ready', scan, scannedAt: new Date().toISOString() });
           } catch (err) {
             const alert = hostKeyAlertOf(err);
@@ -124,13 +105,13 @@ export const createBuffersSlice: SliceCreator<BuffersSlice> = (set, get, { api }
     },
     async flushBuffers(deviceIds) {
       if (deviceIds.length === 0) return null;
-      const ssh = cleanSsh(get().bufferSsh);
+      const link = get().linkOverride;
       const cleared = { ...get().flushProgress };
       for (const id of deviceIds) delete cleared[id];
       set({ flushing: true, flushResults: null, flushProgress: cleared });
       let results: DeviceFlush[] | null = null;
       try {
-        results = (await api.invoke('buffers:flush', ssh ? { devices: [...deviceIds], ssh } : { devices: [...deviceIds] })).devices;
+        results = (await api.invoke('buffers:flush', { devices: [...deviceIds], link })).devices;
       } catch (err) {
         results = partialFlushResults(err);
         const alert = hostKeyAlertOf(err);

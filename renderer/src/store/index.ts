@@ -4,6 +4,7 @@ import { createBuffersSlice } from './buffers-slice';
 import { createDevicesSlice } from './devices-slice';
 import { createDiscoverySlice } from './discovery-slice';
 import { createLatencySlice } from './latency-slice';
+import { createLinkSlice } from './link-slice';
 import type { OutpostState, StoreDeps } from './types';
 import { createUiSlice } from './ui-slice';
 import { createVaultSlice } from './vault-slice';
@@ -25,6 +26,7 @@ export function createOutpostStore(deps: StoreDeps): OutpostStore {
     ...createBuffersSlice(set, get, deps),
     ...createLatencySlice(set, get, deps),
     ...createVaultSlice(set, get, deps),
+    ...createLinkSlice(set, get, deps),
   }));
 }
 

@@ -45,7 +45,7 @@ export function latencyBreaches(series: SeriesInfo[], states: Record<string, Thr
 }
 
 export const createLatencySlice: SliceCreator<LatencySlice> = (set, get, { api }) => {
-  const link = () => get().workloadsLink;
+  const link = () => get().linkOverride;
   const guard = async <T>(title: string, fn: () => Promise<T>): Promise<T | null> => {
     try {
       return await fn();

@@ -5,6 +5,7 @@ import type { BuffersSlice } from './buffers-slice';
 import type { DevicesSlice } from './devices-slice';
 import type { DiscoverySlice } from './discovery-slice';
 import type { LatencySlice } from './latency-slice';
+import type { LinkSlice } from './link-slice';
 import type { UiSlice } from './ui-slice';
 import type { VaultSlice } from './vault-slice';
 import type { WorkloadsSlice } from './workloads-slice';
@@ -22,6 +23,6 @@ export interface StoreDeps {
   refreshDelayMs: number;
 }
 
-export type OutpostState = AppSlice & DevicesSlice & UiSlice & DiscoverySlice & BuffersSlice & WorkloadsSlice & VaultSlice & LatencySlice;
+export type OutpostState = AppSlice & DevicesSlice & UiSlice & DiscoverySlice & BuffersSlice & WorkloadsSlice & VaultSlice & LatencySlice & LinkSlice;
 
 export type SliceCreator<T> = (set: StoreApi<OutpostState>['setState'], get: StoreApi<OutpostState>['getState'], deps: StoreDeps) => T;

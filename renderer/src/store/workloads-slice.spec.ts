@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { ContainerSummary, DeployRecord } from '../../../shared/contract';
 import { createOutpostStore } from './index';
 import { memoryStorage, ScriptedApi } from './scripted-api';
-import { mergeRolloutStep, WORKLOADS_LINK_KEY } from './workloads-slice';
+import { mergeRolloutStep } from './workloads-slice';
 
 const ticker: ContainerSummary = { id: 'c1', name: 'ticker', image: 'busybox', imageId: 'sha256:1', state: 'running', health: null, restarts: 0, startedAt: null, uptimeSeconds: 5, service: null };
 
@@ -44,18 +44,19 @@ describe('workloads slice', () => {
     expect(store.getState().containersLoading).toBe(false);
   });
 
-  it('sends the stored connection settings with every call and keeps new ones across launches', async () => {
+  it('sends the technician’s link override with every call, and nothing once it is cleared', async () => {
     const storage = memoryStorage();
-    storage.setItem(WORKLOADS_LINK_KEY, JSON.stringify({ identityFile: '/keys/site', user: 'pi', junk: 1 }));
     const { api, store } = setup(storage);
     api.answer('workloads:ps', []);
+    store.getState().setLinkOverride({ identityFile: '/keys/site', user: 'pi' });
     await store.getState().loadContainers(['d1']);
     expect(api.calls.at(-1)?.args).toMatchObject({ link: { identityFile: '/keys/site', user: 'pi' } });
 
-    store.getState().setWorkloadsLink({ user: 'root' });
-    expect(JSON.parse(storage.getItem(WORKLOADS_LINK_KEY) ?? '{}')).toEqual({ user: 'root' });
+    store.getState().setLinkOverride({});
     await store.getState().loadContainers(['d1']);
-    expect(api.calls.at(-1)?.args).toMatchObject({ link: { user: 'root' } });
+    expect(api.calls.at(-1)?.args).toMatchObject({ link: {} });
+    // The override is for this session's runs only: nothing of it is kept on disk.
+    expect(JSON.stringify([...storage.data.keys()])).not.toContain('link');
   });
 
   it('delivers stream lines that arrived before workloads:follow answered, and only its own', async () => {

@@ -1,4 +1,4 @@
-import type { Api, ArgsOf, CachedImage, ContainerSummary, DeployPlan, DeployRecord, LinkArgs, PayloadOf, PendingRollout, ResultOf } from '../../../shared/contract';
+import type { Api, ArgsOf, CachedImage, ContainerSummary, DeployPlan, DeployRecord, PayloadOf, PendingRollout, ResultOf } from '../../../shared/contract';
 import type { SliceCreator } from './types';
 
 export type DeviceContainers = ResultOf<'workloads:ps'>[number];
@@ -17,8 +17,6 @@ export interface DeployDraft {
 }
 
 export interface WorkloadsSlice {
-  /** How the laptop reaches devices for every workloads call (user, key file); kept across launches. */
-  workloadsLink: LinkArgs;
   containers: DeviceContainers[];
   containersLoading: boolean;
   selectedContainer: SelectedContainer | null;
@@ -37,7 +35,6 @@ export interface WorkloadsSlice {
   pendingRollouts: PendingRollout[];
   /** Devices being reconciled right now. */
   reconciling: string[];
-  setWorkloadsLink(link: LinkArgs): void;
   loadContainers(deviceIds: string[]): Promise<void>;
   selectContainer(selected: SelectedContainer | null): void;
   loadImages(): Promise<void>;
@@ -59,22 +56,6 @@ export interface WorkloadsSlice {
   workloadsApi: Api;
 }
 
-export const WORKLOADS_LINK_KEY = 'outpost.workloads.link';
-
-function storedLink(raw: string | null): LinkArgs {
-  if (!raw) return {};
-  try {
-    const parsed = JSON.parse(raw) as LinkArgs;
-    return {
-      ...(typeof parsed.user === 'string' && parsed.user ? { user: parsed.user } : {}),
-      ...(typeof parsed.identityFile === 'string' && parsed.identityFile ? { identityFile: parsed.identityFile } : {}),
-      ...(typeof parsed.port === 'number' ? { port: parsed.port } : {}),
-    };
-  } catch {
-    return {};
-  }
-}
-
 function composeSource(draft: DeployDraft): ArgsOf<'workloads:deploy'>['compose'] {
   return draft.composeText.trim() ? { text: draft.composeText } : { path: draft.composePath.trim() };
 }
@@ -88,13 +69,13 @@ export function mergeRolloutStep(steps: DeployRecord[], record: DeployRecord): D
   return next;
 }
 
-export const createWorkloadsSlice: SliceCreator<WorkloadsSlice> = (set, get, { api, storage }) => {
+export const createWorkloadsSlice: SliceCreator<WorkloadsSlice> = (set, get, { api }) => {
   // Answers can overtake each other (a slow device); only the newest listing may write.
   let latestPs = 0;
-  const link = () => get().workloadsLink;
+  // The technician's link override (Buffers and Workloads share it); empty: each device's own settings.
+  const link = () => get().linkOverride;
 
   return {
-    workloadsLink: storedLink(storage.getItem(WORKLOADS_LINK_KEY)),
     containers: [],
     containersLoading: false,
     selectedContainer: null,
@@ -109,12 +90,6 @@ export const createWorkloadsSlice: SliceCreator<WorkloadsSlice> = (set, get, { a
     rolloutSteps: [],
     pendingRollouts: [],
     reconciling: [],
-
-    setWorkloadsLink(next) {
-      const clean = storedLink(JSON.stringify(next));
-      storage.setItem(WORKLOADS_LINK_KEY, JSON.stringify(clean));
-      set({ workloadsLink: clean });
-    },
 
     async loadContainers(deviceIds) {
       const request = ++latestPs;

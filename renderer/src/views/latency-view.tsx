@@ -2,7 +2,7 @@ import { Button, Group, SegmentedControl, SimpleGrid, Stack, Tabs, Text } from '
 import { useState } from 'react';
 import { LatencyIcon } from '../components/icons';
 import { EmptyState } from '../components/empty-state';
-import { LinkSettings } from './workloads/link-settings';
+import { LinkOverride } from '../components/link-override';
 import { useOutpost } from '../store/context';
 import { AbPanel } from './latency/ab-panel';
 import { ProbeForm } from './latency/probe-form';
@@ -54,13 +54,14 @@ function LivePlots() {
 
 /** Live latency per device and target, the latency lab (A/B), and saved recordings. */
 export function LatencyView() {
+  const devices = useOutpost((s) => s.devices);
   return (
     <Stack gap="sm">
       <Group justify="space-between">
         <Text fw={650} size="lg">
           Latency
         </Text>
-        <LinkSettings />
+        <LinkOverride devices={devices.filter((d) => d.addresses.length > 0 || d.hostnames.length > 0)} />
       </Group>
       <Tabs defaultValue="live" keepMounted={false}>
         <Tabs.List>

@@ -31,7 +31,7 @@ export async function rows(ctx: BenchContext): Promise<BenchRow[]> {
   const rounds = Number(process.env.OUTPOST_BENCH_FLUSH_ROUNDS ?? 3);
   const segments = 1000;
   const labDevice = ctx.lab.devices[ctx.lab.devices.length - 1]!;
-  const ssh = { identityFile: ctx.lab.clientKeyPath, acceptNew: true };
+  const ssh = { identityFile: ctx.lab.clientKeyPath, acceptNewHostKey: true };
   const segBytes = Math.floor((totalMb * MB) / segments);
   ctx.log(`buffers: writing ${segments} segments of ${segBytes} bytes on ${labDevice.name}`);
   // The flush deletes what it acknowledged: every run that reads the segments starts with a refill.
@@ -39,7 +39,7 @@ export async function rows(ctx: BenchContext): Promise<BenchRow[]> {
   const { rels, refill } = spool;
   const bytes = segBytes * segments;
   const device = ctx.core.devices.add({ name: labDevice.name, host: labDevice.ip });
-  const conn = await ctx.core.links.ssh(device, { identityFile: ctx.lab.clientKeyPath, trust: { acceptNew: true } });
+  const conn = await ctx.core.links.ssh(device, { identityFile: ctx.lab.clientKeyPath, acceptNewHostKey: true });
 
   // Anchor 1: ssh2 exec `cat` of the same files over the same persistent connection, bytes discarded.
   const rawRound = () =>
@@ -69,9 +69,9 @@ export async function rows(ctx: BenchContext): Promise<BenchRow[]> {
     try {
       const api = inProcessApi(core);
       const id = core.devices.add({ name: labDevice.name, host: labDevice.ip }).id;
-      await core.links.ssh(core.devices.get(id), { identityFile: ctx.lab.clientKeyPath, trust: { acceptNew: true } });
+      await core.links.ssh(core.devices.get(id), { identityFile: ctx.lab.clientKeyPath, acceptNewHostKey: true });
       return await timed(async () => {
-        const res = await api.invoke('buffers:flush', { devices: [id], ssh });
+        const res = await api.invoke('buffers:flush', { devices: [id], link: ssh });
         const got = Object.values(res.devices[0]!.streams).reduce((a, s) => a + s.bytes, 0);
         if (got !== bytes) throw new Error(`flush stored ${got} of ${bytes} bytes`);
         return got;
@@ -135,7 +135,7 @@ export async function rows(ctx: BenchContext): Promise<BenchRow[]> {
 }
 
 /** Records/s forwarded to a local mosquitto (QoS 1, PUBACK-gated, cursor in SQLite) vs MQTT.js publishing the same records raw. */
-async function mqttRow(ctx: BenchContext, labDevice: BenchContext['lab']['devices'][number], ssh: { identityFile: string; acceptNew: boolean }): Promise<BenchRow> {
+async function mqttRow(ctx: BenchContext, labDevice: BenchContext['lab']['devices'][number], ssh: { identityFile: string; acceptNewHostKey: boolean }): Promise<BenchRow> {
   // A store of its own: forwarding the flush row's 1,000 binary segments too (256 MB, one record each) would weigh
   // records that the raw anchor never sends. Both sides now publish the same 50,000 NDJSON records.
   const dataDir = mkdtempSync(join(tmpdir(), 'outpost-bench-upstream-'));
@@ -150,7 +150,7 @@ async function mqttRow(ctx: BenchContext, labDevice: BenchContext['lab']['device
     lines.push(...body.trim().split('\n'));
     writeFileSync(join(ready, `r-${String(s).padStart(3, '0')}.ndjson`), body);
   }
-  await api.invoke('buffers:flush', { devices: [deviceId], ssh });
+  await api.invoke('buffers:flush', { devices: [deviceId], link: ssh });
   const dir = mkdtempSync(join(tmpdir(), 'outpost-bench-mosquitto-'));
   const port = 19830 + Math.floor(Math.random() * 1000);
   writeFileSync(join(dir, 'm.conf'), `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest none\n`);

@@ -11,7 +11,9 @@ export class BuffersPage {
   }
 
   async setIdentityFile(path: string): Promise<void> {
-    await this.page.getByTestId('ssh-identity').fill(path);
+    await this.page.getByTestId('link-override-open').click();
+    await this.page.getByTestId('link-identity').fill(path);
+    await this.page.getByTestId('link-apply').click();
   }
 
   async select(names: string[]): Promise<void> {

@@ -1,10 +1,10 @@
 import { Badge, Button, Group, Stack, Tabs, Text, Title } from '@mantine/core';
 import type { RowSelectionState } from '@tanstack/react-table';
 import { useEffect, useMemo, useState } from 'react';
+import { LinkOverride } from '../../components/link-override';
 import { useOutpost } from '../../store/context';
 import { DeviceBuffersTable, waitingTotals } from './device-buffers-table';
 import { FlushResults } from './flush-results';
-import { SshOptions } from './ssh-options';
 import { StoreBrowser } from './store-browser';
 import { formatBytes } from './transfer-format';
 import { UpstreamPanel } from './upstream-panel';
@@ -64,12 +64,12 @@ export function BuffersView() {
         </Tabs.List>
         <Tabs.Panel value="devices" pt="md">
           <Stack gap="sm">
-            <SshOptions />
             <Group justify="space-between">
               <Text size="sm" c="dimmed">
                 {selected.length ? `${selected.length} selected` : 'Select devices to scan or flush.'}
               </Text>
               <Group gap="xs">
+                <LinkOverride devices={selected.length ? devices.filter((d) => selection[d.id]) : devices} />
                 <Button variant="default" disabled={!selected.length} loading={scanning} onClick={() => void scanBuffers(selected)} data-testid="buffers-scan">
                   Scan selected
                 </Button>

@@ -92,13 +92,13 @@ function DeviceDetail({ device }: { device: Device }) {
           </Table>
         )}
       </Section>
-      <Section title={`SSH — ${device.ssh.user}, port ${device.ssh.port}`}>
+      <Section title={`SSH — ${device.ssh.user}, port ${device.ssh.port}, ${device.ssh.identityFile ? `key ${device.ssh.identityFile.split('/').pop()}` : 'laptop key'}`}>
         <TrustSection device={device} />
       </Section>
       <Section title="Laptop key">
         <InstallKeyForm device={device} />
       </Section>
-      <Section title="Name, tags and notes">
+      <Section title="Name, tags, notes and login">
         <DeviceEditForm device={device} />
       </Section>
     </Stack>

@@ -4,7 +4,7 @@ import type { Device, DeviceUpdate } from '../../../../shared/contract';
 import { useOutpost } from '../../store/context';
 import { formatTags, parseTags } from './device-filters';
 
-/** Name, tags, notes and how to log in: the technician's own words about a device, kept across scans. */
+/** Name, tags, notes and how to log in (user, port, key): the technician's own settings for a device, kept across scans. */
 export function DeviceEditForm({ device }: { device: Device }) {
   const updateDevice = useOutpost((s) => s.updateDevice);
   const [name, setName] = useState(device.name);
@@ -12,6 +12,7 @@ export function DeviceEditForm({ device }: { device: Device }) {
   const [notes, setNotes] = useState(device.notes);
   const [sshUser, setSshUser] = useState(device.ssh.user);
   const [sshPort, setSshPort] = useState<number>(device.ssh.port);
+  const [sshKey, setSshKey] = useState(device.ssh.identityFile ?? '');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -20,7 +21,7 @@ export function DeviceEditForm({ device }: { device: Device }) {
     const parsed = parseTags(tags);
     if ('error' in parsed) return setError(parsed.error);
     setError(null);
-    const input: DeviceUpdate = { id: device.id, name: name.trim(), tags: parsed.tags, notes, sshUser: sshUser.trim(), sshPort };
+    const input: DeviceUpdate = { id: device.id, name: name.trim(), tags: parsed.tags, notes, sshUser: sshUser.trim(), sshPort, sshIdentityFile: sshKey.trim() || null };
     setBusy(true);
     await updateDevice(input);
     setBusy(false);
@@ -37,6 +38,14 @@ export function DeviceEditForm({ device }: { device: Device }) {
           <TextInput label="SSH user" value={sshUser} onChange={(e) => setSshUser(e.currentTarget.value)} data-testid="device-edit-user" />
           <NumberInput label="SSH port" value={sshPort} min={1} max={65535} onChange={(v) => setSshPort(typeof v === 'number' ? v : Number(v) || 22)} data-testid="device-edit-port" />
         </Group>
+        <TextInput
+          label="SSH key file on this laptop"
+          description="Used for this device by every view and command; empty: the laptop's own key."
+          placeholder="/home/tech/.ssh/site_ed25519"
+          value={sshKey}
+          onChange={(e) => setSshKey(e.currentTarget.value)}
+          data-testid="device-edit-identity"
+        />
         <Textarea label="Notes" autosize minRows={2} maxRows={6} value={notes} onChange={(e) => setNotes(e.currentTarget.value)} data-testid="device-edit-notes" />
         <Group justify="space-between">
           <Text size="xs" c="dimmed">

@@ -81,7 +81,7 @@ export function ContainerDetail({ selected }: { selected: SelectedContainer }) {
 
 function InspectTab({ selected }: { selected: SelectedContainer }) {
   const api = useOutpost((s) => s.workloadsApi);
-  const link = useOutpost((s) => s.workloadsLink);
+  const link = useOutpost((s) => s.linkOverride);
   const reportError = useOutpost((s) => s.reportError);
   const [json, setJson] = useState<string | null>(null);
   useEffect(() => {
@@ -103,7 +103,7 @@ function InspectTab({ selected }: { selected: SelectedContainer }) {
 
 function ShellTab({ selected }: { selected: SelectedContainer }) {
   const api = useOutpost((s) => s.workloadsApi);
-  const link = useOutpost((s) => s.workloadsLink);
+  const link = useOutpost((s) => s.linkOverride);
   const reportError = useOutpost((s) => s.reportError);
   if (selected.container.state !== 'running') {
     return (

@@ -21,7 +21,7 @@ export function ContainersPanel() {
   const loading = useOutpost((s) => s.containersLoading);
   const loadContainers = useOutpost((s) => s.loadContainers);
   const selected = useOutpost((s) => s.selectedContainer);
-  const link = useOutpost((s) => s.workloadsLink);
+  const link = useOutpost((s) => s.linkOverride);
   const candidates = useMemo(() => networkDevices(devices), [devices]);
   const [chosen, setChosen] = useState<string[] | null>(null);
   const deviceIds = useMemo(() => chosen ?? candidates.map((d) => d.id), [chosen, candidates]);

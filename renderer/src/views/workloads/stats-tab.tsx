@@ -12,7 +12,7 @@ const PAUSE_BETWEEN_SAMPLES_MS = 1000;
 /** Live CPU, memory and network plots, polled from `workloads:stats` while the tab is open. */
 export function StatsTab({ selected }: { selected: SelectedContainer }) {
   const api = useOutpost((s) => s.workloadsApi);
-  const link = useOutpost((s) => s.workloadsLink);
+  const link = useOutpost((s) => s.linkOverride);
   const [series, setSeries] = useState<StatsSeries>(EMPTY_SERIES);
   const [error, setError] = useState<string | null>(null);
   const { deviceId, container } = selected;

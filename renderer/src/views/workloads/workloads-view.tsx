@@ -1,11 +1,12 @@
 import { Badge, Group, Stack, Tabs, Text, Title } from '@mantine/core';
 import { useEffect, useState } from 'react';
+import { LinkOverride } from '../../components/link-override';
 import { useOutpost } from '../../store/context';
+import { networkDevices } from './containers-panel';
 import { ContainersPanel } from './containers-panel';
 import { DeployWizard } from './deploy-wizard';
 import { HistoryPanel } from './history-panel';
 import { ImagesPanel } from './images-panel';
-import { LinkSettings } from './link-settings';
 import { PendingRolloutsBanner } from './pending-rollouts';
 
 type Section = 'containers' | 'images' | 'deploy' | 'history';
@@ -18,6 +19,7 @@ export function WorkloadsView() {
   const imageCount = useOutpost((s) => s.images.length);
   const loadImages = useOutpost((s) => s.loadImages);
   const loadHistory = useOutpost((s) => s.loadHistory);
+  const devices = useOutpost((s) => s.devices);
 
   useEffect(() => followWorkloads(), [followWorkloads]);
   useEffect(() => {
@@ -34,7 +36,7 @@ export function WorkloadsView() {
             Containers on the site&apos;s devices, the offline image cache, and health-gated deploys.
           </Text>
         </div>
-        <LinkSettings />
+        <LinkOverride devices={networkDevices(devices)} />
       </Group>
       <PendingRolloutsBanner />
       <Tabs value={section} onChange={(v) => setSection((v as Section | null) ?? 'containers')} keepMounted={false}>
