@@ -90,7 +90,7 @@ export async function rows(ctx: BenchContext): Promise<BenchRow[]> {
       const device = core.devices.add({ name: dev.name, host: dev.ip });
       // The cipher the device was given, or (for the cipher row) the other one, stored as the choice before connecting.
       if (cipher) core.devices.save({ ...device, ssh: { ...device.ssh, cipher } });
-      const res = await inProcessApi(core).invoke('buffers:flush', { devices: [device.id], ssh: { identityFile: ctx.lab.clientKeyPath, acceptNew: true } });
+      const res = await inProcessApi(core).invoke('buffers:flush', { devices: [device.id], link: { identityFile: ctx.lab.clientKeyPath, acceptNewHostKey: true } });
       const got = Object.values(res.devices[0]!.streams).reduce((a, s) => a + s.bytes, 0);
       if (got !== bytes) throw new Error(`flush stored ${got} of ${bytes} bytes`);
     } finally {
