@@ -131,7 +131,10 @@ async function receive(ctx: DeviceFlushContext, session: FlushSession, entries: 
     acks.push(acked);
   }
 
-  const writer = new OffThreadWriter();
+  // The writer thread (a V8 isolate of its own) starts with the first segment: a device with nothing to send, the
+  // common case when a technician checks a device, never pays for it.
+  const lazy: { writer: OffThreadWriter | null } = { writer: null };
+  const writer = (): OffThreadWriter => (lazy.writer ??= new OffThreadWriter());
   const splitter = new SizedSplitter(parts.map((p) => (p.sidecar ? (p.entry.sidecarBytes ?? 0) : p.entry.size)));
   let current: { id: number; tmpPath: string; release: () => void } | null = null;
   let sidecarText = '';
@@ -185,13 +188,13 @@ async function receive(ctx: DeviceFlushContext, session: FlushSession, entries: 
         } else if (ev.type === 'start') {
           const release = ctx.store.reserve(entry.size);
           const tmpPath = ctx.store.tmpPath();
-          current = { id: writer.open(tmpPath), tmpPath, release };
+          current = { id: writer().open(tmpPath), tmpPath, release };
         } else if (ev.type === 'data' && current) {
-          writer.write(current.id, ev.chunk);
+          writer().write(current.id, ev.chunk);
           ctx.progress.advance(entry.stream, ev.chunk.length);
         } else if (ev.type === 'end' && current) {
           const release = current.release;
-          const written = writer.end(current.id).finally(release);
+          const written = writer().end(current.id).finally(release);
           const outcome = finalize(ctx, entry, current.tmpPath, written, sidecars.get(entry), session.deviceSums);
           // A failed write (full disk) stops the transfer at the next chunk, not at the next group.
           outcome.catch((err: unknown) => (failure ??= err));
@@ -210,14 +213,14 @@ async function receive(ctx: DeviceFlushContext, session: FlushSession, entries: 
         session.transferDone = true;
         break;
       }
-      if (writer.pendingBytes > WRITER_HIGH) await writer.drained(WRITER_LOW);
+      if (lazy.writer && lazy.writer.pendingBytes > WRITER_HIGH) await lazy.writer.drained(WRITER_LOW);
     }
     if (!splitter.done) throw session.stallError ?? new OutpostError('unreachable', `the transfer from ${ctx.device.name} ended early: ${session.stderr || 'the connection closed'}; flush again to resume`);
   } catch (err) {
     failure ??= err;
   } finally {
     if (current) {
-      writer.abort(current.id);
+      writer().abort(current.id);
       current.release();
     }
     session.discardTransfer();
@@ -225,7 +228,7 @@ async function receive(ctx: DeviceFlushContext, session: FlushSession, entries: 
   // Whatever arrived whole and verified is committed and acknowledged even when the transfer failed.
   commitGroup(group);
   await chain;
-  await writer.close();
+  await lazy.writer?.close();
   for (const r of await Promise.allSettled(acks)) if (r.status === 'rejected') failure ??= r.reason;
   if (failure) throw failure;
 }
