@@ -13,6 +13,8 @@ export interface TerminalProps {
   /** Called with a failed open, e.g. to show it as a notice with its kind. */
   onError?(err: unknown): void;
   height?: number;
+  /** Told the session id once open (and null when it closes), for side channels such as `serial:signal`. */
+  onSession?(sessionId: string | null): void;
 }
 
 type Status = { state: 'connecting' } | { state: 'open' } | { state: 'exited'; code: number | null; message?: string } | { state: 'failed'; message: string };
@@ -20,7 +22,7 @@ type Status = { state: 'connecting' } | { state: 'open' } | { state: 'exited'; c
 const THEME = { background: '#101418', foreground: '#d8dee4', cursor: '#8fd3ff', selectionBackground: '#33506b' };
 
 /** An xterm.js terminal on a `sessions:*` byte stream (a shell in a container, or on the device over SSH). */
-export function Terminal({ api, target, title, onError, height = 420 }: TerminalProps) {
+export function Terminal({ api, target, title, onError, onSession, height = 420 }: TerminalProps) {
   const host = useRef<HTMLDivElement>(null);
   const [status, setStatus] = useState<Status>({ state: 'connecting' });
   const targetKey = JSON.stringify(target);
@@ -48,8 +50,9 @@ export function Terminal({ api, target, title, onError, height = 420 }: Terminal
     observer.observe(element);
 
     session.open(JSON.parse(targetKey) as TerminalTarget, { cols: term.cols, rows: term.rows }).then(
-      () => {
+      (sessionId) => {
         setStatus({ state: 'open' });
+        onSession?.(sessionId);
         term.focus();
       },
       (err: unknown) => {
@@ -62,10 +65,11 @@ export function Terminal({ api, target, title, onError, height = 420 }: Terminal
       observer.disconnect();
       typed.dispose();
       resized.dispose();
+      onSession?.(null);
       void session.close();
       term.dispose();
     };
-    // onError is deliberately left out: a new callback identity must not reopen the session.
+    // onError and onSession are deliberately left out: a new callback identity must not reopen the session.
   }, [api, targetKey]);
 
   return (
