@@ -126,6 +126,8 @@ export const PendingRollout = z.object({
   record: DeployRecord,
   /** A rollout of it is running in this process right now (not left behind: nothing to do). */
   inProgress: z.boolean(),
+  /** The last step the device itself recorded (the laptop's record may say `failed`). */
+  devicePhase: RolloutPhase,
   /** What reconcile will do, from the phase the rollout stopped at. */
   resolution: z.enum(['finish', 'undo']),
   /** Why the last automatic attempt did not settle it yet (engine down, link cut), if one was made. */

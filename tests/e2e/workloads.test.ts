@@ -226,6 +226,35 @@ describe('Workloads view against a real device', () => {
     await workloads.containerRow(dev.name, 'beacon').waitFor({ timeout: TIMEOUT });
   });
 
+  it('a rollout a dockerd crash interrupted: the banner says what reconcile will do, and Reconcile settles it', async () => {
+    const device = (await api.invoke('devices:list', {})).find((d) => d.name === dev.name)!;
+    const compose = `services:\n  beacon:\n    image: ${IMAGE}\n    command: ["sh", "-c", "while true; do echo beacon 2; sleep 1; done"]\n    network_mode: host\n`;
+    const off = api.on('workloads:rollout', (r) => {
+      if (r.service === 'beacon' && r.phase === 'new-started') void dev.killDocker('SIGKILL');
+    });
+    const link = { identityFile: lab.clientKeyPath };
+    const interrupted = await api.invoke('workloads:deploy', { devices: [device.id], compose: { text: compose, name: 'compose.yml' }, link, healthTimeoutMs: 20_000 }).finally(off);
+    expect(interrupted.results[0]).toMatchObject({ ok: false, error: { kind: 'unreachable' } });
+
+    await page.getByTestId('workloads-tab-containers').click();
+    const banner = page.locator(`[data-testid="pending-rollout"][data-device="${dev.name}"]`);
+    await banner.waitFor({ timeout: TIMEOUT });
+    expect(await banner.locator('[data-service="beacon"]').getAttribute('data-resolution')).toBe('undo');
+    await banner.screenshot({ path: join(ARTIFACTS, 'workloads-pending-rollout.png') });
+    // The engine is still down: reconcile cannot settle it yet, and says why.
+    await banner.getByTestId('pending-rollout-reconcile').click();
+    await page.getByTestId('notice-error').filter({ hasText: `Could not reconcile ${dev.name}` }).first().waitFor({ timeout: TIMEOUT });
+    expect(await banner.isVisible()).toBe(true);
+
+    await dev.startDocker();
+    // Outpost may settle it by itself first (it retries while one is pending); either way the banner goes.
+    await banner.getByTestId('pending-rollout-reconcile').click({ timeout: 2000 }).catch(() => undefined);
+    await banner.waitFor({ state: 'detached', timeout: 60_000 });
+    const [last] = await api.invoke('workloads:history', { device: device.id, limit: 1 });
+    expect(last).toMatchObject({ service: 'beacon', phase: 'rolled-back', message: expect.stringMatching(/^reconciled: /) });
+    await workloads.containerRow(dev.name, 'beacon').waitFor({ timeout: TIMEOUT });
+  });
+
   it('logged no page errors', () => {
     expect(session.pageErrors).toEqual([]);
   });

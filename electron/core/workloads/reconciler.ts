@@ -101,6 +101,7 @@ export class Reconciler {
         service: record.service,
         record,
         inProgress: this.active.has(key(record.deviceId, record.service)),
+        devicePhase,
         resolution: resolutionFor(devicePhase),
         lastError: this.pending.get(record.deviceId)?.lastError ?? null,
       };

@@ -97,7 +97,7 @@ describe('workloads slice', () => {
 
   it('lists services left mid-rollout, refreshes them when a step is announced, and reconciles a device', async () => {
     const { api, store } = setup();
-    const left = { deviceId: 'd1', deviceName: 'gw-1', service: 'ticker', record: record('failed'), inProgress: false, resolution: 'undo' as const, lastError: 'engine down' };
+    const left = { deviceId: 'd1', deviceName: 'gw-1', service: 'ticker', record: record('failed'), inProgress: false, devicePhase: 'rolling-back' as const, resolution: 'undo' as const, lastError: 'engine down' };
     let pending = [left];
     api.answer('workloads:pending', () => pending);
     api.answer('workloads:history', []);

@@ -26,7 +26,7 @@ export function PendingRolloutsBanner() {
               {services.map((p) => (
                 <div key={p.service} data-testid="pending-rollout-service" data-service={p.service} data-resolution={p.resolution}>
                   <Text size="sm">
-                    <b>{p.service}</b> → {p.record.image}: stopped at <b>{p.record.phase}</b> ({p.record.message})
+                    <b>{p.service}</b> → {p.record.image}: stopped at <b>{p.devicePhase}</b> ({p.record.message})
                   </Text>
                   <Text size="xs" c="dimmed">
                     {RESOLUTION[p.resolution]}
