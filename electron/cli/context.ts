@@ -49,7 +49,8 @@ export function runWith<A extends unknown[]>(
 ): (...args: A) => Promise<void> {
   return async (...args: A) => {
     const command = args[args.length - 1] as Command;
-    const opts = command.opts<GlobalOptions>();
+    // With globals: `trust regenerate` sits under `trust <device>`, which takes `--json` itself.
+    const opts = command.optsWithGlobals<GlobalOptions>();
     const json = Boolean(opts.json);
     let core: Core | undefined;
     try {

@@ -59,7 +59,7 @@ export function createCore(config: CoreConfig): Core {
   const laptopKey = once(() => new LaptopKeyStore(config.dataDir, vault()));
   // Asked at each connection: the key is in the vault, so it is there only while the vault is unlocked.
   const ssh = once(() => new SshPool({ knownHosts: knownHosts(), laptopPrivateKey: () => laptopKey().privateKey() }));
-  const links = once(() => new DeviceLinks(ssh(), devices()));
+  const links = once(() => new DeviceLinks(ssh(), devices(), knownHosts()));
   const engines = once(() => new EngineRegistry(links(), devices()));
 
   registerAppService(router, config);

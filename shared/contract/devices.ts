@@ -38,6 +38,11 @@ export const Device = z.object({
       cpuAes: z.boolean().nullable().optional(),
       /** The SSH cipher Outpost asks this device for, chosen for its CPU (see cpuAes). */
       cipher: z.string().optional(),
+      /**
+       * Other inventory records (ids) whose SSH host key is this one's: devices flashed from one image. The key
+       * cannot tell them apart; regenerate host keys on each. Derived on every read, never stored.
+       */
+      sharedHostKeyWith: z.array(z.string()).optional(),
     })
     .default({ port: 22, user: 'root' }),
   docker: z.object({ apiVersion: z.string().optional(), tls: z.boolean().optional(), port: z.number().int().optional() }).nullable().default(null),

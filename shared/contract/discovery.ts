@@ -97,6 +97,31 @@ export const discoveryChannels = {
       .strict(),
     z.object({ host: z.string(), port: z.number().int(), fingerprint: z.string(), pinned: z.boolean(), previous: z.string().optional() }),
   ),
+  /**
+   * Regenerates the device's SSH host keys over its pinned connection (`ssh-keygen -A`, sshd restarted by its service
+   * manager) and pins the new key, read over the old link before the restart. The fix for a shared host key.
+   */
+  'trust:regenerate': channel(
+    z
+      .object({
+        device: DeviceRef,
+        user: z.string().min(1).max(64).regex(/^[A-Za-z0-9._-]+$/).optional(),
+        port: z.number().int().min(1).max(65535).optional(),
+        identityFile: z.string().min(1).max(4096).optional(),
+      })
+      .strict(),
+    z.object({
+      device: z.string(),
+      name: z.string(),
+      host: z.string(),
+      port: z.number().int(),
+      previous: z.string(),
+      fingerprint: z.string(),
+      keys: z.array(z.object({ type: z.string(), fingerprint: z.string() })),
+      restartedVia: z.string(),
+      pinned: z.boolean(),
+    }),
+  ),
   'trust:list': channel(z.object({}).strict().default({}), z.array(PinnedHostKey)),
   'trust:forget': channel(z.object({ device: DeviceRef, port: z.number().int().min(1).max(65535).optional() }).strict(), z.object({ forgotten: z.boolean() })),
   'ssh:install-key': channel(

@@ -2,7 +2,7 @@
 // (docker-init as pid 1) running real sshd / dockerd / avahi-daemon, plus a socat serial console.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { join } from 'node:path';
@@ -28,6 +28,31 @@ export interface DeviceSpec {
    * in software) and the device's /proc/cpuinfo has no `aes` flag.
    */
   noAes?: boolean;
+  /**
+   * Devices naming the same group share one SSH host key, as boxes flashed from one golden image do. The key is
+   * made once per lab and group.
+   */
+  hostKeyGroup?: string;
+}
+
+const groupKeys = new Map<string, Promise<void>>();
+
+/** The one ed25519 host key of a group (`<stateDir>/image-keys/<group>/ssh_host_ed25519_key`), made on first use. */
+function groupHostKey(stateDir: string, group: string): Promise<string> {
+  validateName(group);
+  const dir = join(stateDir, 'image-keys', group);
+  const key = join(dir, 'ssh_host_ed25519_key');
+  let made = groupKeys.get(key);
+  if (!made && existsSync(`${key}.pub`)) return Promise.resolve(key);
+  if (!made) {
+    // Devices start side by side: the first makes the key, the others wait for it.
+    made = (async () => {
+      mkdirSync(dir, { recursive: true });
+      await runOk(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', `root@golden-image-${group}`, '-f', key]);
+    })().finally(() => groupKeys.delete(key));
+    groupKeys.set(key, made);
+  }
+  return made.then(() => key);
 }
 
 export interface LabDevice {
@@ -171,7 +196,13 @@ export async function startDevice(ctx: DeviceContext, spec: DeviceSpec, index: n
   // segments must not slow the laptop's file creation on a shared ext4 (it skips recently freed inodes).
   await runOk(['mount', '-t', 'tmpfs', '-o', 'size=4g,mode=0755', `outpost-lab-spool-${name}`, join(root, 'var/spool/outpost')]);
   const keyPath = join(root, 'etc/ssh/ssh_host_ed25519_key');
-  await runOk(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', `root@${name}`, '-f', keyPath]);
+  if (spec.hostKeyGroup) {
+    const shared = await groupHostKey(ctx.stateDir, spec.hostKeyGroup);
+    copyFileSync(shared, keyPath);
+    copyFileSync(`${shared}.pub`, `${keyPath}.pub`);
+  } else {
+    await runOk(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', `root@${name}`, '-f', keyPath]);
+  }
   const hostKeyFingerprint = sshFingerprint(readFileSync(`${keyPath}.pub`, 'utf8'));
   const services = [...(ssh ? ['ssh'] : []), ...(docker ? ['docker'] : []), ...(avahi ? ['avahi-daemon'] : [])];
   const initPath = join(root, 'init.sh');

@@ -20,7 +20,7 @@ function deviceTable(devices: Device[]): string {
   if (!devices.length) return 'No devices yet. Add one with `outpost devices add --host <address>` or run `outpost discover`.';
   return table(
     ['ID', 'NAME', 'ADDRESSES', 'SOURCES', 'STATE', 'LAST SEEN'],
-    devices.map((d) => [d.id.slice(0, 8), d.name, [...d.addresses, ...d.hostnames].join(','), d.sources.join(','), d.state, d.lastSeen]),
+    devices.map((d) => [d.id.slice(0, 8), `${d.name}${d.ssh.sharedHostKeyWith?.length ? ' [SHARED HOST KEY]' : ''}`, [...d.addresses, ...d.hostnames].join(','), d.sources.join(','), d.state, d.lastSeen]),
   );
 }
 

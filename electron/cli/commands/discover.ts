@@ -4,6 +4,14 @@ import { collect, leaf, parseIntOption, runWith, type CliIo } from '../context';
 import { table } from '../table';
 
 /** The fields a technician (or a script) needs from a discovery pass, in a stable shape. */
+/** One warning per device whose host key another record has: the key cannot tell them apart. */
+export function sharedHostKeyWarnings(devices: readonly Device[], inventory: readonly Device[]): string[] {
+  const nameOf = (id: string) => inventory.find((d) => d.id === id)?.name ?? id;
+  return devices
+    .filter((d) => d.ssh.sharedHostKeyWith?.length)
+    .map((d) => `warning: SHARED HOST KEY: ${d.name} has the same SSH host key as ${(d.ssh.sharedHostKeyWith ?? []).map(nameOf).join(', ')} (flashed from one image?); give it its own: outpost trust regenerate ${d.name}`);
+}
+
 export function discoveredView(d: Device) {
   return {
     id: d.id,
@@ -14,7 +22,7 @@ export function discoveredView(d: Device) {
     sources: d.sources,
     state: d.state,
     services: d.services.map((s) => ({ type: s.type, port: s.port, txt: s.txt })),
-    ssh: { banner: d.ssh.banner, hostKeyFingerprint: d.ssh.hostKeyFingerprint },
+    ssh: { banner: d.ssh.banner, hostKeyFingerprint: d.ssh.hostKeyFingerprint, ...(d.ssh.sharedHostKeyWith ? { sharedHostKeyWith: d.ssh.sharedHostKeyWith } : {}) },
     docker: d.docker ? { apiVersion: d.docker.apiVersion, tls: d.docker.tls } : null,
     serialPath: d.serialPath,
   };
@@ -65,9 +73,10 @@ export function registerDiscover(program: Command, io: CliIo): void {
           const human = view.length
             ? table(
                 ['NAME', 'ADDRESS', 'MAC', 'SOURCES', 'SERVICES', 'SSH HOST KEY'],
-                view.map((d) => [d.name, d.addresses[0] ?? d.serialPath ?? '', d.macs[0], d.sources.join(','), d.services.map((s) => s.port).join(','), d.ssh.hostKeyFingerprint]),
+                view.map((d) => [d.name, d.addresses[0] ?? d.serialPath ?? '', d.macs[0], d.sources.join(','), d.services.map((s) => s.port).join(','), `${d.ssh.hostKeyFingerprint ?? ''}${d.ssh.sharedHostKeyWith?.length ? ' SHARED' : ''}`]),
               )
             : 'No devices found.';
+          for (const line of sharedHostKeyWarnings(result.devices, await api.invoke('devices:list', {}))) log(line);
           return { data: view, human };
         } finally {
           off();

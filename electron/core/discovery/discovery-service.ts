@@ -14,6 +14,7 @@ export function registerDiscoveryService(router: Router, bus: EventBus, repo: De
   router.handle('discovery:stop', () => continuous.stop());
   router.handle('discovery:serial-ports', ({ serialPaths }) => listSerialPorts(serialPaths));
   router.handle('trust:pin', ({ device, fingerprint, yes, port }) => trust.pin(device, { fingerprint, yes, port }));
+  router.handle('trust:regenerate', ({ device, ...link }) => trust.regenerate(device, link));
   router.handle('trust:list', () => trust.list());
   router.handle('trust:forget', ({ device, port }) => trust.forget(device, port));
   router.handle('ssh:install-key', (args) => trust.installKey(args));

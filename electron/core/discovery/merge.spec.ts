@@ -46,6 +46,37 @@ describe('mergeSightings', () => {
     expect(r.changed[0]).toMatchObject({ id: 'a', addresses: ['10.0.0.99', '10.0.0.10'], ssh: { user: 'pi' }, lastSeen: later.toISOString() });
   });
 
+  it('keeps two boxes flashed from one image apart: same host key, different MACs', () => {
+    const r = mergeSightings([], [sweepSeen('10.0.0.10', 'SHA256:img', '02:00:00:00:00:0a'), sweepSeen('10.0.0.11', 'SHA256:img', '02:00:00:00:00:0b')], now, ids());
+    expect(r.changed.map((d) => [d.id, d.addresses, d.macs])).toEqual([
+      ['dev-1', ['10.0.0.10'], ['02:00:00:00:00:0a']],
+      ['dev-2', ['10.0.0.11'], ['02:00:00:00:00:0b']],
+    ]);
+    // The next scan sees both again, in either order: still two records, each keeping its own address and MAC.
+    const again = mergeSightings(r.changed, [sweepSeen('10.0.0.11', 'SHA256:img', '02:00:00:00:00:0b'), sweepSeen('10.0.0.10', 'SHA256:img', '02:00:00:00:00:0a')], later, ids());
+    expect(again.removedIds).toEqual([]);
+    expect(again.changed.map((d) => [d.id, d.addresses]).sort()).toEqual([
+      ['dev-1', ['10.0.0.10']],
+      ['dev-2', ['10.0.0.11']],
+    ]);
+  });
+
+  it('takes one host key seen at two addresses at once (no MACs to tell) for two boxes', () => {
+    const r = mergeSightings([], [sweepSeen('10.1.0.10', 'SHA256:img'), sweepSeen('10.1.0.11', 'SHA256:img')], now, ids());
+    expect(r.changed.map((d) => d.addresses)).toEqual([['10.1.0.10'], ['10.1.0.11']]);
+    // Later, a clone seen alone: the key cannot say which record it is, its address does.
+    const next = mergeSightings(r.changed, [sweepSeen('10.1.0.11', 'SHA256:img')], later, ids());
+    expect(next.changed.map((d) => d.id)).toEqual(['dev-2']);
+  });
+
+  it('follows a device that DHCP moved: same host key, same MAC, new address', () => {
+    const inv = [device({ id: 'a', addresses: ['10.0.0.10'], macs: ['02:00:00:00:00:0a'], ssh: { port: 22, user: 'root', hostKeyFingerprint: 'SHA256:a' } })];
+    // The old address lingers in the neighbour table and is swept too, answering nothing: it is not dialled again.
+    const silentOld: Sighting = { source: 'sweep', addresses: ['10.0.0.10'], macs: ['02:00:00:00:00:0a'], services: [] };
+    const r = mergeSightings(inv, [sweepSeen('10.0.0.42', 'SHA256:a', '02:00:00:00:00:0a'), silentOld], later, ids());
+    expect(r.changed.map((d) => [d.id, d.addresses])).toEqual([['a', ['10.0.0.42', '10.0.0.10']]]);
+  });
+
   it('does not join two machines that share a reused address but have different host keys', () => {
     const inv = [device({ id: 'a', addresses: ['10.0.0.10'], ssh: { port: 22, user: 'root', hostKeyFingerprint: 'SHA256:a' } })];
     const r = mergeSightings(inv, [sweepSeen('10.0.0.10', 'SHA256:other')], later, ids());

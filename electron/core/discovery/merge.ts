@@ -46,18 +46,27 @@ function mergeServices(a: readonly DeviceService[], b: readonly DeviceService[] 
   return out;
 }
 
-/** Which devices a sighting is evidence of, strongest identifier first: host key, MAC, hostname, serial path, address. */
-export function matchSighting(devices: readonly Device[], s: Sighting): Device[] {
+/**
+ * Which devices a sighting is evidence of, strongest identifier first: host key, MAC, hostname, serial path, address.
+ * An equal host key alone does not make one device: gateways flashed from one image share host keys. So a key match
+ * also needs the MACs not to disagree, and a record already seen at another address in the same batch (`seenElsewhere`)
+ * is another box with the same key.
+ */
+export function matchSighting(devices: readonly Device[], s: Sighting, seenElsewhere: (d: Device) => boolean = () => false): Device[] {
   const fp = s.ssh?.hostKeyFingerprint;
   const matches: Device[] = [];
   const add = (d: Device | undefined) => {
     if (d && !matches.includes(d)) matches.push(d);
   };
+  const macConflict = (d: Device) => Boolean(s.macs?.length && d.macs.length && !s.macs.some((m) => d.macs.includes(m)));
   // Two different host keys (or MACs) on either side mean two machines, whatever else they share.
-  const conflicts = (d: Device) =>
-    (fp !== undefined && d.ssh.hostKeyFingerprint !== undefined && d.ssh.hostKeyFingerprint !== fp) ||
-    (s.macs?.length && d.macs.length && !s.macs.some((m) => d.macs.includes(m)));
-  if (fp) add(devices.find((d) => d.ssh.hostKeyFingerprint === fp));
+  const conflicts = (d: Device) => (fp !== undefined && d.ssh.hostKeyFingerprint !== undefined && d.ssh.hostKeyFingerprint !== fp) || macConflict(d);
+  if (fp) {
+    const sameKey = devices.filter((d) => d.ssh.hostKeyFingerprint === fp && !macConflict(d) && !seenElsewhere(d));
+    // Several records with this key (clones): the key cannot tell them apart, only a MAC or an address can.
+    const proven = sameKey.length > 1 ? sameKey.filter((d) => s.macs?.some((m) => d.macs.includes(m)) || s.addresses?.some((a) => d.addresses.includes(a))) : sameKey;
+    for (const d of proven.slice(0, 1)) add(d);
+  }
   for (const mac of s.macs ?? []) add(devices.find((d) => d.macs.includes(mac)));
   for (const h of s.hostnames ?? []) add(devices.find((d) => d.hostnames.includes(h) && !conflicts(d)));
   if (s.serialPath) add(devices.find((d) => d.serialPath === s.serialPath));
@@ -92,8 +101,9 @@ function apply(d: Device, s: Sighting, now: string): Device {
   const next: Device = {
     ...d,
     hostnames: union(d.hostnames, s.hostnames),
-    // The freshest address first: it is the one dialled.
-    addresses: union(s.addresses ?? [], d.addresses),
+    // The freshest address first: it is the one dialled. A swept address where nothing answered (a stale neighbour
+    // entry after a DHCP move) is kept, but last: it must not become the address dialled.
+    addresses: s.source === 'sweep' && !s.services?.length ? union(d.addresses, s.addresses) : union(s.addresses ?? [], d.addresses),
     macs: union(d.macs, s.macs),
     sources: union(d.sources, [s.source]),
     services: mergeServices(d.services, s.services),
@@ -121,8 +131,17 @@ export function mergeSightings(inventory: readonly Device[], sightings: readonly
   let devices = [...inventory];
   const changedIds = new Set<string>();
   const removedIds = new Set<string>();
+  // Per record, the addresses and MACs its host key was seen at in this batch: the same key at a second address at
+  // once, with no MAC to join them, is a second box (a clone), not a second address.
+  const keySeen = new Map<string, { addresses: Set<string>; macs: Set<string> }>();
+  const seenElsewhere = (s: Sighting) => (d: Device) => {
+    const seen = keySeen.get(d.id);
+    if (!seen || !s.addresses?.length) return false;
+    if (s.macs?.some((m) => seen.macs.has(m))) return false;
+    return !s.addresses.some((a) => seen.addresses.has(a));
+  };
   for (const s of sightings) {
-    const matches = matchSighting(devices, s);
+    const matches = matchSighting(devices, s, seenElsewhere(s));
     let target: Device;
     if (matches.length === 0) {
       target = blankDevice(newId(), ts, { state: 'online' });
@@ -140,6 +159,12 @@ export function mergeSightings(inventory: readonly Device[], sightings: readonly
     const next = apply(target, s, ts);
     devices = [...devices.filter((d) => d.id !== next.id), next];
     changedIds.add(next.id);
+    if (s.ssh?.hostKeyFingerprint) {
+      const seen = keySeen.get(next.id) ?? { addresses: new Set<string>(), macs: new Set<string>() };
+      for (const a of s.addresses ?? []) seen.addresses.add(a);
+      for (const m of s.macs ?? []) seen.macs.add(m);
+      keySeen.set(next.id, seen);
+    }
   }
   return { changed: devices.filter((d) => changedIds.has(d.id)), removedIds: [...removedIds] };
 }

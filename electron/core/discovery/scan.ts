@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Device, ScanArgs, ScanResult } from '../../../shared/contract';
 import { OutpostError } from '../../../shared/errors';
 import type { EventBus } from '../router';
-import type { DevicesRepo } from '../store/devices-repo';
+import { markSharedHostKeys, type DevicesRepo } from '../store/devices-repo';
 import { capRange, contains, DEFAULT_SUBNET_CAP, ipv4ToNumber, parseCidr, sweepTargets, type Ipv4Range } from './cidr';
 import { laptopAddresses, laptopInterfaces, type LaptopInterface } from './interfaces';
 import type { MdnsHost } from './mdns-cache';
@@ -104,7 +104,8 @@ export async function scanOnce(args: ScanArgs, repo: DevicesRepo, bus: EventBus,
     if (gone.length) bus.emit('devices:changed', { ids: gone.map((d) => d.id) });
   }
   return {
-    devices: merged.changed.sort((a, b) => (ipv4ToNumber(a.addresses[0] ?? '') ?? 0) - (ipv4ToNumber(b.addresses[0] ?? '') ?? 0)),
+    // Read back with the inventory's shared-host-key marks (a clone may pair with a record this scan did not touch).
+    devices: markSharedHostKeys(merged.changed, repo.list()).sort((a, b) => (ipv4ToNumber(a.addresses[0] ?? '') ?? 0) - (ipv4ToNumber(b.addresses[0] ?? '') ?? 0)),
     mergedAway: merged.removedIds,
     stats: { hostsProbed: hosts.length, probes: swept.probes, mdnsPackets: mdns.packets, elapsedMs: Math.round(performance.now() - started) },
   };

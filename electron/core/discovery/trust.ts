@@ -7,6 +7,7 @@ import type { KnownHosts } from '../transport/known-hosts';
 import type { LaptopKeyStore } from '../transport/laptop-key';
 import { SshConnection } from '../transport/ssh-connection';
 import type { SshPool } from '../transport/ssh-pool';
+import { regenerateHostKeys } from './host-key-rotation';
 import { probeSsh } from './probes';
 
 export interface TrustDeps {
@@ -36,21 +37,44 @@ export function deviceOrAddress(devices: DevicesRepo, ref: string): { device?: D
   throw new OutpostError('not-found', `no device matches ${JSON.stringify(ref)} (id, name, hostname or address)`);
 }
 
+function hostKeyChangedForYes(host: string, port: number, pinned: string, offered: string): OutpostError {
+  const where = port === 22 ? host : `${host}:${port}`;
+  return new OutpostError(
+    'host-key-changed',
+    `HOST KEY CHANGED for ${where}: pinned ${pinned}, now offered ${offered}. --yes accepts only a key never seen before, ` +
+      `never a changed one. Check the key on the device's console, then re-pin it with: outpost trust ${host} --fingerprint ${offered}`,
+    { host, port, expected: pinned, actual: offered },
+  );
+}
+
 export class TrustService {
   constructor(private readonly deps: TrustDeps) {}
 
-  /** Reads the key the device offers now; pins it when it matches the expected fingerprint, or on `yes`. */
+  /**
+   * Reads the key the device offers now and pins it: an unknown key on `yes` or a matching `fingerprint`; a key
+   * already pinned for this device at another address (it moved) at once; a **changed** key only with the matching
+   * `fingerprint` — `yes` never replaces a pinned key.
+   */
   async pin(ref: string, opts: { fingerprint?: string; yes: boolean; port?: number }): Promise<{ host: string; port: number; fingerprint: string; pinned: boolean; previous?: string }> {
     const { device, host, port: defaultPort } = deviceOrAddress(this.deps.devices, ref);
     const port = opts.port ?? defaultPort;
     const identity = await probeSsh(host, port, this.deps.probeTimeoutMs ?? 5_000);
     if (!identity.hostKey || !identity.hostKeyFingerprint) throw new OutpostError('unreachable', `no SSH host key from ${host}:${port} (is sshd running there?)`, { host, port });
-    const previous = this.deps.knownHosts.get(host, port)?.fingerprint;
     const offered = identity.hostKeyFingerprint;
+    const atAddress = this.deps.knownHosts.get(host, port)?.fingerprint;
+    const ofDevice = device ? this.deps.links.knownForDevice(device, port) : [];
+    const moved = atAddress !== offered && ofDevice.includes(offered);
+    // What the laptop trusted for this device before: the key pinned at this address, else at its other addresses.
+    const previous = moved ? offered : (atAddress ?? ofDevice[0]);
     if (opts.fingerprint !== undefined && opts.fingerprint !== offered) {
       throw new OutpostError('host-key-changed', `${host}:${port} offers ${offered}, not the expected ${opts.fingerprint}; nothing pinned`, { host, port, expected: opts.fingerprint, actual: offered });
     }
-    if (opts.fingerprint === undefined && !opts.yes) return { host, port, fingerprint: offered, pinned: false, previous };
+    const changed = previous !== undefined && previous !== offered;
+    if (changed && opts.fingerprint === undefined) {
+      if (opts.yes) throw hostKeyChangedForYes(host, port, previous, offered);
+      return { host, port, fingerprint: offered, pinned: false, previous };
+    }
+    if (!moved && opts.fingerprint === undefined && !opts.yes) return { host, port, fingerprint: offered, pinned: false, previous };
     this.deps.knownHosts.pin(host, port, identity.hostKey);
     // Connections made under the old key must not be reused.
     if (device) this.deps.pool.drop(this.deps.links.targetFor(device, { port }));
@@ -59,6 +83,13 @@ export class TrustService {
       if (current) this.deps.devices.save({ ...current, ssh: { ...current.ssh, hostKeyFingerprint: offered } });
     }
     return { host, port, fingerprint: offered, pinned: true, previous };
+  }
+
+  /** Regenerates the device's host keys over its pinned link and pins the new key (see host-key-rotation.ts). */
+  async regenerate(ref: string, link: { user?: string; port?: number; identityFile?: string }) {
+    const device = this.deps.devices.find(ref);
+    if (!device) throw new OutpostError('not-found', `no device matches ${JSON.stringify(ref)}; add or discover it first`);
+    return regenerateHostKeys(this.deps, device, link);
   }
 
   list(): Array<{ host: string; port: number; keyType: string; fingerprint: string; pinnedAt: string }> {

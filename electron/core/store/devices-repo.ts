@@ -41,7 +41,23 @@ function fromRow(r: Row): Device {
   });
 }
 
+/** Marks the records that share an SSH host key with another (clones of one image), naming each other. */
+export function markSharedHostKeys(devices: Device[], all: readonly Device[] = devices): Device[] {
+  const byKey = new Map<string, string[]>();
+  for (const d of all) {
+    const fp = d.ssh.hostKeyFingerprint;
+    if (fp) byKey.set(fp, [...(byKey.get(fp) ?? []), d.id]);
+  }
+  return devices.map((d) => {
+    const { sharedHostKeyWith: _stale, ...ssh } = d.ssh;
+    const others = (d.ssh.hostKeyFingerprint ? byKey.get(d.ssh.hostKeyFingerprint) ?? [] : []).filter((id) => id !== d.id);
+    return { ...d, ssh: others.length ? { ...ssh, sharedHostKeyWith: others } : ssh };
+  });
+}
+
 function toRow(d: Device): Row {
+  const { sharedHostKeyWith: _derived, ...ssh } = d.ssh;
+  d = { ...d, ssh };
   return {
     id: d.id,
     name: d.name,
@@ -69,7 +85,7 @@ export class DevicesRepo {
 
   list(query?: string): Device[] {
     const rows = this.db.prepare('SELECT * FROM devices ORDER BY name COLLATE NOCASE, id').all() as Row[];
-    const devices = rows.map(fromRow);
+    const devices = markSharedHostKeys(rows.map(fromRow));
     if (!query) return devices;
     const q = query.toLowerCase();
     return devices.filter((d) =>
@@ -80,13 +96,20 @@ export class DevicesRepo {
   get(id: string): Device {
     const row = this.db.prepare('SELECT * FROM devices WHERE id = ?').get(id) as Row | undefined;
     if (!row) throw new OutpostError('not-found', `no device with id ${id}`);
-    return fromRow(row);
+    return this.withShared(fromRow(row));
+  }
+
+  private withShared(device: Device): Device {
+    const fp = device.ssh.hostKeyFingerprint;
+    if (!fp) return markSharedHostKeys([device])[0] as Device;
+    const rows = this.db.prepare("SELECT * FROM devices WHERE json_extract(ssh, '$.hostKeyFingerprint') = ?").all(fp) as Row[];
+    return markSharedHostKeys([device], [device, ...rows.map(fromRow).filter((d) => d.id !== device.id)])[0] as Device;
   }
 
   /** Finds a device by id, name, hostname or address, the way every `<device>` argument is resolved. */
   find(ref: string): Device | undefined {
     const byId = this.db.prepare('SELECT * FROM devices WHERE id = ?').get(ref) as Row | undefined;
-    if (byId) return fromRow(byId);
+    if (byId) return this.withShared(fromRow(byId));
     const all = this.list();
     const r = ref.toLowerCase();
     return (

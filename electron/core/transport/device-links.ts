@@ -6,6 +6,7 @@ import { cipherFor, parseCpuInfo } from './cpu-features';
 import { dockerOverSsh } from './docker-link';
 import type { SshConnection, SshTarget, TrustPolicy } from './ssh-connection';
 import type { SshPool } from './ssh-pool';
+import type { KnownHosts } from './known-hosts';
 
 /** The contract's link options, plus a password for the one call that logs in with one (installing the laptop key). */
 export type DialOptions = LinkOptions & { password?: string };
@@ -33,7 +34,19 @@ export class DeviceLinks {
   constructor(
     private readonly pool: SshPool,
     private readonly devices: DevicesRepo,
+    private readonly knownHosts?: KnownHosts,
   ) {}
+
+  /**
+   * Keys pinned for this device at its other addresses and names: after a DHCP move (the merge proved it is the same
+   * device: same MAC, same key) its own key is not asked about again at the new address.
+   */
+  knownForDevice(device: Device, port: number = device.ssh.port): string[] {
+    if (!this.knownHosts) return [];
+    const here = dialAddress(device);
+    const others = [...device.addresses, ...device.hostnames].filter((h) => h !== here);
+    return [...new Set(this.knownHosts.pinnedForAny(others, port).map((k) => k.fingerprint))];
+  }
 
   /** Where and as whom to log in: the per-run options first, then the device's own settings in the inventory. */
   targetFor(device: Device, opts: DialOptions = {}): SshTarget {
@@ -45,7 +58,7 @@ export class DeviceLinks {
     // The stored record: a cipher chosen by an earlier connection applies from the next one.
     const stored = this.devices.find(device.id);
     const target = this.targetFor(stored ? { ...device, ssh: { ...device.ssh, cipher: stored.ssh.cipher } } : device, opts);
-    const conn = await this.pool.get(target, trustPolicy(opts), stored && stored.ssh.cipher === undefined ? (first) => this.chooseCipher(device.id, first) : undefined);
+    const conn = await this.pool.get(target, { ...trustPolicy(opts), knownForDevice: this.knownForDevice(device, target.port) }, stored && stored.ssh.cipher === undefined ? (first) => this.chooseCipher(device.id, first) : undefined);
     if (device.ssh.hostKeyFingerprint !== conn.hostKeyFingerprint) {
       const current = this.devices.find(device.id);
       if (current) this.devices.save({ ...current, ssh: { ...current.ssh, hostKeyFingerprint: conn.hostKeyFingerprint } });

@@ -31,6 +31,11 @@ export class KnownHosts {
     return this.db.prepare('SELECT host, port, key_type AS keyType, fingerprint, public_key AS publicKey, pinned_at AS pinnedAt FROM known_hosts ORDER BY host, port').all() as PinnedKey[];
   }
 
+  /** Keys pinned on this port for any of these names or addresses (one device's, as it moved between addresses). */
+  pinnedForAny(hosts: readonly string[], port: number): PinnedKey[] {
+    return hosts.map((h) => this.get(h, port)).filter((k): k is PinnedKey => k !== undefined);
+  }
+
   check(host: string, port: number, keyBlob: Buffer): HostKeyVerdict {
     const fingerprint = sshFingerprint(keyBlob);
     const pinned = this.get(host, port);

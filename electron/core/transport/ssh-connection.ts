@@ -28,6 +28,11 @@ export interface TrustPolicy {
   acceptNew?: boolean;
   /** Pin an unknown key only if it has this fingerprint; also re-pins a changed key that matches it. */
   expectedFingerprint?: string;
+  /**
+   * Keys already pinned for this same device at its other addresses (a DHCP move: same MAC, same key). A key among
+   * them is the device's own: it is accepted and pinned at the new address without asking again.
+   */
+  knownForDevice?: readonly string[];
 }
 
 export interface SshDeps {
@@ -163,7 +168,9 @@ export class SshConnection {
         verdict = deps.knownHosts.check(target.host, target.port, key);
         if (verdict.status === 'match') return true;
         const confirmed =
-          trust.expectedFingerprint !== undefined ? trust.expectedFingerprint === fingerprint : verdict.status === 'unknown' && trust.acceptNew === true;
+          trust.expectedFingerprint !== undefined
+            ? trust.expectedFingerprint === fingerprint
+            : trust.knownForDevice?.includes(fingerprint) === true || (verdict.status === 'unknown' && trust.acceptNew === true);
         if (!confirmed) return false;
         deps.knownHosts.pin(target.host, target.port, key);
         verdict = { status: 'match' };
