@@ -25,6 +25,9 @@ beforeAll(async () => {
       { name: 'edge-1' },
       { name: 'edge-2' },
       { name: 'edge-3' },
+      // Two gateways flashed from one image: one SSH host key.
+      { name: 'clone-1', hostKeyGroup: 'golden' },
+      { name: 'clone-2', hostKeyGroup: 'golden' },
     ],
   });
   session = await openBrowserSession();
@@ -46,7 +49,7 @@ describe('Devices view over the lab', () => {
     expect(progress.total).toBeGreaterThanOrEqual(254);
     expect(progress.done).toBe(progress.total);
     expect(progress.text).toContain(`100 % · ${progress.total} / ${progress.total} checks · done`);
-    expect(await devices.page.getByTestId('scan-summary').textContent()).toContain('found 4 devices');
+    expect(await devices.page.getByTestId('scan-summary').textContent()).toContain('found 6 devices');
 
     for (const dev of lab.devices) {
       const row = devices.rowByAddress(dev.ip);
@@ -55,8 +58,8 @@ describe('Devices view over the lab', () => {
       expect(await row.getByTestId('device-state').getAttribute('data-state')).toBe('online');
       expect(await row.textContent()).toMatch(/([0-9a-f]{2}:){5}[0-9a-f]{2}/);
     }
-    expect(await devices.page.getByTestId('device-row').count()).toBe(4);
-    expect((await devices.page.getByTestId('devices-count').textContent())?.trim()).toBe('4');
+    expect(await devices.page.getByTestId('device-row').count()).toBe(6);
+    expect((await devices.page.getByTestId('devices-count').textContent())?.trim()).toBe('6');
     await session.screenshot('discovery-inventory');
   });
 
@@ -66,9 +69,9 @@ describe('Devices view over the lab', () => {
     await devices.page.keyboard.press('Escape');
     await vi.waitFor(async () => expect(await devices.page.getByTestId('device-row').count()).toBe(1));
     expect(await devices.rowByAddress(lab.device('pi-avahi').ip).count()).toBe(1);
-    expect((await devices.page.getByTestId('devices-count').textContent())?.trim()).toBe('1 of 4');
+    expect((await devices.page.getByTestId('devices-count').textContent())?.trim()).toBe('1 of 6');
     await devices.clearFilter('source');
-    await vi.waitFor(async () => expect(await devices.page.getByTestId('device-row').count()).toBe(4));
+    await vi.waitFor(async () => expect(await devices.page.getByTestId('device-row').count()).toBe(6));
   });
 
   it('shows services with TXT and the SSH host key the device really has, then pins it after confirmation', async () => {
@@ -106,8 +109,14 @@ describe('Devices view over the lab', () => {
     expect(offered).toBe(dev.hostKeyFingerprint);
     expect((await dialog.getByTestId('host-key-old').textContent())?.trim()).toBe(lab.device('edge-1').hostKeyFingerprint);
     expect(await dialog.getByTestId('trust-pin').isDisabled()).toBe(true);
+    // A changed key: ticking the box is not enough, the new fingerprint must be typed or pasted, and exactly.
+    await dialog.getByTestId('trust-confirm-check').check();
+    expect(await dialog.getByTestId('trust-pin').isDisabled()).toBe(true);
+    await dialog.getByTestId('trust-typed-fingerprint').fill(lab.device('edge-1').hostKeyFingerprint);
+    expect(await dialog.getByTestId('trust-pin').isDisabled()).toBe(true);
     await session.screenshot('discovery-host-key-changed');
-    await devices.confirmPin(dialog);
+    await dialog.getByTestId('trust-confirm-check').uncheck();
+    await devices.confirmPin(dialog, dev.hostKeyFingerprint);
     await alert.waitFor({ state: 'detached', timeout: 15_000 });
     expect(session.core.knownHosts.get(dev.ip, 22)?.fingerprint).toBe(dev.hostKeyFingerprint);
     await devices.closeDrawer();
@@ -129,7 +138,48 @@ describe('Devices view over the lab', () => {
     await devices.page.getByRole('option', { name: 'role=boiler' }).click();
     await vi.waitFor(async () => expect(await devices.deviceNames()).toEqual(['boiler-room-3']));
     await devices.clearFilter('tag');
-    await vi.waitFor(async () => expect(await devices.page.getByTestId('device-row').count()).toBe(4));
+    await vi.waitFor(async () => expect(await devices.page.getByTestId('device-row').count()).toBe(6));
+  });
+
+  it('marks two cloned devices "shared host key" and gives one its own key from the drawer, pinned in the same step', async () => {
+    const [c1, c2] = [lab.device('clone-1'), lab.device('clone-2')];
+    for (const c of [c1, c2]) await devices.rowByAddress(c.ip).getByTestId('shared-host-key').waitFor({ timeout: 15_000 });
+    const drawer = await devices.openDevice(devices.rowByAddress(c2.ip));
+    await drawer.getByTestId('shared-host-key-alert').waitFor({ timeout: 15_000 });
+    const { dialog } = await devices.trustHostKey();
+    await devices.confirmPin(dialog);
+    await drawer.locator('[data-testid="device-pinned"][data-pinned="true"]').waitFor({ timeout: 15_000 });
+    const fresh = await devices.regenerateHostKeys(lab.clientKeyPath);
+    const onDevice = (await c2.exec(['ssh-keygen', '-lf', '/etc/ssh/ssh_host_ed25519_key.pub'])).stdout.split(/\s+/)[1];
+    expect(fresh).toBe(onDevice);
+    expect(fresh).not.toBe(c2.hostKeyFingerprint);
+    expect(session.core.knownHosts.get(c2.ip, 22)?.fingerprint).toBe(fresh);
+    await session.screenshot('discovery-regenerated-host-keys');
+    await drawer.getByTestId('shared-host-key-alert').waitFor({ state: 'detached', timeout: 15_000 });
+    await devices.closeDrawer();
+    // The scan that follows sees two different keys: neither is marked any more.
+    await devices.scan({});
+    await devices.rowByAddress(c1.ip).getByTestId('shared-host-key').waitFor({ state: 'detached', timeout: 15_000 });
+    expect(await devices.page.getByTestId('shared-host-key').count()).toBe(0);
+  });
+
+  it('unlocks the vault from the status bar: a mistyped passphrase is refused at once, the right one unlocks', async () => {
+    await session.core.vault.unlock('e2e vault passphrase');
+    session.core.vault.lock();
+    await devices.page.reload();
+    await devices.page.locator('[data-testid="vault-status"][data-unlocked="false"]').waitFor({ timeout: 15_000 });
+    await devices.page.getByTestId('vault-unlock-open').click();
+    const dialog = devices.page.getByRole('dialog').filter({ has: devices.page.getByTestId('vault-passphrase') });
+    await dialog.waitFor({ timeout: 15_000 });
+    await dialog.getByTestId('vault-passphrase').fill('e2e vault passphrsae');
+    await dialog.getByTestId('vault-unlock').click();
+    expect((await dialog.getByTestId('vault-error').textContent())?.trim()).toMatch(/Wrong passphrase/);
+    expect(session.core.vault.status().unlocked).toBe(false);
+    await dialog.getByTestId('vault-passphrase').fill('e2e vault passphrase');
+    await dialog.getByTestId('vault-unlock').click();
+    await dialog.waitFor({ state: 'detached', timeout: 15_000 });
+    await devices.page.locator('[data-testid="vault-status"][data-unlocked="true"]').waitFor({ timeout: 15_000 });
+    expect(session.core.vault.status()).toMatchObject({ unlocked: true, source: 'session' });
   });
 
   it('logged no page errors', () => {

@@ -49,6 +49,8 @@ export interface DiscoverySlice {
   /** Pins exactly the fingerprint the technician confirmed; a different key on the wire is refused. */
   pinHostKey(device: Device, fingerprint: string): Promise<boolean>;
   dismissHostKeyAlert(): void;
+  /** New host keys for the device over its pinned link, the new key pinned in the same step (shared host keys). */
+  regenerateHostKeys(device: Device, link?: Omit<ArgsOf<'trust:regenerate'>, 'device'>): Promise<ResultOf<'trust:regenerate'> | null>;
   installLaptopKey(args: ArgsOf<'ssh:install-key'>): Promise<ResultOf<'ssh:install-key'> | null>;
 }
 
@@ -147,6 +149,20 @@ export const createDiscoverySlice: SliceCreator<DiscoverySlice> = (set, get, { a
   },
   dismissHostKeyAlert() {
     set({ hostKeyAlert: null });
+  },
+  async regenerateHostKeys(device, link = {}) {
+    try {
+      const r = await api.invoke('trust:regenerate', { device: device.id, ...link });
+      get().notify({ tone: 'success', title: 'New host keys pinned', message: `${r.name}: ${r.fingerprint} (sshd restarted ${r.restartedVia})` });
+      // Its clones lose their shared-host-key mark too: read the whole inventory again.
+      await Promise.all([get().loadPinnedKeys(), get().loadDevices()]);
+      return r;
+    } catch (err) {
+      const alert = hostKeyAlertOf(err);
+      if (alert) set({ hostKeyAlert: alert });
+      get().reportError(err, `Could not regenerate ${device.name}'s host keys`);
+      return null;
+    }
   },
   async installLaptopKey(args) {
     try {

@@ -117,9 +117,27 @@ export class DevicesPage {
     return { offered, dialog };
   }
 
-  async confirmPin(dialog: Locator): Promise<void> {
+  /** Confirms and pins; a changed key also needs its new fingerprint typed (or pasted) into the dialog. */
+  async confirmPin(dialog: Locator, typedFingerprint?: string): Promise<void> {
     await dialog.getByTestId('trust-confirm-check').check();
+    if (typedFingerprint !== undefined) await dialog.getByTestId('trust-typed-fingerprint').fill(typedFingerprint);
     await dialog.getByTestId('trust-pin').click();
     await dialog.waitFor({ state: 'detached', timeout: TIMEOUT });
+  }
+
+  /** Runs "Regenerate host keys…" from the open drawer; returns the new fingerprint the dialog reports. */
+  async regenerateHostKeys(identityFile?: string): Promise<string> {
+    await this.drawer.getByTestId('regenerate-open').click();
+    const dialog = this.page.getByRole('dialog').filter({ has: this.page.getByTestId('regenerate-run') });
+    await dialog.waitFor({ timeout: TIMEOUT });
+    if (identityFile) await dialog.getByTestId('regenerate-identity').fill(identityFile);
+    await dialog.getByTestId('regenerate-run').click();
+    const result = this.page.getByTestId('regenerate-new');
+    const failed = this.page.getByTestId('notice-error');
+    await result.or(failed).first().waitFor({ timeout: 60_000 });
+    if (!(await result.isVisible())) throw new Error(`regenerating host keys failed: ${(await failed.first().textContent()) ?? ''}`);
+    const fingerprint = ((await result.textContent()) ?? '').trim();
+    await this.page.getByRole('dialog').getByRole('button', { name: 'Done' }).click();
+    return fingerprint;
   }
 }

@@ -40,3 +40,16 @@ export function LatencyBadge({ deviceId }: { deviceId: string }) {
     </Tooltip>
   );
 }
+
+/** Devices flashed from one image share an SSH host key: the key cannot tell them apart, so a flush could reach the wrong one. */
+export function SharedHostKeyBadge({ device }: { device: Device }) {
+  const others = device.ssh.sharedHostKeyWith ?? [];
+  if (!others.length) return null;
+  return (
+    <Tooltip label={`Same SSH host key as ${others.length} other device${others.length > 1 ? 's' : ''} (cloned from one image?). Regenerate its host keys from its details.`}>
+      <Badge size="sm" variant="filled" color="orange" data-testid="shared-host-key" data-shared-with={others.join(' ')}>
+        shared host key
+      </Badge>
+    </Tooltip>
+  );
+}

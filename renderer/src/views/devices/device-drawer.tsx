@@ -2,7 +2,7 @@ import { Badge, Code, Divider, Drawer, Group, Stack, Table, Text, Title } from '
 import { useEffect, type ReactNode } from 'react';
 import type { Device } from '../../../../shared/contract';
 import { useOutpost } from '../../store/context';
-import { SourceBadges, StateBadge } from './device-badges';
+import { SharedHostKeyBadge, SourceBadges, StateBadge } from './device-badges';
 import { DeviceEditForm } from './device-edit-form';
 import { relativeTime } from './device-format';
 import { InstallKeyForm } from './install-key-form';
@@ -42,6 +42,7 @@ function DrawerTitle({ device }: { device: Device }) {
       </Title>
       <StateBadge state={device.state} />
       <SourceBadges sources={device.sources} />
+      <SharedHostKeyBadge device={device} />
     </Group>
   );
 }

@@ -6,7 +6,7 @@ import { TrashIcon } from '../../components/icons';
 import { EmptyRow } from '../../components/empty-row';
 import { useVirtualRows, VirtualRows } from '../../components/virtual-rows';
 import { useOutpost } from '../../store/context';
-import { LatencyBadge, SourceBadges, StateBadge } from './device-badges';
+import { LatencyBadge, SharedHostKeyBadge, SourceBadges, StateBadge } from './device-badges';
 import { relativeTime } from './device-format';
 
 const column = createColumnHelper<Device>();
@@ -19,9 +19,12 @@ function useColumns() {
         header: 'Name',
         cell: ({ row }) => (
           <div>
-            <Text size="sm" fw={550} data-testid="device-name">
-              {row.original.name}
-            </Text>
+            <Group gap={6} wrap="nowrap">
+              <Text size="sm" fw={550} data-testid="device-name">
+                {row.original.name}
+              </Text>
+              <SharedHostKeyBadge device={row.original} />
+            </Group>
             {row.original.hostnames.length > 0 && (
               <Text size="xs" c="dimmed">
                 {row.original.hostnames.join(', ')}

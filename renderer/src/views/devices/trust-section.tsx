@@ -1,8 +1,9 @@
-import { Alert, Badge, Button, Checkbox, Code, Group, Modal, Stack, Text } from '@mantine/core';
+import { Alert, Badge, Button, Checkbox, Code, Group, Modal, Stack, Text, TextInput } from '@mantine/core';
 import { useState } from 'react';
 import type { Device } from '../../../../shared/contract';
 import { useOutpost } from '../../store/context';
 import type { HostKeyAlert, HostKeyCheck, PinnedKey } from '../../store/discovery-slice';
+import { RegenerateHostKeysButton, SharedHostKeyAlert } from './regenerate-host-keys';
 
 /** The pinned key for the address the laptop dials (first address, else hostname) on the device's SSH port. */
 export function pinnedKeyFor(device: Device, pinned: readonly PinnedKey[]): PinnedKey | undefined {
@@ -44,6 +45,7 @@ export function TrustSection({ device }: { device: Device }) {
   return (
     <Stack gap="xs" data-testid="device-trust">
       {changed && <KeyChangedAlert expected={changed.expected} actual={changed.actual} />}
+      <SharedHostKeyAlert device={device} />
       <Field label="Banner" value={device.ssh.banner ?? '—'} testId="device-ssh-banner" />
       <Field label="Host key seen" value={device.ssh.hostKeyFingerprint ?? 'not read yet'} testId="device-fingerprint" />
       <Field label="Cipher" value={cipherText(device)} testId="device-cipher" />
@@ -65,6 +67,8 @@ export function TrustSection({ device }: { device: Device }) {
         <Button size="xs" variant={changed ? 'filled' : 'light'} color={changed ? 'red' : undefined} loading={checking} onClick={() => void openCheck()} data-testid="trust-open">
           {pinned ? 'Re-pin host key…' : 'Trust host key…'}
         </Button>
+        {/* Always mounted: the key it changes re-renders this section, and its dialog must stay to show the result. */}
+        <RegenerateHostKeysButton device={device} disabled={!pinned || Boolean(changed)} />
       </Group>
       {check && <PinDialog device={device} check={check} onClose={() => setCheck(null)} />}
     </Stack>
@@ -99,12 +103,17 @@ function FingerprintLine({ label, value, testId }: { label: string; value: strin
 function PinDialog({ device, check, onClose }: { device: Device; check: HostKeyCheck; onClose: () => void }) {
   const pinHostKey = useOutpost((s) => s.pinHostKey);
   const [confirmed, setConfirmed] = useState(false);
+  const [typed, setTyped] = useState('');
   const [busy, setBusy] = useState(false);
   const replaces = check.pinned !== undefined && check.pinned !== check.offered;
+  // A changed key is never replaced by a click of habit: the new fingerprint must be typed or pasted (from the
+  // device's console), and it is that typed value the core checks against the wire.
+  const typedOk = typed.trim() === check.offered;
+  const ready = replaces ? confirmed && typedOk : confirmed;
 
   async function pin() {
     setBusy(true);
-    const ok = await pinHostKey(device, check.offered);
+    const ok = await pinHostKey(device, replaces ? typed.trim() : check.offered);
     setBusy(false);
     if (ok) onClose();
   }
@@ -125,11 +134,24 @@ function PinDialog({ device, check, onClose }: { device: Device; check: HostKeyC
           </Text>
         )}
         <Checkbox label="I compared this fingerprint with the device" checked={confirmed} onChange={(e) => setConfirmed(e.currentTarget.checked)} data-testid="trust-confirm-check" />
+        {replaces && (
+          <TextInput
+            label="Type or paste the new fingerprint, as the device's console shows it"
+            placeholder="SHA256:…"
+            value={typed}
+            onChange={(e) => setTyped(e.currentTarget.value)}
+            error={typed.trim() && !typedOk ? 'This is not the key the device offers now' : undefined}
+            autoComplete="off"
+            spellCheck={false}
+            ff="monospace"
+            data-testid="trust-typed-fingerprint"
+          />
+        )}
         <Group justify="flex-end" gap="xs">
           <Button variant="default" onClick={onClose}>
             Cancel
           </Button>
-          <Button color={replaces ? 'red' : undefined} disabled={!confirmed} loading={busy} onClick={() => void pin()} data-testid="trust-pin">
+          <Button color={replaces ? 'red' : undefined} disabled={!ready} loading={busy} onClick={() => void pin()} data-testid="trust-pin">
             {replaces ? 'Replace the pinned key' : 'Pin this key'}
           </Button>
         </Group>
