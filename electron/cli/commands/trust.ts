@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { leaf, parseIntOption, runWith, type CliIo } from '../context';
 import { table } from '../table';
 import { resolveDevice } from '../resolve-device';
+import { withLinkFlags, type LinkFlags } from '../link-flags';
 
 export function registerTrust(program: Command, io: CliIo): void {
   const trust = leaf(program, 'trust <device>', 'show a device’s SSH host key and pin it (trust on first use)')
@@ -20,19 +21,19 @@ export function registerTrust(program: Command, io: CliIo): void {
       }),
     );
   // `outpost trust regenerate <device>`: commander takes a first word naming a subcommand as that subcommand.
-  leaf(trust, 'regenerate <device>', 'regenerate a device’s SSH host keys (e.g. cloned from one image) and pin the new key')
-    .option('--user <user>', 'SSH user (default: the inventory’s, else root)')
-    .option('--port <port>', 'SSH port', parseIntOption('--port'))
-    .option('--identity <file>', 'an SSH private key that the device accepts')
-    .action(
-      runWith(io, async (ctx, ref: string, opts: { user?: string; port?: number; identity?: string }) => {
-        const device = await resolveDevice(ctx, ref, { port: opts.port, user: opts.user });
-        ctx.log(`regenerating the host keys of ${device.name} over its pinned connection…`);
-        const r = await ctx.api.invoke('trust:regenerate', { device: device.id, user: opts.user, port: opts.port, identityFile: opts.identity });
-        const where = `${r.host}${r.port === 22 ? '' : `:${r.port}`}`;
-        return { data: r, human: `${r.name} (${where}) has new host keys; sshd restarted ${r.restartedVia}\nwas    ${r.previous}\npinned ${r.fingerprint}` };
-      }),
-    );
+  withLinkFlags(leaf(trust, 'regenerate <device>', 'regenerate a device’s SSH host keys (e.g. cloned from one image) and pin the new key'), {
+    yes: 'trust the device’s current host key on first contact (never a changed one) before regenerating',
+  }).action(
+    runWith(io, async (ctx, ref: string, opts: LinkFlags) => {
+      const device = await resolveDevice(ctx, ref, opts);
+      // New keys are made only over a trusted link: an unknown key is pinned first only on --yes / --fingerprint.
+      if (opts.yes || opts.fingerprint) await ctx.api.invoke('trust:pin', { device: device.id, yes: Boolean(opts.yes), fingerprint: opts.fingerprint, port: opts.port });
+      ctx.log(`regenerating the host keys of ${device.name} over its pinned connection…`);
+      const r = await ctx.api.invoke('trust:regenerate', { device: device.id, user: opts.user, port: opts.port, identityFile: opts.identity });
+      const where = `${r.host}${r.port === 22 ? '' : `:${r.port}`}`;
+      return { data: r, human: `${r.name} (${where}) has new host keys; sshd restarted ${r.restartedVia}\nwas    ${r.previous}\npinned ${r.fingerprint}` };
+    }),
+  );
 
   const hosts = program.command('trust-store').description('pinned SSH host keys');
   leaf(hosts, 'list', 'list pinned host keys').action(
