@@ -17,6 +17,7 @@ export const ERROR_KINDS = [
   'disk-full',
   'unsupported',
   'cancelled',
+  'busy',
   'internal',
 ] as const;
 export type ErrorKind = (typeof ERROR_KINDS)[number];

@@ -53,6 +53,7 @@ export function runWith<A extends unknown[]>(
     const opts = command.optsWithGlobals<GlobalOptions>();
     const json = Boolean(opts.json);
     let core: Core | undefined;
+    const interrupt = cancelOnInterrupt(io, () => core);
     try {
       // Loaded here, not at the top: `outpost --help` and usage errors never open the core.
       const { createCore, inProcessApi } = await import('../core/app');
@@ -67,13 +68,40 @@ export function runWith<A extends unknown[]>(
       else io.stderr(`outpost: ${body.kind}: ${body.message}\n`);
       io.setExitCode(exitCodeFor(body.kind));
     } finally {
+      interrupt.dispose();
       await core?.close();
     }
   };
 }
 
-/** Distinct exit codes let scripts branch without parsing: 2 bad input, 3 trust problems, 4 unreachable, 1 other. */
+/**
+ * Ctrl-C cancels the command's running jobs: each stops at its next safe point and the command fails with kind
+ * `cancelled` (exit 130). A second Ctrl-C quits at once. Commands that handle SIGINT themselves (logs --follow,
+ * serve) keep doing so when no job runs.
+ */
+function cancelOnInterrupt(io: CliIo, core: () => Core | undefined): { dispose(): void } {
+  let presses = 0;
+  const onSigint = () => {
+    presses++;
+    const cancelled = presses === 1 ? (core()?.jobs.cancelAll() ?? []) : [];
+    if (cancelled.length) {
+      io.stderr('\noutpost: cancelling (Ctrl-C again to quit at once)\n');
+      return;
+    }
+    if (presses === 1 && process.listenerCount('SIGINT') > 1) return;
+    process.exit(130);
+  };
+  process.on('SIGINT', onSigint);
+  return { dispose: () => process.off('SIGINT', onSigint) };
+}
+
+/**
+ * Distinct exit codes let scripts branch without parsing: 2 bad input, 3 trust problems, 4 unreachable, 5 busy (another
+ * process holds the device), 130 cancelled (Ctrl-C), 1 other.
+ */
 export function exitCodeFor(kind: string): number {
+  if (kind === 'cancelled') return 130;
+  if (kind === 'busy') return 5;
   if (kind === 'invalid-input' || kind === 'not-found') return 2;
   if (kind === 'host-key-changed' || kind === 'host-key-unknown' || kind === 'auth') return 3;
   if (kind === 'unreachable' || kind === 'timeout') return 4;

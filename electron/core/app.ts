@@ -18,6 +18,8 @@ import { EngineRegistry } from './engines/registry';
 import type { WorkloadsHandle } from './workloads/workloads-service';
 import type { LatencyHandle } from './latency/latency-service';
 import type { SerialHandle } from './serial/serial-service';
+import { DeviceLocks } from './jobs/device-locks';
+import { JobRegistry } from './jobs/job-registry';
 
 export interface Core {
   config: CoreConfig;
@@ -37,6 +39,10 @@ export interface Core {
   readonly workloads: WorkloadsHandle;
   /** The latency service's in-process handle; same rule (`latency:*`). */
   readonly latency: LatencyHandle;
+  /** Long operations of this process, each cancellable (the CLI aborts them all on Ctrl-C). */
+  readonly jobs: JobRegistry;
+  /** Per-device locks in the store, shared by every process on $OUTPOST_HOME. */
+  readonly locks: DeviceLocks;
   /** Builds every lazily registered service now (the app and browser mode call it once they serve). */
   loadAll(): Promise<void>;
   /** Services register clean-up here; run in reverse order by close(). */
@@ -61,11 +67,17 @@ export function createCore(config: CoreConfig): Core {
   const ssh = once(() => new SshPool({ knownHosts: knownHosts(), laptopPrivateKey: () => laptopKey().privateKey() }));
   const links = once(() => new DeviceLinks(ssh(), devices(), knownHosts()));
   const engines = once(() => new EngineRegistry(links(), devices()));
+  const locks = once(() => new DeviceLocks(db(), config.transport === 'in-process' ? 'cli' : config.transport === 'browser' ? 'app (browser mode)' : 'app'));
+  const jobs = new JobRegistry(bus, () => locks());
 
   registerAppService(router, config);
   // Each service is built on the first request to one of its areas: a CLI command loads only its own.
   router.lazy(['vault'], async () => registerVaultService(router, bus, vault(), laptopKey()));
   router.lazy(['devices'], async () => registerDevicesService(router, bus, devices()));
+  router.lazy(['jobs'], async () => {
+    const { registerJobsService } = await import('./jobs/jobs-service');
+    registerJobsService(router, jobs, locks());
+  });
   router.lazy(['discovery', 'trust', 'ssh'], async () => {
     const { registerDiscoveryService } = await import('./discovery/discovery-service');
     const discovery = registerDiscoveryService(router, bus, devices(), {
@@ -80,7 +92,7 @@ export function createCore(config: CoreConfig): Core {
   });
   router.lazy(['buffers', 'flush', 'store', 'upstream'], async () => {
     const { registerBuffersService } = await import('./buffers/buffers-service');
-    const buffers = registerBuffersService({ router, bus, db: db(), devices: devices(), links: links(), pool: ssh(), dataDir: config.dataDir });
+    const buffers = registerBuffersService({ router, bus, db: db(), devices: devices(), links: links(), pool: ssh(), dataDir: config.dataDir, jobs });
     closers.push(() => buffers.close());
   });
   let workloads: WorkloadsHandle | undefined;
@@ -154,12 +166,19 @@ export function createCore(config: CoreConfig): Core {
     get latency() {
       return built('latency', latency, 'latency:*');
     },
+    jobs,
+    get locks() {
+      return locks();
+    },
     loadAll: () => router.loadAll(),
     onClose(close) {
       closers.push(close);
     },
     async close() {
+      // Running jobs stop at their next safe point before their connections go.
+      jobs.close();
       for (const close of closers.reverse()) await close();
+      if (locks.built) locks().releaseAll();
       if (ssh.built) await ssh().closeAll();
       if (db.built) db().close();
     },

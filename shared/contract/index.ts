@@ -5,6 +5,7 @@ import { devicesChannels, devicesEvents } from './devices';
 import { discoveryChannels, discoveryEvents } from './discovery';
 import { latencyChannels, latencyEvents } from './latency';
 import { serialChannels, serialEvents } from './serial';
+import { jobsChannels, jobsEvents } from './jobs';
 import { sessionsChannels, sessionsEvents } from './sessions';
 import { vaultChannels, vaultEvents } from './vault';
 import { workloadsChannels, workloadsEvents } from './workloads';
@@ -16,6 +17,7 @@ export * from './discovery';
 export * from './latency';
 export * from './serial';
 export * from './link';
+export * from './jobs';
 export * from './sessions';
 export * from './vault';
 export * from './workloads';
@@ -32,6 +34,7 @@ export const channels = {
   ...discoveryChannels,
   ...latencyChannels,
   ...serialChannels,
+  ...jobsChannels,
   ...sessionsChannels,
   ...workloadsChannels,
   ...vaultChannels,
@@ -44,6 +47,7 @@ export const events = {
   ...discoveryEvents,
   ...latencyEvents,
   ...serialEvents,
+  ...jobsEvents,
   ...sessionsEvents,
   ...workloadsEvents,
   ...vaultEvents,

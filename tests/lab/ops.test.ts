@@ -1,12 +1,15 @@
 // Store management, online status, cancel and the per-device lock, against real devices, a real mosquitto and real
 // CLI processes sharing one $OUTPOST_HOME. One lab for the whole file.
 // Run: OUTPOST_LAB_ID=<id> bash tests/lab/in-lab.sh npx vitest run --project lab tests/lab/ops.test.ts
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ndjsonSegment, produce, remaining, type Produced } from './buffers-fixtures';
-import { startLab, type Lab } from './lab';
+import { createCore, inProcessApi, type Core } from '../../electron/core/app';
+import { assertNothingLost, ndjsonSegment, produce, remaining, type Produced } from './buffers-fixtures';
+import { startLab, waitFor, type Lab, type LabDevice } from './lab';
 import { mosquitto } from './mosquitto';
 import { run } from './util';
 
@@ -14,11 +17,13 @@ let lab: Lab;
 const broker = mosquitto(() => ['allow_anonymous true']);
 
 beforeAll(async () => {
-  lab = await startLab({ devices: [{ name: 'ops-a' }] });
+  lab = await startLab({ devices: [{ name: 'ops-a' }, { name: 'ops-b' }] });
   await broker.start();
 });
 
+const cores: Core[] = [];
 afterAll(async () => {
+  for (const core of cores) await core.close();
   await broker.stop();
   await lab?.teardown();
 });
@@ -79,5 +84,97 @@ describe('store prune (CLI)', () => {
     const forced = await outpost(home, 'store', 'prune', '--stream', 'events', '--force');
     expect(forced.json).toMatchObject({ segments: 4, freedBytes: bytes(local), usedBytes: 0 });
     expect(readdirSync(join(home, 'buffers', 'segments'))).toEqual([]);
+  });
+});
+
+/** The CLI's flush as a child process we can interrupt (Ctrl-C) or kill. */
+function cliFlush(home: string, dev: LabDevice): { done: Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>; signal(sig: NodeJS.Signals): void; pid: number } {
+  const child = spawn(process.execPath, ['bin/outpost.mjs', 'flush', dev.ip, '--json', '--identity', lab.clientKeyPath, '--yes'], { env: { ...process.env, OUTPOST_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const done = new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  return { done, signal: (sig) => void child.kill(sig), pid: child.pid ?? 0 };
+}
+
+function fill(dev: LabDevice, out: Produced[], count: number, tag: string, bytes = 128 * 1024): void {
+  for (let i = 0; i < count; i++) out.push(produce(dev, `s${i % 3}`, `${tag}-${String(i).padStart(4, '0')}.bin`, randomBytes(bytes), { sidecar: i % 2 === 0 }));
+}
+
+describe('cancel and one operation per device', () => {
+  it('Ctrl-C cancels a CLI flush mid-way: kind cancelled, exit 130; acknowledged segments stay acknowledged, the rest stay on the device', async () => {
+    const dev = lab.device('ops-b');
+    const home = mkdtempSync(join(tmpdir(), 'outpost-cancel-'));
+    const produced: Produced[] = [];
+    // Segments are committed and acknowledged in groups of 64: 200 of 32 KiB make three groups and a rest.
+    fill(dev, produced, 200, 'c', 32 * 1024);
+    await dev.rateLimit(4000); // ~0.5 MB/s: 6.4 MB take ~13 s
+    try {
+      const flush = cliFlush(home, dev);
+      await waitFor('the CLI flush to acknowledge its first group of segments', async () => remaining(dev).length <= 200 - 64, 60_000);
+      flush.signal('SIGINT');
+      const out = await flush.done;
+      expect(out.code, `${out.stdout}\n${out.stderr}`).toBe(130);
+      expect(JSON.parse(out.stdout).error.kind).toBe('cancelled');
+      const stored = await assertNothingLost(dev, produced, home);
+      const left = remaining(dev).length;
+      expect(stored).toBeGreaterThanOrEqual(64);
+      expect(left).toBeGreaterThan(0);
+      // Everything that left the device is held; what is still there was not acknowledged.
+      expect(produced.length - left).toBeLessThanOrEqual(stored);
+    } finally {
+      await dev.rateLimit(null);
+    }
+    // The lock went with the job: the next flush takes the rest, nothing twice.
+    const again = cliFlush(home, dev);
+    expect((await again.done).code).toBe(0);
+    expect(remaining(dev)).toEqual([]);
+    expect(await assertNothingLost(dev, produced, home)).toBe(produced.length);
+  });
+
+  it('a second flush of the same device, from another process, fails at once with kind busy naming the holder; a dead holder is taken over', async () => {
+    const dev = lab.device('ops-b');
+    const home = mkdtempSync(join(tmpdir(), 'outpost-lock-'));
+    const app = createCore({ dataDir: home, transport: 'browser' });
+    cores.push(app);
+    const api = inProcessApi(app);
+    const device = app.devices.add({ name: dev.name, host: dev.ip });
+    const produced: Produced[] = [];
+    fill(dev, produced, 30, 'l');
+    await dev.rateLimit(4000);
+    try {
+      const appFlush = api.invoke('buffers:flush', { devices: [device.id], link: { identityFile: lab.clientKeyPath, acceptNewHostKey: true } });
+      appFlush.catch(() => undefined);
+      await waitFor('the app to hold the device', async () => app.locks.list().length === 1, 30_000);
+      expect((await api.invoke('jobs:list', {})).jobs).toMatchObject([{ kind: 'flush', deviceIds: [device.id] }]);
+
+      const started = Date.now();
+      const second = await cliFlush(home, dev).done;
+      expect(second.code).toBe(5);
+      const err = JSON.parse(second.stdout).error;
+      expect(err.kind).toBe('busy');
+      expect(err.message).toContain(`flush by app (browser mode) pid ${process.pid}`);
+      expect(Date.now() - started).toBeLessThan(10_000); // at once, not after the app's flush
+      expect(remaining(dev).length).toBeGreaterThan(0);
+
+      // The app's flush is cancelled from its side (the UI's Cancel).
+      expect((await api.invoke('jobs:cancel', { kind: 'flush' })).cancelled).toHaveLength(1);
+      await expect(appFlush).rejects.toMatchObject({ kind: 'cancelled' });
+      expect(app.locks.list()).toEqual([]);
+      await assertNothingLost(dev, produced, home);
+
+      // A CLI flush killed with SIGKILL leaves its lock row behind; its pid is gone, so the app takes the device over.
+      const doomed = cliFlush(home, dev);
+      await waitFor('the CLI to hold the device', async () => app.locks.list().some((l) => l.pid === doomed.pid), 30_000);
+      doomed.signal('SIGKILL');
+      await doomed.done;
+    } finally {
+      await dev.rateLimit(null);
+    }
+    const taken = await api.invoke('buffers:flush', { devices: [device.id], link: { identityFile: lab.clientKeyPath } });
+    expect(taken.devices[0]?.error).toBeUndefined();
+    expect(remaining(dev)).toEqual([]);
+    expect(await assertNothingLost(dev, produced, home)).toBe(produced.length);
   });
 });

@@ -5,6 +5,7 @@ import { OutpostError } from '../../../shared/errors';
 import type { EventBus, Router } from '../router';
 import type { Db } from '../store/database';
 import type { DevicesRepo } from '../store/devices-repo';
+import type { JobRegistry } from '../jobs/job-registry';
 import type { DeviceLinks } from '../transport/device-links';
 import type { SshPool } from '../transport/ssh-pool';
 import { BufferConfigs } from './device-config';
@@ -22,6 +23,7 @@ export interface BuffersDeps {
   links: DeviceLinks;
   pool: SshPool;
   dataDir: string;
+  jobs: JobRegistry;
 }
 
 export interface BuffersService {
@@ -60,9 +62,12 @@ export function registerBuffersService(core: BuffersDeps): BuffersService {
   });
   router.handle('buffers:flush', async ({ devices, link, concurrency, stallTimeoutSeconds }) => {
     const list: Device[] = devices === 'all' ? core.devices.list().filter((d) => d.addresses.length > 0 || d.hostnames.length > 0) : devices.map((id) => core.devices.get(id));
-    const results = await engine.flush(list, { link, concurrency, stallTimeoutSeconds });
-    throwIfFailed(results);
-    return { devices: results };
+    const label = list.length === 1 ? `flush of ${list[0]?.name ?? 'a device'}` : `flush of ${list.length} devices`;
+    return core.jobs.run({ kind: 'flush', label, deviceIds: list.map((d) => d.id) }, async (job) => {
+      const results = await engine.flush(list, { link, concurrency, stallTimeoutSeconds, job });
+      throwIfFailed(results);
+      return { devices: results };
+    });
   });
 
   router.handle('store:list', (filter) => ({ segments: store.list(filter), totalBytes: store.usedBytes(), quotaBytes: store.quotaBytes() }));

@@ -15,6 +15,8 @@ export interface DeviceFlushContext {
   stallMs: number;
   progress: FlushProgress;
   result: DeviceFlush;
+  /** Aborted when the technician cancels: the transfer stops, what was acknowledged stays acknowledged. */
+  signal?: AbortSignal;
 }
 
 export function streamTotals(result: DeviceFlush, stream: string): StreamFlush {

@@ -1,6 +1,7 @@
 import type { Device, LinkOptions } from '../../../shared/contract';
 import type { BufferConfig, BufferScan, ConfigCheck, DeviceFlush, StreamScan } from '../../../shared/contract/buffers';
 import { OutpostError, isErrorKind, toErrorBody } from '../../../shared/errors';
+import { throwIfCancelled, type Job } from '../jobs/job-registry';
 import type { EventBus } from '../router';
 import type { DeviceLinks } from '../transport/device-links';
 import type { SshConnection } from '../transport/ssh-connection';
@@ -88,7 +89,11 @@ export class FlushEngine {
     }
   }
 
-  async flush(devices: Device[], opts: { link?: LinkOptions; concurrency: number; stallTimeoutSeconds: number }): Promise<DeviceFlush[]> {
+  /**
+   * With a job, each device is held (kind `busy` when another flush or rollout has it, in any process) and a cancel
+   * stops at once: segments already acknowledged stay acknowledged, the rest stay on the device.
+   */
+  async flush(devices: Device[], opts: { link?: LinkOptions; concurrency: number; stallTimeoutSeconds: number; job?: Pick<Job, 'signal' | 'holdDevice'> }): Promise<DeviceFlush[]> {
     // Blobs of a flush killed between its renames and its index commit are unknown to the index: drop them.
     this.deps.store.sweepOrphans();
     const results: DeviceFlush[] = new Array<DeviceFlush>(devices.length);
@@ -98,30 +103,36 @@ export class FlushEngine {
         const i = next++;
         const device = devices[i];
         if (!device) return;
-        results[i] = await this.flushOne(device, opts);
+        const job = opts.job;
+        results[i] = job ? await job.holdDevice(device.id, () => this.flushOne(device, opts, job.signal), device.name).catch((err: unknown) => failed(device, err)) : await this.flushOne(device, opts);
       }
     };
     await Promise.all(Array.from({ length: Math.min(opts.concurrency, devices.length) }, worker));
     return results;
   }
 
-  private async flushOne(device: Device, opts: { link?: LinkOptions; stallTimeoutSeconds: number }): Promise<DeviceFlush> {
+  private async flushOne(device: Device, opts: { link?: LinkOptions; stallTimeoutSeconds: number }, signal?: AbortSignal): Promise<DeviceFlush> {
     const result: DeviceFlush = { deviceId: device.id, streams: {}, refused: [], quarantined: [] };
     const progress = new FlushProgress(this.deps.bus, device.id);
     const { link } = opts;
     const stallMs = opts.stallTimeoutSeconds * 1000;
     try {
+      throwIfCancelled(signal, `the flush of ${device.name}`);
       const conn = await this.deps.links.ssh(device, link);
-      const ctx: DeviceFlushContext = { device, conn, store: this.deps.store, ackMode: this.deps.configs.get(device.id).ack, stallMs, progress, result };
+      const ctx: DeviceFlushContext = { device, conn, store: this.deps.store, ackMode: this.deps.configs.get(device.id).ack, stallMs, progress, result, signal };
       // The first spool's session also probes the outboxes (an exec saved); without spools the probe runs alone.
       const config = this.deps.configs.get(device.id);
       let probed: Set<string> | null = null;
       for (const [i, root] of config.spools.entries()) {
+        throwIfCancelled(signal, `the flush of ${device.name}`);
         const lines = await flushSpool(ctx, root, i === 0 ? config.outboxes.map((o) => o.file) : []);
         probed ??= lines;
       }
       const outboxes = !config.outboxes.length ? [] : probed ? sourcesFrom(config, probed).outboxes : (await probeSources(conn, device.id, this.deps.configs, stallMs)).outboxes;
-      for (const spec of outboxes) await flushOutbox(ctx, spec);
+      for (const spec of outboxes) {
+        throwIfCancelled(signal, `the flush of ${device.name}`);
+        await flushOutbox(ctx, spec);
+      }
     } catch (err) {
       const body = toErrorBody(err);
       result.error = { kind: body.kind, message: body.message };
@@ -132,6 +143,11 @@ export class FlushEngine {
     }
     return result;
   }
+}
+
+function failed(device: Device, err: unknown): DeviceFlush {
+  const body = toErrorBody(err);
+  return { deviceId: device.id, streams: {}, refused: [], quarantined: [], error: { kind: body.kind, message: body.message } };
 }
 
 /** A flush that failed anywhere is an error for the caller, with every device's partial result attached. */

@@ -119,9 +119,9 @@ export class FlushSession {
     this.close();
   }
 
-  /** Abandons a silent session: whatever waits on it fails with kind `unreachable`. */
-  stall(message: string): void {
-    this.stallError ??= new OutpostError('unreachable', message);
+  /** Abandons a silent (or cancelled) session: whatever waits on it fails with kind `unreachable` (or `cancelled`). */
+  stall(message: string, kind: 'unreachable' | 'cancelled' = 'unreachable'): void {
+    this.stallError ??= new OutpostError(kind, message);
     this.fail(this.stallError);
     this.close();
   }

@@ -31,6 +31,11 @@ export async function flushSpool(ctx: DeviceFlushContext, root: string, probeOut
     const limit = session.transferDone ? ctx.stallMs * 4 : ctx.stallMs;
     if (Date.now() - session.lastData > limit) session.stall(`the flush of ${ctx.device.name} stalled for ${Math.round(ctx.stallMs / 1000)} s (link down?); flush again to resume`);
   }, 250);
+  // A cancel ends the session like a cut link, at once: segments already acknowledged stay so, everything not yet
+  // acknowledged stays on the device (what arrived whole is still indexed, and only re-acknowledged next time).
+  const onAbort = () => session.stall(`the flush of ${ctx.device.name} was cancelled; what was not acknowledged stays on the device`, 'cancelled');
+  if (ctx.signal?.aborted) onAbort();
+  ctx.signal?.addEventListener('abort', onAbort, { once: true });
   let ok = false;
   try {
     const scan = await session.listing();
@@ -49,6 +54,7 @@ export async function flushSpool(ctx: DeviceFlushContext, root: string, probeOut
     return probe;
   } finally {
     clearInterval(watchdog);
+    ctx.signal?.removeEventListener('abort', onAbort);
     if (ok) await session.finish();
     else session.close();
   }

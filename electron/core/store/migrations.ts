@@ -5,6 +5,7 @@
  */
 import { buffersMigrations } from '../buffers/schema';
 import { latencyMigrations } from '../latency/latency-repo';
+import { deviceLocksMigration } from '../jobs/device-locks';
 
 export interface Migration {
   version: number;
@@ -101,6 +102,7 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE deploy_history ADD COLUMN rollback_of TEXT;
     `,
   },
+  deviceLocksMigration,
   ...buffersMigrations,
   ...latencyMigrations,
 ];

@@ -1,6 +1,7 @@
 import { Badge, Group, Text, Tooltip } from '@mantine/core';
 import { useOutpost } from '../store/context';
 import { VaultBadge } from './vault-dialog';
+import { JobsMenu } from './jobs-menu';
 
 export function StatusBar({ fallbackTransport }: { fallbackTransport: string }) {
   const info = useOutpost((s) => s.info);
@@ -20,6 +21,7 @@ export function StatusBar({ fallbackTransport }: { fallbackTransport: string }) 
           </Badge>
         </Tooltip>
         <VaultBadge />
+        <JobsMenu />
         <Text size="xs" truncate="end">
           data <code data-testid="status-datadir">{info?.dataDir ?? '—'}</code>
         </Text>

@@ -82,3 +82,28 @@ describe('buffers slice', () => {
     expect(store.getState().pushing).toBe(false);
   });
 });
+
+describe('jobs and prune in the store', () => {
+  it('follows jobs:changed and cancels a running flush by kind', async () => {
+    const { api, store } = setup();
+    api.answer('jobs:cancel', { cancelled: ['j1'] });
+    const job = { id: 'j1', kind: 'flush' as const, label: 'flush of gw', deviceIds: ['gw'], startedAt: '2026-01-01T00:00:00.000Z', progress: null, cancelling: false };
+    api.emit('jobs:changed', { jobs: [job] });
+    expect(store.getState().jobs).toEqual([job]);
+    await store.getState().cancelJobs({ kind: 'flush' });
+    expect(api.argsOf('jobs:cancel')).toEqual([{ kind: 'flush' }]);
+    api.emit('jobs:changed', { jobs: [] });
+    expect(store.getState().jobs).toEqual([]);
+  });
+
+  it('previews a prune as a dry run, then confirms exactly that selection', async () => {
+    const { api, store } = setup();
+    const plan = { dryRun: true, segments: 2, bytes: 300, freedBytes: 300, keptSegments: 1, keptBytes: 10, groups: [], usedBytes: 310, quotaBytes: null };
+    api.answer('store:prune', (args) => ({ ...plan, dryRun: Boolean(args?.dryRun), usedBytes: args?.dryRun ? 310 : 10 }));
+    await store.getState().previewPrune({ deviceId: 'gw' });
+    expect(store.getState().prunePlan?.result.segments).toBe(2);
+    await store.getState().confirmPrune();
+    expect(api.argsOf('store:prune')).toEqual([{ deviceId: 'gw', dryRun: true }, { deviceId: 'gw', dryRun: false }]);
+    expect(store.getState().prunePlan).toBeNull();
+  });
+});

@@ -5,6 +5,7 @@ import { createDevicesSlice } from './devices-slice';
 import { createDiscoverySlice } from './discovery-slice';
 import { createLatencySlice } from './latency-slice';
 import { createLinkSlice } from './link-slice';
+import { createJobsSlice } from './jobs-slice';
 import type { OutpostState, StoreDeps } from './types';
 import { createUiSlice } from './ui-slice';
 import { createVaultSlice } from './vault-slice';
@@ -27,6 +28,7 @@ export function createOutpostStore(deps: StoreDeps): OutpostStore {
     ...createLatencySlice(set, get, deps),
     ...createVaultSlice(set, get, deps),
     ...createLinkSlice(set, get, deps),
+    ...createJobsSlice(set, get, deps),
   }));
 }
 
@@ -47,9 +49,11 @@ export function connectStore(store: OutpostStore, deps: Pick<StoreDeps, 'api'>):
   const offSeries = api.on('latency:series-changed', () => void store.getState().loadLatencySeries());
   const offAb = api.on('latency:ab-progress', (event) => store.getState().abProgressEvent(event));
   void store.getState().loadLatencySeries();
+  const offJobs = api.on('jobs:changed', ({ jobs }) => store.getState().setJobs(jobs));
   void store.getState().loadInfo();
   void store.getState().loadVault();
   void store.getState().loadDevices();
+  void store.getState().loadJobs();
   return () => {
     offDevices();
     offOnline();
@@ -61,6 +65,7 @@ export function connectStore(store: OutpostStore, deps: Pick<StoreDeps, 'api'>):
     offSeries();
     offAb();
     offVault();
+    offJobs();
     store.getState().cancelDevicesRefresh();
   };
 }

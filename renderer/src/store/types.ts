@@ -6,6 +6,7 @@ import type { DevicesSlice } from './devices-slice';
 import type { DiscoverySlice } from './discovery-slice';
 import type { LatencySlice } from './latency-slice';
 import type { LinkSlice } from './link-slice';
+import type { JobsSlice } from './jobs-slice';
 import type { UiSlice } from './ui-slice';
 import type { VaultSlice } from './vault-slice';
 import type { WorkloadsSlice } from './workloads-slice';
@@ -23,6 +24,6 @@ export interface StoreDeps {
   refreshDelayMs: number;
 }
 
-export type OutpostState = AppSlice & DevicesSlice & UiSlice & DiscoverySlice & BuffersSlice & WorkloadsSlice & VaultSlice & LatencySlice & LinkSlice;
+export type OutpostState = AppSlice & DevicesSlice & UiSlice & DiscoverySlice & BuffersSlice & WorkloadsSlice & VaultSlice & LatencySlice & LinkSlice & JobsSlice;
 
 export type SliceCreator<T> = (set: StoreApi<OutpostState>['setState'], get: StoreApi<OutpostState>['getState'], deps: StoreDeps) => T;

@@ -8,6 +8,7 @@ import { FlushResults } from './flush-results';
 import { StoreBrowser } from './store-browser';
 import { formatBytes } from './transfer-format';
 import { UpstreamPanel } from './upstream-panel';
+import { CancelJobButton } from '../../components/cancel-job-button';
 
 export function BuffersView() {
   const allDevices = useOutpost((s) => s.devices);
@@ -76,6 +77,7 @@ export function BuffersView() {
                 <Button disabled={!selected.length} loading={flushing} onClick={() => void flushBuffers(selected)} data-testid="buffers-flush">
                   Flush selected to this laptop
                 </Button>
+                <CancelJobButton kind="flush" label="Cancel flush" />
               </Group>
             </Group>
             <DeviceBuffersTable devices={devices} selection={selection} onSelectionChange={setSelection} />

@@ -2,6 +2,7 @@ import { Button, Checkbox, Code, Group, PasswordInput, Stack, Text, TextInput } 
 import { useState, type FormEvent } from 'react';
 import type { ArgsOf, Device, ResultOf } from '../../../../shared/contract';
 import { useOutpost } from '../../store/context';
+import { CancelJobButton } from '../../components/cancel-job-button';
 
 /** Puts the laptop's public key on the device, logging in once with a password or another identity file. */
 export function InstallKeyForm({ device }: { device: Device }) {
@@ -37,6 +38,7 @@ export function InstallKeyForm({ device }: { device: Device }) {
           <Button type="submit" size="xs" variant="light" loading={busy} data-testid="install-key-submit">
             Install laptop key
           </Button>
+          <CancelJobButton kind="key-install" deviceId={device.id} />
         </Group>
         {result && (
           <Text size="xs" c={result.verified ? 'teal' : 'red'} data-testid="install-key-result">

@@ -4,6 +4,7 @@ import { DEFAULT_SWEEP_PORTS } from '../../../../shared/contract';
 import { SearchIcon } from '../../components/icons';
 import { useOutpost } from '../../store/context';
 import { scanPercent, toBrowseArgs, toScanArgs, type ScanForm } from './device-filters';
+import { CancelJobButton } from '../../components/cancel-job-button';
 
 const INITIAL_FORM: ScanForm = { interfaces: [], cidrs: [], ports: DEFAULT_SWEEP_PORTS.map(String), mdns: true, sweep: true, serial: false };
 
@@ -66,6 +67,7 @@ export function ScanPanel() {
           <Button leftSection={<SearchIcon size={16} />} onClick={start} loading={scanning} data-testid="scan-start">
             Scan now
           </Button>
+          <CancelJobButton kind="scan" label="Cancel scan" />
         </Group>
       </Group>
       <Collapse in={showOptions}>

@@ -6,6 +6,7 @@ import type { DeployDraft } from '../../store/workloads-slice';
 import { networkDevices } from './containers-panel';
 import { formatBytes, progressLabel, progressPercent, shortId } from './format';
 import { RolloutSteps } from './rollout-steps';
+import { CancelJobButton } from '../../components/cancel-job-button';
 
 const EXAMPLE = `services:
   pump-controller:
@@ -110,6 +111,7 @@ export function DeployWizard() {
         <Stepper.Step label="Roll out" description="transfer, health gate" loading={deploying}>
           <Rollout />
           <Group justify="flex-end" mt="md">
+            <CancelJobButton kind="deploy" label="Cancel deploy" />
             <Button variant="default" disabled={deploying} onClick={() => setStep(0)}>
               New deploy
             </Button>

@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { TrashIcon } from '../../components/icons';
 import { useOutpost } from '../../store/context';
 import { formatBytes, shortId } from './format';
+import { CancelJobButton } from '../../components/cancel-job-button';
 
 /** The laptop's offline image cache: what it carries, whether the blobs are intact, and where each image runs. */
 export function ImagesPanel() {
@@ -39,6 +40,7 @@ export function ImagesPanel() {
             <Button type="submit" loading={busy} disabled={!path.trim()} data-testid="image-import">
               Import
             </Button>
+            <CancelJobButton kind="image-import" />
             <Button variant="default" loading={busy} disabled={images.length === 0} onClick={() => void verifyImages()} data-testid="image-verify-all">
               Verify all
             </Button>
