@@ -12,6 +12,7 @@ export const ERROR_KINDS = [
   'host-key-changed',
   'host-key-unknown',
   'engine-http',
+  'engine-not-found',
   'protocol',
   'integrity',
   'disk-full',

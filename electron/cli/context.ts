@@ -104,7 +104,7 @@ export function exitCodeFor(kind: string): number {
   if (kind === 'busy') return 5;
   if (kind === 'invalid-input' || kind === 'not-found') return 2;
   if (kind === 'host-key-changed' || kind === 'host-key-unknown' || kind === 'auth') return 3;
-  if (kind === 'unreachable' || kind === 'timeout') return 4;
+  if (kind === 'unreachable' || kind === 'timeout' || kind === 'engine-not-found') return 4;
   return 1;
 }
 

@@ -66,7 +66,7 @@ export function createCore(config: CoreConfig): Core {
   // Asked at each connection: the key is in the vault, so it is there only while the vault is unlocked.
   const ssh = once(() => new SshPool({ knownHosts: knownHosts(), laptopPrivateKey: () => laptopKey().privateKey() }));
   const links = once(() => new DeviceLinks(ssh(), devices(), knownHosts()));
-  const engines = once(() => new EngineRegistry(links(), devices()));
+  const engines = once(() => new EngineRegistry(links(), devices(), undefined, (id) => bus.emit('devices:changed', { ids: [id] })));
   const locks = once(() => new DeviceLocks(db(), config.transport === 'in-process' ? 'cli' : config.transport === 'browser' ? 'app (browser mode)' : 'app'));
   const jobs = new JobRegistry(bus, () => locks());
 

@@ -18,6 +18,29 @@ export const DeviceService = z.object({
 });
 export type DeviceService = z.infer<typeof DeviceService>;
 
+/** Where the device's container engine answered, as Outpost last found it (see engines/locate.ts). */
+export const EngineFound = z.object({
+  /** The engine's unix socket on the device. */
+  socket: z.string(),
+  /** Why that place: the device's own setting, DOCKER_HOST in its login environment, or a well-known place. */
+  source: z.enum(['setting', 'DOCKER_HOST', 'docker', 'balena-engine', 'podman', 'rootless-docker', 'rootless-podman']),
+  product: z.enum(['docker', 'podman', 'balena-engine']),
+  version: z.string().optional(),
+  apiVersion: z.string().optional(),
+  /** Whether the device runs systemd (Podman's healthchecks need its timers). */
+  systemd: z.boolean().optional(),
+  foundAt: z.string(),
+  /** Every place looked at before it, in order, and why it was passed over. */
+  tried: z.array(z.object({ socket: z.string(), source: z.string(), result: z.string() })).default([]),
+});
+export type EngineFound = z.infer<typeof EngineFound>;
+
+export const EngineSocketPath = z
+  .string()
+  .min(2)
+  .max(1024)
+  .regex(/^\/[A-Za-z0-9._/@-]*$/, 'an absolute socket path (letters, digits, . _ - @ /)');
+
 export const Device = z.object({
   id: z.string(),
   name: z.string(),
@@ -45,7 +68,17 @@ export const Device = z.object({
       sharedHostKeyWith: z.array(z.string()).optional(),
     })
     .default({ port: 22, user: 'root' }),
-  docker: z.object({ apiVersion: z.string().optional(), tls: z.boolean().optional(), port: z.number().int().optional() }).nullable().default(null),
+  docker: z
+    .object({
+      apiVersion: z.string().optional(),
+      tls: z.boolean().optional(),
+      port: z.number().int().optional(),
+      /** The technician's setting: the engine socket on this device, tried before any other place. */
+      socket: z.string().optional(),
+      engine: EngineFound.optional(),
+    })
+    .nullable()
+    .default(null),
   serialPath: z.string().nullable().default(null),
   tags: z.object({ site: z.string().optional(), role: z.string().optional() }).catchall(z.string()).default({}),
   notes: z.string().default(''),
@@ -105,6 +138,8 @@ export const DeviceUpdate = z
     sshUser: SshUser.optional(),
     /** A key file for this device; null goes back to the site's key or the laptop key. */
     sshIdentityFile: IdentityFile.nullable().optional(),
+    /** The engine's socket on this device, tried first; null: look in the usual places. */
+    engineSocket: EngineSocketPath.nullable().optional(),
     addresses: z.array(hostOrIp).optional(),
   })
   .strict();

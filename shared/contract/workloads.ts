@@ -138,7 +138,17 @@ export type PendingRollout = z.infer<typeof PendingRollout>;
 export const DeviceResultError = z.object({ kind: z.string(), message: z.string() });
 /** One device's part of a fleet answer: a dead engine is reported, never blanks the others. */
 export function perDevice<T extends z.ZodType>(value: T) {
-  return z.array(z.object({ deviceId: z.string(), deviceName: z.string(), ok: z.boolean(), value: value.optional(), error: DeviceResultError.optional() }));
+  return z.array(
+    z.object({
+      deviceId: z.string(),
+      deviceName: z.string(),
+      ok: z.boolean(),
+      value: value.optional(),
+      error: DeviceResultError.optional(),
+      /** Which engine answered and where (the device's details keep the full record). */
+      engine: z.object({ socket: z.string(), source: z.string(), product: z.string(), version: z.string().optional() }).optional(),
+    }),
+  );
 }
 
 export const ContainerSummary = z.object({

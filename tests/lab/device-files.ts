@@ -10,6 +10,10 @@ export interface DeviceFileSpec {
   root: string;
   ssh: boolean;
   docker: boolean;
+  /** dockerd's only socket inside the device (default /var/run/docker.sock). */
+  dockerSocket: string;
+  /** Variables sshd sets for every session (sshd_config SetEnv), e.g. DOCKER_HOST. */
+  sshEnv: Record<string, string>;
   avahi: boolean;
   clientPublicKey: string;
   rootPasswordHash: string;
@@ -138,6 +142,10 @@ export function writeDeviceFiles(d: DeviceFileSpec): void {
     'MaxStartups 200:30:400',
     'MaxSessions 100',
     'AcceptEnv LANG LC_*',
+    ...Object.entries(d.sshEnv).map(([k, v]) => {
+      if (!/^[A-Z_][A-Z0-9_]*$/.test(k) || /[\s"\\]/.test(v)) throw new Error(`invalid sshd SetEnv ${k}=${v}`);
+      return `SetEnv ${k}=${v}`;
+    }),
     'AllowStreamLocalForwarding yes',
     'AllowTcpForwarding yes',
     'Subsystem sftp /usr/lib/openssh/sftp-server',
@@ -149,13 +157,14 @@ export function writeDeviceFiles(d: DeviceFileSpec): void {
   // What the device's /proc/cpuinfo shows (bound over it by init): the host's, without the AES flags.
   if (d.noAes) put(join(d.root, 'cpuinfo'), cpuinfoWithoutAes(readFileSync('/proc/cpuinfo', 'utf8')));
 
-  // docker: engine socket at /var/run/docker.sock inside the device; the safety flags are not optional.
+  // docker: engine socket at /var/run/docker.sock (or the spec's) inside the device; the safety flags are not optional.
   put(join(etc, 'default/docker'), '# extra dockerd flags for this lab device\nDOCKER_OPTS=""\n');
   put(join(etc, 'init.d/docker'), initScript('docker', '/run/docker.pid', [
     '  DOCKER_OPTS=""',
     '  [ -f /etc/default/docker ] && . /etc/default/docker',
     '  # shellcheck disable=SC2086',
-    '  setsid -f /usr/sbin/dockerd --host unix:///var/run/docker.sock --data-root /var/lib/docker \\',
+    `  mkdir -p ${dirname(d.dockerSocket)}`,
+    `  setsid -f /usr/sbin/dockerd --host unix://${d.dockerSocket} --data-root /var/lib/docker \\`,
     `    --exec-root /var/run/docker --pidfile /run/docker.pid $DOCKER_OPTS ${DOCKERD_SAFETY_FLAGS} \\`,
     '    </dev/null >>/var/log/docker.log 2>&1',
   ].join('\n')), 0o755);
@@ -184,7 +193,17 @@ export function writeDeviceFiles(d: DeviceFileSpec): void {
     '  mkdir -p /run/avahi-daemon\n  avahi-daemon -f /etc/avahi/avahi-daemon.conf --no-drop-root --no-chroot --no-rlimits -D'), 0o755);
   const services = join(etc, 'avahi/services');
   if (d.ssh) put(join(services, 'ssh.service'), avahiService('_ssh._tcp', 22));
-  if (d.docker) put(join(services, 'docker.service'), avahiService('_docker._tcp', 2375, { socket: '/var/run/docker.sock' }));
+  if (d.docker) put(join(services, 'docker.service'), avahiService('_docker._tcp', 2375, { socket: d.dockerSocket }));
+
+  // podman: Debian's podman answering the Docker API on /run/podman/podman.sock, no systemd on the device. Its
+  // containers get ulimits within this machine's hard limits (runc cannot raise them here), read at start.
+  put(join(etc, 'init.d/podman'), initScript('podman', '/run/podman.pid', [
+    '  mkdir -p /run/podman /etc/containers /var/lib/containers/storage /run/containers/storage',
+    '  n=$(ulimit -Hn); u=$(ulimit -Hu); [ "$n" = unlimited ] && n=1048576; [ "$u" = unlimited ] && u=1048576',
+    '  printf \'[containers]\\ndefault_ulimits = ["nofile=%s:%s", "nproc=%s:%s"]\\n[engine]\\ncgroup_manager = "cgroupfs"\\nevents_logger = "file"\\n\' "$n" "$n" "$u" "$u" > /etc/containers/containers.conf',
+    '  setsid -f sh -c \'echo $$ > /run/podman.pid; exec podman --storage-driver vfs --root /var/lib/containers/storage --runroot /run/containers/storage system service --time=0 unix:///run/podman/podman.sock\' \\',
+    '    </dev/null >>/var/log/podman.log 2>&1',
+  ].join('\n')), 0o755);
   d.services.forEach((s, i) => put(join(services, `extra-${i}.service`), avahiService(s.type, s.port, s.txt)));
 }
 

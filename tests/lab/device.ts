@@ -16,6 +16,12 @@ export interface DeviceSpec {
   name: string;
   ssh?: boolean; // default true
   docker?: boolean;
+  /** dockerd listens only here (inside the device); default /var/run/docker.sock. */
+  dockerSocket?: string;
+  /** Set for every SSH session by sshd (`SetEnv`), e.g. { DOCKER_HOST: 'unix:///var/run/engine/docker.sock' }. */
+  sshEnv?: Record<string, string>;
+  /** Debian's `podman system service` answering the Docker API on /run/podman/podman.sock instead of dockerd. */
+  podman?: boolean;
   avahi?: boolean; // announce via a real avahi-daemon
   serial?: boolean;
   /** The console's own rate: the far end scrambles both ways unless the laptop's side of the pty is set to it. */
@@ -64,7 +70,9 @@ export interface LabDevice {
   spoolDir: string;
   libDir: string;
   hostKeyFingerprint: string;
+  /** The engine's socket on the host (dockerd's, or Podman's), and inside the device. */
   dockerSocketHostPath?: string;
+  dockerSocket?: string;
   serialPath?: string;
   serialPassword?: string;
   serialBaud?: number;
@@ -189,9 +197,13 @@ export async function startDevice(ctx: DeviceContext, spec: DeviceSpec, index: n
   const ssh = spec.ssh ?? true;
   const docker = spec.docker ?? false;
   const avahi = spec.avahi ?? false;
+  const podman = spec.podman ?? false;
+  if (docker && podman) throw new Error(`lab device ${spec.name}: docker or podman, not both`);
+  const dockerSocket = podman ? '/run/podman/podman.sock' : (spec.dockerSocket ?? '/var/run/docker.sock');
+  if (!/^\/(var\/)?run\/[A-Za-z0-9._/-]+\.sock$/.test(dockerSocket)) throw new Error(`lab device ${spec.name}: the engine socket must live under /run: ${dockerSocket}`);
   const root = join(ctx.stateDir, 'd', name);
   if (existsSync(root)) throw new Error(`lab device ${name} already exists`);
-  writeDeviceFiles({ name, ip, root, ssh, docker, avahi, clientPublicKey: ctx.clientPublicKey, rootPasswordHash: ctx.rootPasswordHash, services: spec.services ?? [], noAes: spec.noAes });
+  writeDeviceFiles({ name, ip, root, ssh, docker, dockerSocket, sshEnv: spec.sshEnv ?? {}, avahi, clientPublicKey: ctx.clientPublicKey, rootPasswordHash: ctx.rootPasswordHash, services: spec.services ?? [], noAes: spec.noAes });
   // The device's spool is its own storage, not the laptop's disk: a device acknowledging (deleting) a thousand
   // segments must not slow the laptop's file creation on a shared ext4 (it skips recently freed inodes).
   await runOk(['mount', '-t', 'tmpfs', '-o', 'size=4g,mode=0755', `outpost-lab-spool-${name}`, join(root, 'var/spool/outpost')]);
@@ -204,7 +216,7 @@ export async function startDevice(ctx: DeviceContext, spec: DeviceSpec, index: n
     await runOk(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', `root@${name}`, '-f', keyPath]);
   }
   const hostKeyFingerprint = sshFingerprint(readFileSync(`${keyPath}.pub`, 'utf8'));
-  const services = [...(ssh ? ['ssh'] : []), ...(docker ? ['docker'] : []), ...(avahi ? ['avahi-daemon'] : [])];
+  const services = [...(ssh ? ['ssh'] : []), ...(docker ? ['docker'] : []), ...(podman ? ['podman'] : []), ...(avahi ? ['avahi-daemon'] : [])];
   const initPath = join(root, 'init.sh');
   writeFileSync(initPath, initShellScript(services), { mode: 0o755 });
 
@@ -238,14 +250,16 @@ export async function startDevice(ctx: DeviceContext, spec: DeviceSpec, index: n
     return existsSync(join(root, 'run/outpost-lab.ready'));
   }, 30_000);
 
-  const dockerSocketHostPath = docker ? join(root, 'run/docker.sock') : undefined;
+  // /run and /var/run inside the device are <root>/run on the host.
+  const engineName = docker ? 'docker' : 'podman';
+  const dockerSocketHostPath = docker || podman ? join(root, 'run', dockerSocket.replace(/^\/(var\/)?run\//, '')) : undefined;
   const exec = (argv: string[], opts: { input?: string | Buffer } = {}): Promise<RunResult> => {
     if (argv.length === 0) throw new Error('exec: empty argv');
     return run(['nsenter', '-t', String(initPid), '-m', '-u', '-n', '-p', '--', ...argv], { input: opts.input, cwd: '/', env: DEVICE_ENV });
   };
   const waitDocker = async (): Promise<void> => {
     if (!dockerSocketHostPath) throw new Error(`device ${name} has no docker engine`);
-    await waitFor(`dockerd on device ${name} (log: ${join(root, 'var/log/docker.log')})`, async () => {
+    await waitFor(`${engineName} on device ${name} (log: ${join(root, `var/log/${engineName}.log`)})`, async () => {
       alive();
       return dockerPing(dockerSocketHostPath);
     }, 60_000);
@@ -262,7 +276,7 @@ export async function startDevice(ctx: DeviceContext, spec: DeviceSpec, index: n
       return (await sshBanner(ip)).startsWith('SSH-2.0-');
     }, 30_000));
   }
-  if (docker) waits.push(waitDocker());
+  if (docker || podman) waits.push(waitDocker());
   if (avahi) {
     waits.push(waitFor(`avahi-daemon on device ${name} answering mDNS for ${name}.local`, async () => {
       alive();
@@ -314,6 +328,7 @@ export async function startDevice(ctx: DeviceContext, spec: DeviceSpec, index: n
     libDir: join(root, 'var/lib/outpost'),
     hostKeyFingerprint,
     dockerSocketHostPath,
+    dockerSocket: docker || podman ? dockerSocket : undefined,
     serialPath,
     serialPassword: spec.serial ? ctx.rootPassword : undefined,
     serialBaud: spec.serial ? serialBaud : undefined,
@@ -322,11 +337,11 @@ export async function startDevice(ctx: DeviceContext, spec: DeviceSpec, index: n
     exec,
     stop,
     startDocker: async () => {
-      await service('docker', 'start');
+      await service(engineName, 'start');
       await waitDocker();
     },
-    stopDocker: () => service('docker', 'stop'),
-    killDocker: (signal: NodeJS.Signals = 'SIGKILL') => service('docker', 'kill', signal.replace(/^SIG/, '')),
+    stopDocker: () => service(engineName, 'stop'),
+    killDocker: (signal: NodeJS.Signals = 'SIGKILL') => service(engineName, 'kill', signal.replace(/^SIG/, '')),
     linkDown: () => setBridgePort(index, false),
     linkUp: () => setBridgePort(index, true),
     rateLimit: (kbit: number | null) => setRateLimit(name, index, kbit),

@@ -52,7 +52,7 @@ async function buildBusyboxRootfsTar(stateDir: string): Promise<Buffer> {
 export async function importBusyboxImage(dev: LabDevice, tag: string): Promise<void> {
   checkRef(tag);
   const tar = await busyboxRootfsTar(stateDirOf(dev));
-  const r = await dev.exec(['docker', 'import', '--change', 'CMD ["sh"]', '-', tag], { input: tar });
+  const r = await dev.exec(['docker', '-H', `unix://${dev.dockerSocket ?? '/var/run/docker.sock'}`, 'import', '--change', 'CMD ["sh"]', '-', tag], { input: tar });
   if (r.code !== 0) throw new Error(`docker import on ${dev.name} failed: ${r.stderr.trim()}`);
 }
 

@@ -24,6 +24,21 @@ function deviceTable(devices: Device[]): string {
   );
 }
 
+/** One device as a technician reads it: addresses, how Outpost logs in, and where its engine answered. */
+export function deviceDetails(d: Device): string {
+  const engine = d.docker?.engine;
+  const lines = [
+    `${d.name}  (${d.id})  ${d.state}`,
+    `addresses: ${[...d.addresses, ...d.hostnames].join(', ') || '-'}`,
+    `ssh:       ${d.ssh.user}@:${d.ssh.port}  key ${d.ssh.identityFile ?? 'the laptop key'}${d.ssh.hostKeyFingerprint ? `  host key ${d.ssh.hostKeyFingerprint}` : ''}`,
+    `engine:    ${engine ? `${engine.product} ${engine.version ?? ''} at ${engine.socket} (${engine.source}${engine.systemd === false ? ', no systemd' : ''}; found ${engine.foundAt})` : 'not looked for yet'}`,
+  ];
+  if (d.docker?.socket) lines.push(`engine socket setting: ${d.docker.socket}`);
+  for (const t of engine?.tried ?? []) lines.push(`  passed over ${t.socket} (${t.source}): ${t.result}`);
+  if (d.notes) lines.push(`notes:     ${d.notes}`);
+  return lines.join('\n');
+}
+
 export function registerDevices(program: Command, io: CliIo): void {
   const devices = program.command('devices').description('the device inventory');
 
@@ -61,12 +76,14 @@ export function registerDevices(program: Command, io: CliIo): void {
       }),
     );
 
-  leaf(devices, 'get <device>', 'show one device (id, name, hostname or address)').action(
-    runWith(io, async (ctx, ref: string) => {
-      const device = await resolveDevice(ctx, ref, {}, { addIfMissing: false });
-      return { data: device };
-    }),
-  );
+  leaf(devices, 'get <device>', 'show one device (id, name, hostname or address): login, engine, services')
+    .alias('show')
+    .action(
+      runWith(io, async (ctx, ref: string) => {
+        const device = await resolveDevice(ctx, ref, {}, { addIfMissing: false });
+        return { data: device, human: deviceDetails(device) };
+      }),
+    );
 
   leaf(devices, 'update <device>', 'rename, tag or annotate a device; set how to log in to it (kept for every later command and view)')
     .option('--name <name>', 'new display name')
@@ -76,8 +93,10 @@ export function registerDevices(program: Command, io: CliIo): void {
     .option('--user <user>', 'SSH user')
     .option('--identity <file>', 'SSH private key file on this laptop for this device')
     .option('--no-identity', 'forget the device\'s key file (use the laptop key)')
+    .option('--engine-socket <path>', 'where the device\'s container engine listens (tried before DOCKER_HOST and the usual places)')
+    .option('--no-engine-socket', 'look for the engine in the usual places again')
     .action(
-      runWith(io, async (ctx, ref: string, opts: { name?: string; tag?: string[]; notes?: string; port?: number; user?: string; identity?: string | false }) => {
+      runWith(io, async (ctx, ref: string, opts: { name?: string; tag?: string[]; notes?: string; port?: number; user?: string; identity?: string | false; engineSocket?: string | false }) => {
         const device = await resolveDevice(ctx, ref, {}, { addIfMissing: false });
         const updated = await ctx.api.invoke('devices:update', {
           id: device.id,
@@ -87,6 +106,7 @@ export function registerDevices(program: Command, io: CliIo): void {
           sshPort: opts.port,
           sshUser: opts.user,
           sshIdentityFile: opts.identity === false ? null : opts.identity,
+          engineSocket: opts.engineSocket === false ? null : opts.engineSocket,
         });
         return { data: updated, human: `updated ${updated.name}` };
       }),

@@ -1,13 +1,17 @@
 import type Docker from 'dockerode';
-import type { Device, LinkOptions } from '../../../shared/contract';
+import type { Device, EngineFound, LinkOptions } from '../../../shared/contract';
 import { OutpostError, toErrorBody } from '../../../shared/errors';
 import type { DevicesRepo } from '../store/devices-repo';
 import type { DeviceLinks } from '../transport/device-links';
 import type { SshConnection } from '../transport/ssh-connection';
 import { engineError, withTimeout } from './engine-errors';
+import { locateEngine } from './locate';
 
-/** How a device's engine is reached. Only SSH today; mTLS on 2376 plugs in here once the PKI issues client certs. */
-export type EngineEndpoint = { kind: 'ssh' } | { kind: 'tls'; host: string; port: number };
+/**
+ * How a device's engine is reached: its unix socket on the device, through the device's SSH connection (where it
+ * lives is found by locateEngine), or Docker over mTLS on the network (the PKI's client certificates).
+ */
+export type EngineEndpoint = { kind: 'ssh'; socket: string } | { kind: 'tls'; host: string; port: number };
 
 export interface Engine {
   deviceId: string;
@@ -16,6 +20,8 @@ export interface Engine {
   docker: Docker;
   /** The SSH connection under the engine, for execs and file staging on the same link. */
   ssh: SshConnection;
+  /** What answered and where (Docker, Podman, balena-engine), as recorded in the device's details. */
+  found: EngineFound;
 }
 
 export interface DeviceResult<T> {
@@ -24,6 +30,7 @@ export interface DeviceResult<T> {
   ok: boolean;
   value?: T;
   error?: { kind: string; message: string };
+  engine?: { socket: string; source: string; product: string; version?: string };
 }
 
 /**
@@ -38,6 +45,8 @@ export class EngineRegistry {
     private readonly links: DeviceLinks,
     private readonly devices: DevicesRepo,
     readonly defaultTimeoutMs = 15_000,
+    /** Told when a device's record changed (its engine was found somewhere new), so views refresh. */
+    private readonly onDeviceChanged: (id: string) => void = () => undefined,
   ) {}
 
   device(ref: string): Device {
@@ -46,18 +55,19 @@ export class EngineRegistry {
     return device;
   }
 
-  endpointFor(device: Device): EngineEndpoint {
-    return device.docker?.tls ? { kind: 'tls', host: device.addresses[0] ?? '', port: device.docker.port ?? 2376 } : { kind: 'ssh' };
+  /** TLS when the device's engine is set up for mTLS; else SSH (the socket is found on connecting). */
+  endpointKind(device: Device): EngineEndpoint['kind'] {
+    return device.docker?.tls ? 'tls' : 'ssh';
   }
 
   async engine(device: Device, link?: LinkOptions): Promise<Engine> {
     const cached = this.engines.get(device.id);
     if (cached?.ssh.isOpen) return cached;
-    const endpoint = this.endpointFor(device);
-    if (endpoint.kind === 'tls') throw new OutpostError('unsupported', `${device.name}: Docker over mTLS (port ${endpoint.port}) arrives with the site certificates; use SSH for now`);
+    if (this.endpointKind(device) === 'tls') throw new OutpostError('unsupported', `${device.name}: Docker over mTLS (port ${device.docker?.port ?? 2376}) arrives with the site certificates; use SSH for now`);
     const ssh = await this.links.ssh(device, link);
-    const docker = await this.links.docker(device, link);
-    const engine: Engine = { deviceId: device.id, deviceName: device.name, endpoint, docker, ssh };
+    const { found, docker } = await locateEngine(ssh, device.name, device.docker?.socket);
+    this.record(device.id, found);
+    const engine: Engine = { deviceId: device.id, deviceName: device.name, endpoint: { kind: 'ssh', socket: found.socket }, docker, ssh, found };
     this.engines.set(device.id, engine);
     ssh.onClose(() => {
       if (this.engines.get(device.id) === engine) this.engines.delete(device.id);
@@ -103,10 +113,22 @@ export class EngineRegistry {
     const settled = await Promise.allSettled(devices.map((d) => this.call(d, fn, opts)));
     return settled.map((s, i) => {
       const d = devices[i] as Device;
-      if (s.status === 'fulfilled') return { deviceId: d.id, deviceName: d.name, ok: true, value: s.value };
+      const found = this.engines.get(d.id)?.found;
+      const engine = found ? { socket: found.socket, source: found.source, product: found.product, version: found.version } : undefined;
+      if (s.status === 'fulfilled') return { deviceId: d.id, deviceName: d.name, ok: true, value: s.value, engine };
       const body = toErrorBody(s.reason);
       return { deviceId: d.id, deviceName: d.name, ok: false, error: { kind: body.kind, message: body.message } };
     });
+  }
+
+  /** Keeps what was found in the device's details; a change (another place, another engine) is announced. */
+  private record(deviceId: string, found: EngineFound): void {
+    const current = this.devices.find(deviceId);
+    if (!current) return;
+    const before = current.docker?.engine;
+    const same = before && before.socket === found.socket && before.product === found.product && before.version === found.version && before.systemd === found.systemd;
+    this.devices.save({ ...current, docker: { ...(current.docker ?? {}), engine: found, apiVersion: found.apiVersion ?? current.docker?.apiVersion } });
+    if (!same) this.onDeviceChanged(deviceId);
   }
 
   /** Forgets a device's client, e.g. after a transfer stalled on a dead link, so the next call reconnects. */

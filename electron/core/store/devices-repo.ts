@@ -152,6 +152,10 @@ export class DevicesRepo {
     };
     if (input.sshIdentityFile === null) delete next.ssh.identityFile;
     else if (input.sshIdentityFile !== undefined) next.ssh.identityFile = input.sshIdentityFile;
+    if (input.engineSocket !== undefined) {
+      const { socket: _old, ...docker } = current.docker ?? {};
+      next.docker = input.engineSocket === null ? (Object.keys(docker).length ? docker : null) : { ...docker, socket: input.engineSocket };
+    }
     this.save(next);
     return next;
   }

@@ -136,7 +136,12 @@ export class Deployer {
           },
         ),
       );
-      records.push(record);
+      if (sent.note) {
+        // What the transfer had to do differently on this engine belongs in the history beside the outcome.
+        const noted = { ...record, message: `${record.message} — ${sent.note}` };
+        this.deps(device).record(noted, spec);
+        records.push(noted);
+      } else records.push(record);
     }
     return records;
   }

@@ -134,6 +134,7 @@ export class FakeEngine {
   }
 
   engine(): Engine {
-    return { deviceId: 'dev-1', deviceName: 'gw-1', endpoint: { kind: 'ssh' }, docker: this.docker, ssh: this.ssh };
+    const found = { socket: '/var/run/docker.sock', source: 'docker' as const, product: 'docker' as const, systemd: true, foundAt: '2026-01-01T00:00:00.000Z', tried: [] };
+    return { deviceId: 'dev-1', deviceName: 'gw-1', endpoint: { kind: 'ssh', socket: found.socket }, docker: this.docker, ssh: this.ssh, found };
   }
 }

@@ -43,6 +43,8 @@ export interface TransferResult {
   layersSent: number;
   resumedFrom: number;
   skipped: boolean;
+  /** Said to the technician with the rollout, e.g. that the whole image was sent after Podman refused a partial one. */
+  note?: string;
 }
 
 /**
@@ -61,20 +63,36 @@ export async function transferImage(
     await engine.docker.getImage(image.id).tag(splitTag(tag));
     return { imageId: image.id, bytesSent: 0, archiveBytes: 0, layersSent: 0, resumedFrom: 0, skipped: true };
   }
-  onProgress('building', { bytesSent: 0, bytesTotal: plan.bytesToSend, bytesPerSecond: 0, etaSeconds: null });
-  const key = `${image.id.slice(7, 23)}-${plan.needed.map((n) => (n ? 1 : 0)).join('')}`;
-  const out = join(cache.root, 'outgoing', `${key}.tar`);
-  const archive = await writeDeltaArchive(image, (d) => cache.blobPath(d), plan.needed, out, [tag]);
-  const staged = await stageFile(engine.ssh, { path: archive.path, size: statSync(archive.path).size, sha256: archive.sha256 }, (p) => onProgress('staging', p));
-  onProgress('loading', { bytesSent: archive.size, bytesTotal: archive.size, bytesPerSecond: 0, etaSeconds: null });
-  await loadStaged(engine.ssh, staged.remotePath);
+  const send = async (needed: boolean[]) => {
+    onProgress('building', { bytesSent: 0, bytesTotal: image.layers.reduce((n, l, i) => n + (needed[i] ? l.size : 0), 0), bytesPerSecond: 0, etaSeconds: null });
+    const key = `${image.id.slice(7, 23)}-${needed.map((n) => (n ? 1 : 0)).join('')}`;
+    const out = join(cache.root, 'outgoing', `${key}.tar`);
+    const archive = await writeDeltaArchive(image, (d) => cache.blobPath(d), needed, out, [tag]);
+    const staged = await stageFile(engine.ssh, { path: archive.path, size: statSync(archive.path).size, sha256: archive.sha256 }, (p) => onProgress('staging', p));
+    onProgress('loading', { bytesSent: archive.size, bytesTotal: archive.size, bytesPerSecond: 0, etaSeconds: null });
+    return { archive, staged };
+  };
+  let { archive, staged } = await send(plan.needed);
+  let note: string | undefined;
+  try {
+    await loadStaged(engine.ssh, staged.remotePath, engine.found);
+  } catch (err) {
+    const partial = plan.needed.some((n) => !n);
+    if (!partial || engine.found.product !== 'podman' || !(err instanceof OutpostError) || err.kind !== 'engine-http') throw err;
+    // Podman may refuse an archive that leaves out the layers it already has: send the whole image instead.
+    note = `Podman refused the partial archive (${err.message.slice(0, 200)}); sent the whole image instead`;
+    const first = staged.bytesSent;
+    ({ archive, staged } = await send(image.layers.map(() => true)));
+    staged = { ...staged, bytesSent: staged.bytesSent + first };
+    await loadStaged(engine.ssh, staged.remotePath, engine.found);
+  }
   onProgress('verifying', { bytesSent: archive.size, bytesTotal: archive.size, bytesPerSecond: 0, etaSeconds: null });
   const loaded = await engine.docker
     .getImage(tag)
     .inspect()
     .catch(() => undefined);
   if (loaded?.Id !== image.id) throw new OutpostError('integrity', `${engine.deviceName}: after the load, ${tag} is ${loaded?.Id ?? 'missing'}, expected ${image.id}`);
-  return { imageId: image.id, bytesSent: staged.bytesSent, archiveBytes: archive.size, layersSent: archive.layersSent, resumedFrom: staged.resumedFrom, skipped: false };
+  return { imageId: image.id, bytesSent: staged.bytesSent, archiveBytes: archive.size, layersSent: archive.layersSent, resumedFrom: staged.resumedFrom, skipped: false, note };
 }
 
 export function splitTag(ref: string): { repo: string; tag: string } {

@@ -1,6 +1,7 @@
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import type Docker from 'dockerode';
+import type { EngineFound } from '../../../shared/contract';
 
 export const LABEL_PROBE = 'outpost.probe';
 
@@ -40,15 +41,64 @@ function probeOnce(host: string, probe: { kind: 'tcp' | 'http'; port: number; pa
 }
 
 /**
+ * Why Outpost must run a container's healthcheck itself on this engine, or undefined when the engine runs it:
+ * Podman schedules healthchecks with systemd timers, so on a device without systemd it never runs one.
+ */
+export function ownHealthcheckReason(found: Pick<EngineFound, 'product' | 'systemd'> | undefined): string | undefined {
+  if (found?.product === 'podman' && found.systemd === false) return 'Podman on a device without systemd never runs healthchecks (they need systemd timers), so Outpost runs it';
+  return undefined;
+}
+
+/** A Docker healthcheck `test` as the argv to run: CMD runs as given, CMD-SHELL through /bin/sh -c. */
+export function healthcheckArgv(test: string[] | undefined): string[] | undefined {
+  if (!test?.length || test[0] === 'NONE') return undefined;
+  if (test[0] === 'CMD-SHELL') return ['/bin/sh', '-c', test.slice(1).join(' ')];
+  if (test[0] === 'CMD') return test.length > 1 ? test.slice(1) : undefined;
+  return test;
+}
+
+/** Runs the healthcheck in the container through the engine (exec), as the engine itself would. */
+async function runHealthcheck(docker: Docker, containerId: string, argv: string[], timeoutMs: number): Promise<{ ok: boolean; detail: string }> {
+  const exec = await docker.getContainer(containerId).exec({ Cmd: argv, AttachStdout: true, AttachStderr: true });
+  const stream = await exec.start({ hijack: true, stdin: false });
+  let output = '';
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      stream.destroy();
+      resolve();
+    }, timeoutMs);
+    stream.on('data', (c: Buffer) => {
+      if (output.length < 4096) output += c.toString('utf8');
+    });
+    stream.on('end', () => resolve());
+    stream.on('close', () => resolve());
+    stream.on('error', () => resolve());
+    stream.once('end', () => clearTimeout(timer));
+  });
+  const info = await exec.inspect();
+  if (info.Running) return { ok: false, detail: `still running after ${timeoutMs} ms` };
+  return { ok: info.ExitCode === 0, detail: `exit ${info.ExitCode}${output.trim() ? `: ${output.trim().slice(0, 300)}` : ''}` };
+}
+
+/**
  * One look at a candidate container: its Docker healthcheck decides when it has one; otherwise the `outpost.probe`
  * readiness probe from the laptop; otherwise "running and not restarting for a few seconds".
  */
-export async function judge(docker: Docker, containerId: string, opts: { host: string; probeLabel?: string; stableMs: number; startedAt: number }): Promise<Verdict> {
+export async function judge(
+  docker: Docker,
+  containerId: string,
+  opts: { host: string; probeLabel?: string; stableMs: number; startedAt: number; ownHealthcheck?: string },
+): Promise<Verdict> {
   const info = await docker.getContainer(containerId).inspect();
   const state = info.State;
   if (state.Status === 'exited' || state.Status === 'dead') return { status: 'failed', reason: `exited with code ${state.ExitCode}${state.Error ? `: ${state.Error}` : ''}` };
   if (state.Restarting || info.RestartCount > 0) return { status: 'failed', reason: `restarting (restart count ${info.RestartCount})` };
   const health = (state as { Health?: { Status: string; Log?: Array<{ Output: string }> } }).Health;
+  const ownArgv = opts.ownHealthcheck ? healthcheckArgv((info.Config as { Healthcheck?: { Test?: string[] } }).Healthcheck?.Test) : undefined;
+  if (ownArgv) {
+    const result = await runHealthcheck(docker, containerId, ownArgv, PROBE_TIMEOUT_MS * 5);
+    return result.ok ? { status: 'ready' } : { status: 'waiting', reason: `healthcheck (${opts.ownHealthcheck ?? ''}): ${result.detail}` };
+  }
   if (health) {
     if (health.Status === 'healthy') return { status: 'ready' };
     if (health.Status === 'unhealthy') return { status: 'failed', reason: `healthcheck failed: ${health.Log?.at(-1)?.Output.trim().slice(0, 300) ?? ''}` };

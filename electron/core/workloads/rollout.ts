@@ -6,7 +6,7 @@ import type { Engine } from '../engines/registry';
 import { LABEL_DEPLOY, LABEL_SERVICE, toCreateOptions } from './container-spec';
 import { writeServiceState, type ServiceState } from './device-state';
 import { bindsFixedHostPorts } from './edge-defaults';
-import { judge, LABEL_PROBE } from './readiness';
+import { judge, LABEL_PROBE, ownHealthcheckReason } from './readiness';
 
 /** Where the old container waits once the candidate is healthy, until the candidate holds the service's name. */
 export const oldName = (service: string) => `${service}.outpost-old`;
@@ -174,12 +174,13 @@ export async function rollout(engine: Engine, spec: ServiceSpec, image: { ref: s
     const startedAt = Date.now();
     await steps.to('new-started', `candidate ${created.id.slice(0, 12)} started as ${nextName(service)}`);
 
-    const verdict = await waitForVerdict(docker, created.id, { host: deps.host, probeLabel: spec.labels[LABEL_PROBE], stableMs: opts.stableMs ?? 3000, startedAt }, opts);
+    const ownHealthcheck = ownHealthcheckReason(engine.found);
+    const verdict = await waitForVerdict(docker, created.id, { host: deps.host, probeLabel: spec.labels[LABEL_PROBE], stableMs: opts.stableMs ?? 3000, startedAt, ownHealthcheck }, opts);
     if (verdict.status !== 'ready') return await undo(engine, steps, `new version not healthy: ${verdict.reason}`);
     checkpoint();
 
     // From here on the device's state says "healthy": whoever resumes (this call, reconcile) goes forward only.
-    await steps.to('healthy', 'candidate healthy; promoting it');
+    await steps.to('healthy', `candidate healthy${ownHealthcheck ? ` (${ownHealthcheck} itself)` : ''}; promoting it`);
     healthy = true;
     return await finishForward(engine, steps, `${image.ref} running as ${service}`);
   } catch (err) {

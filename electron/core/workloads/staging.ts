@@ -135,10 +135,19 @@ function watchProgress(offset: number, total: number, onProgress: (p: Progress) 
 }
 
 /** `docker load` from the staged file on the device itself, so the archive crosses the link once. */
-export async function loadStaged(conn: SshConnection, remotePath: string): Promise<string> {
-  const r = await conn.run(['docker', 'load', '-i', remotePath]);
-  if (r.code === 127) throw new OutpostError('unsupported', 'the device has no docker CLI to load the staged archive');
-  if (r.code !== 0) throw new OutpostError('engine-http', `docker load on the device failed: ${r.stderr.trim() || r.stdout.toString('utf8').trim()}`);
+/**
+ * Loads a staged archive into the engine Outpost found (its socket), with the device's docker CLI; on a Podman
+ * device without one, with `podman load`. The archive stays staged when the load fails (a retry resumes nothing).
+ */
+export async function loadStaged(conn: SshConnection, remotePath: string, engine: { socket: string; product: string } = { socket: '/var/run/docker.sock', product: 'docker' }): Promise<string> {
+  let r = await conn.run(['docker', '-H', `unix://${engine.socket}`, 'load', '-i', remotePath]);
+  let tool = 'docker load';
+  if (r.code === 127 && engine.product === 'podman') {
+    tool = 'podman load';
+    r = await conn.run(['podman', '--url', `unix://${engine.socket}`, 'load', '-i', remotePath]);
+  }
+  if (r.code === 127) throw new OutpostError('unsupported', `the device has no docker${engine.product === 'podman' ? ' or podman' : ''} CLI to load the staged archive`);
+  if (r.code !== 0) throw new OutpostError('engine-http', `${tool} on the device failed: ${r.stderr.trim() || r.stdout.toString('utf8').trim()}`);
   await conn.run(['rm', '-f', remotePath]);
   return r.stdout.toString('utf8').trim();
 }
