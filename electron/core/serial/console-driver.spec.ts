@@ -101,6 +101,32 @@ describe('ConsoleDriver', () => {
     await expect(new ConsoleDriver(io).login({ user: 'root', password: 'bad' }, 5_000)).rejects.toMatchObject({ kind: 'auth' });
   });
 
+  it('answers only the newest prompt when a stale one is still on the line (no user name typed as a password)', async () => {
+    for (let seed = 1; seed <= 5; seed++) {
+      // login(1) as the lab saw it after a failed attempt: the "login:" printed before we opened the port is still
+      // delivered, and our poke (an empty line) makes it prompt again. Answering both would send the user name twice,
+      // the second time to the password prompt.
+      let state: 'login' | 'password' | 'shell' = 'login';
+      const io = new ScriptedConsole((line) => {
+        if (state === 'login') {
+          if (line === '') return '\r\ngw login: ';
+          state = line === 'root' ? 'password' : 'login';
+          return state === 'password' ? 'Password: ' : '\r\nLogin incorrect\r\ngw login: ';
+        }
+        if (state === 'password') {
+          state = line === 'pw' ? 'shell' : 'login';
+          return state === 'shell' ? '\r\n# ' : '\r\nLogin incorrect\r\ngw login: ';
+        }
+        return '# ';
+      }, seed);
+      const d = new ConsoleDriver(io);
+      io.emit('\r\nLogin incorrect\r\ngw login: '); // left from the earlier session
+      await expect(d.login({ user: 'root', password: 'pw' }, 10_000)).resolves.toEqual({ loggedIn: true });
+      expect(state).toBe('shell');
+      d.dispose();
+    }
+  });
+
   it('presses Enter on "Please press Enter to activate this console" and reaches a shell with no login', async () => {
     let activated = false;
     const io = new ScriptedConsole((line) => {

@@ -30,6 +30,10 @@ export interface DriverOptions {
 
 /** "Kill the line, then Enter": clears what a wrong baud rate or an earlier user left typed, then asks for a fresh prompt. */
 export const POKE = Buffer.from('\x15\r');
+/** How long the line must stay quiet after a prompt before we answer it (a newer prompt supersedes it). */
+const SETTLE_MS = 300;
+/** A chatty console (boot messages) still gets an answer: the wait for quiet is capped. */
+const SETTLE_MAX_MS = 3_000;
 
 const tail = (text: string, n = 120) => JSON.stringify(text.slice(-n));
 
@@ -130,7 +134,17 @@ export class ConsoleDriver {
       const left = overallMs - (this.now() - started);
       if (left <= 0) throw this.timeoutError('a login or shell prompt', overallMs);
       // login(1) waits ~3 s after a failure before the next prompt: the idle gap must outlast it.
-      const e = await this.expect(STATE_PATTERNS, { firstByteMs: Math.min(left, 5_000), overallMs: left });
+      let e = await this.expect(STATE_PATTERNS, { firstByteMs: Math.min(left, 5_000), overallMs: left });
+      // Act only on the newest prompt. A console can hold a prompt printed before we opened it, and our poke brings
+      // another: answering both would type the user name at the password prompt (seen in the lab after a failed
+      // login). So once a prompt matches, keep reading until the line is quiet and take the last one.
+      while (e.kind === 'match') {
+        // A refusal of what we typed is final, whatever prompt follows it.
+        if (e.id === 'login-incorrect' && (sentPassword || sentUser)) throw this.refused(creds.user);
+        const newer = await this.expect(STATE_PATTERNS, { firstByteMs: SETTLE_MS, idleMs: SETTLE_MS, overallMs: SETTLE_MAX_MS });
+        if (newer.kind !== 'match') break;
+        e = newer;
+      }
       if (e.kind === 'eof') throw this.endError('logging in');
       if (e.kind === 'timeout') {
         // One more poke: a console that printed its prompt before we opened it stays silent until asked.
@@ -162,13 +176,17 @@ export class ConsoleDriver {
           sentPassword = true;
           break;
         case 'login-incorrect':
-          if (sentPassword || sentUser) throw new OutpostError('auth', `${this.io.label} refused the login for user ${creds.user} (wrong user name or password)`);
+          if (sentPassword || sentUser) throw this.refused(creds.user);
           break;
         case 'uboot-autoboot':
         case 'uboot-prompt':
           throw new OutpostError('conflict', `${this.io.label} is at the U-Boot bootloader, not a Linux console: boot the device (type "boot" in the terminal) and try again`);
       }
     }
+  }
+
+  private refused(user: string): OutpostError {
+    return new OutpostError('auth', `${this.io.label} refused the login for user ${user} (wrong user name or password)`);
   }
 
   /** Runs one shell command line and returns its output (kernel messages removed) and exit status. */
