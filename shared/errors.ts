@@ -19,6 +19,12 @@ export const ERROR_KINDS = [
   'unsupported',
   'cancelled',
   'busy',
+  // pki: a device clock the certificate would not be valid on; a CSR the profile refuses; an install rolled back;
+  // a CA past its notAfter
+  'clock-skew',
+  'policy',
+  'rolled-back',
+  'expired',
   'internal',
 ] as const;
 export type ErrorKind = (typeof ERROR_KINDS)[number];

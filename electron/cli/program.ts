@@ -20,6 +20,7 @@ import { registerLogs } from './commands/logs';
 import { registerPs } from './commands/ps';
 import { registerRollback } from './commands/rollback';
 import { registerLatency } from './commands/latency';
+import { registerPki } from './commands/pki';
 
 /** `outpost <noun> <verb>`: each area registers its own commands. */
 export function buildProgram(io: CliIo = processIo): Command {
@@ -53,6 +54,7 @@ export function buildProgram(io: CliIo = processIo): Command {
   registerRollback(program, io);
   registerDiag(program, io);
   registerLatency(program, io);
+  registerPki(program, io);
   return program;
 }
 

@@ -20,6 +20,7 @@ import type { LatencyHandle } from './latency/latency-service';
 import type { SerialHandle } from './serial/serial-service';
 import { DeviceLocks } from './jobs/device-locks';
 import { JobRegistry } from './jobs/job-registry';
+import type { PkiHandle } from './pki/pki-service';
 
 export interface Core {
   config: CoreConfig;
@@ -43,6 +44,8 @@ export interface Core {
   readonly jobs: JobRegistry;
   /** Per-device locks in the store, shared by every process on $OUTPOST_HOME. */
   readonly locks: DeviceLocks;
+  /** The PKI service's in-process handle; same rule (`pki:*`). */
+  readonly pki: PkiHandle;
   /** Builds every lazily registered service now (the app and browser mode call it once they serve). */
   loadAll(): Promise<void>;
   /** Services register clean-up here; run in reverse order by close(). */
@@ -66,7 +69,12 @@ export function createCore(config: CoreConfig): Core {
   // Asked at each connection: the key is in the vault, so it is there only while the vault is unlocked.
   const ssh = once(() => new SshPool({ knownHosts: knownHosts(), laptopPrivateKey: () => laptopKey().privateKey() }));
   const links = once(() => new DeviceLinks(ssh(), devices(), knownHosts()));
-  const engines = once(() => new EngineRegistry(links(), devices(), undefined, (id) => bus.emit('devices:changed', { ids: [id] })));
+  const engines = once(() => {
+    const registry = new EngineRegistry(links(), devices(), undefined, (id) => bus.emit('devices:changed', { ids: [id] }));
+    // A device provisioned with Docker TLS is reached over mTLS with the laptop's client certificate (from the vault).
+    registry.useTlsCredentials(async (device) => (await import('./pki/laptop-credentials')).tlsCredentialsFor(db(), vault(), device));
+    return registry;
+  });
   const locks = once(() => new DeviceLocks(db(), config.transport === 'in-process' ? 'cli' : config.transport === 'browser' ? 'app (browser mode)' : 'app'));
   const jobs = new JobRegistry(bus, () => locks());
 
@@ -127,6 +135,11 @@ export function createCore(config: CoreConfig): Core {
     latency = handle;
     closers.push(() => handle.close());
   });
+  let pki: PkiHandle | undefined;
+  router.lazy(['pki'], async () => {
+    const { registerPkiService } = await import('./pki/pki-service');
+    pki = registerPkiService({ router, bus, db: db(), devices: devices(), links: links(), vault: vault(), onEngineLinkChanged: (d) => engines().relink(d) });
+  });
 
   const built = <T>(name: string, handle: T | undefined, areas: string): T => {
     if (!handle) throw new Error(`the ${name} service is not built yet: call a ${areas} channel or await core.loadAll() first`);
@@ -169,6 +182,9 @@ export function createCore(config: CoreConfig): Core {
     jobs,
     get locks() {
       return locks();
+    },
+    get pki() {
+      return built('pki', pki, 'pki:*');
     },
     loadAll: () => router.loadAll(),
     onClose(close) {

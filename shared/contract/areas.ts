@@ -16,6 +16,7 @@ export const contractAreas: Record<string, () => Promise<ContractArea>> = {
   ...areas(['buffers', 'flush', 'store', 'upstream'], () => import('./buffers').then((m) => ({ channels: m.buffersChannels, events: m.buffersEvents }))),
   ...areas(['discovery', 'ssh', 'trust'], () => import('./discovery').then((m) => ({ channels: m.discoveryChannels, events: m.discoveryEvents }))),
   jobs: () => import('./jobs').then((m) => ({ channels: m.jobsChannels, events: m.jobsEvents })),
+  pki: () => import('./pki').then((m) => ({ channels: m.pkiChannels, events: m.pkiEvents })),
   latency: () => import('./latency').then((m) => ({ channels: m.latencyChannels, events: m.latencyEvents })),
   vault: () => import('./vault').then((m) => ({ channels: m.vaultChannels, events: m.vaultEvents })),
   sessions: () => import('./sessions').then((m) => ({ channels: m.sessionsChannels, events: m.sessionsEvents })),

@@ -76,6 +76,8 @@ export const Device = z.object({
       /** The technician's setting: the engine socket on this device, tried before any other place. */
       socket: z.string().optional(),
       engine: EngineFound.optional(),
+      /** The site CA whose certificates Docker TLS was installed with: the engine is then reached over mTLS. */
+      caId: z.string().optional(),
     })
     .nullable()
     .default(null),

@@ -6,6 +6,7 @@ import { discoveryChannels, discoveryEvents } from './discovery';
 import { latencyChannels, latencyEvents } from './latency';
 import { serialChannels, serialEvents } from './serial';
 import { jobsChannels, jobsEvents } from './jobs';
+import { pkiChannels, pkiEvents } from './pki';
 import { sessionsChannels, sessionsEvents } from './sessions';
 import { vaultChannels, vaultEvents } from './vault';
 import { workloadsChannels, workloadsEvents } from './workloads';
@@ -18,6 +19,7 @@ export * from './latency';
 export * from './serial';
 export * from './link';
 export * from './jobs';
+export * from './pki';
 export * from './sessions';
 export * from './vault';
 export * from './workloads';
@@ -35,6 +37,7 @@ export const channels = {
   ...latencyChannels,
   ...serialChannels,
   ...jobsChannels,
+  ...pkiChannels,
   ...sessionsChannels,
   ...workloadsChannels,
   ...vaultChannels,
@@ -48,6 +51,7 @@ export const events = {
   ...latencyEvents,
   ...serialEvents,
   ...jobsEvents,
+  ...pkiEvents,
   ...sessionsEvents,
   ...workloadsEvents,
   ...vaultEvents,

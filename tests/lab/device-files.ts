@@ -1,7 +1,7 @@
 // Files that make up one device's own view of the system. They are written on the host into the
 // device's overlay upper dirs (<root>/etc, <root>/var, ...) before the device starts; inside the
 // device they appear at their usual paths (/etc/ssh/sshd_config, /etc/init.d/docker, ...).
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, statSync, chownSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, statSync, chownSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 export interface DeviceFileSpec {
@@ -20,7 +20,30 @@ export interface DeviceFileSpec {
   services: Array<{ type: string; port: number; txt?: Record<string, string> }>;
   /** A CPU without AES instructions (a Raspberry Pi 4): see DeviceSpec.noAes. */
   noAes?: boolean;
+  clock?: string;
+  mosquitto?: boolean;
 }
+
+export const FAKETIME_LIBRARY = ['/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1', '/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1'].find((p) => existsSync(p));
+
+/**
+ * The device's `date`: setting the time (`-s`/`--set`) rewrites libfaketime's start time in /etc/faketimerc, so
+ * the device's clock moves and the host's never does; anything else is the real date under the fake clock.
+ */
+const FAKE_DATE = `#!/bin/sh
+set_to=; prev=
+for a in "$@"; do
+  case "$prev" in -s|--set) set_to=$a ;; esac
+  case "$a" in --set=*) set_to=\${a#--set=} ;; esac
+  prev=$a
+done
+if [ -n "$set_to" ]; then
+  t=$(/bin/date -d "$set_to" '+%Y-%m-%d %H:%M:%S') || exit 1
+  echo "@$t" > /etc/faketimerc
+  exec /bin/date -d "$set_to"
+fi
+exec /bin/date "$@"
+`;
 
 /** Overlay upper dir name (under the device root) → the directory it covers inside the device. */
 export const OVERLAYS: Array<[string, string]> = [
@@ -168,6 +191,22 @@ export function writeDeviceFiles(d: DeviceFileSpec): void {
     `    --exec-root /var/run/docker --pidfile /run/docker.pid $DOCKER_OPTS ${DOCKERD_SAFETY_FLAGS} \\`,
     '    </dev/null >>/var/log/docker.log 2>&1',
   ].join('\n')), 0o755);
+
+  if (d.clock !== undefined) {
+    if (!FAKETIME_LIBRARY) throw new Error('a lab device with a wrong clock needs libfaketime (Debian package faketime; bash tests/lab/lab-deps.sh)');
+    if (!/^[@+-]?[0-9: .-]+[a-z]?$/.test(d.clock)) throw new Error(`invalid faketime spec ${JSON.stringify(d.clock)}`);
+    put(join(etc, 'ld.so.preload'), `${FAKETIME_LIBRARY}\n`);
+    put(join(etc, 'faketimerc'), `${d.clock}\n`);
+    put(join(d.root, 'usr-local/bin/date'), FAKE_DATE, 0o755);
+  }
+
+  // mosquitto: its own config; listeners come from /etc/mosquitto/conf.d (what an install target writes).
+  if (d.mosquitto) {
+    put(join(etc, 'mosquitto/mosquitto.conf'), ['# outpost-lab device broker', 'pid_file /run/mosquitto/mosquitto.pid', 'persistence false', 'log_dest file /run/mosquitto/mosquitto.log', 'log_type all', 'include_dir /etc/mosquitto/conf.d', 'listener 1883 127.0.0.1', ''].join('\n'));
+    mkdirSync(join(etc, 'mosquitto/conf.d'), { recursive: true });
+    put(join(etc, 'init.d/mosquitto'), initScript('mosquitto', '/run/mosquitto/mosquitto.pid',
+      '  mkdir -p /run/mosquitto && chown mosquitto /run/mosquitto 2>/dev/null\n  mosquitto -c /etc/mosquitto/mosquitto.conf -d >>/var/log/mosquitto.log 2>&1'), 0o755);
+  }
 
   // avahi: real avahi-daemon without dbus, only on the device's lab interface.
   put(join(etc, 'avahi/avahi-daemon.conf'), [

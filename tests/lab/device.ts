@@ -39,6 +39,13 @@ export interface DeviceSpec {
    * made once per lab and group.
    */
   hostKeyGroup?: string;
+  /**
+   * A wrong wall clock for everything in the device, as libfaketime's start time (e.g. '@1970-01-01 00:00:00'): the
+   * library is in the device's /etc/ld.so.preload, so sshd and every command run over SSH see it. The device's
+   * `date -s` moves that fake clock (it never reaches the host's: no lab device may set the real clock).
+   */
+  clock?: string;
+  mosquitto?: boolean; // a mosquitto broker (own config, /etc/init.d/mosquitto), loopback-only until a target adds a listener
 }
 
 const groupKeys = new Map<string, Promise<void>>();
@@ -203,7 +210,7 @@ export async function startDevice(ctx: DeviceContext, spec: DeviceSpec, index: n
   if (!/^\/(var\/)?run\/[A-Za-z0-9._/-]+\.sock$/.test(dockerSocket)) throw new Error(`lab device ${spec.name}: the engine socket must live under /run: ${dockerSocket}`);
   const root = join(ctx.stateDir, 'd', name);
   if (existsSync(root)) throw new Error(`lab device ${name} already exists`);
-  writeDeviceFiles({ name, ip, root, ssh, docker, dockerSocket, sshEnv: spec.sshEnv ?? {}, avahi, clientPublicKey: ctx.clientPublicKey, rootPasswordHash: ctx.rootPasswordHash, services: spec.services ?? [], noAes: spec.noAes });
+  writeDeviceFiles({ name, ip, root, ssh, docker, dockerSocket, sshEnv: spec.sshEnv ?? {}, avahi, clientPublicKey: ctx.clientPublicKey, rootPasswordHash: ctx.rootPasswordHash, services: spec.services ?? [], noAes: spec.noAes, clock: spec.clock, mosquitto: spec.mosquitto });
   // The device's spool is its own storage, not the laptop's disk: a device acknowledging (deleting) a thousand
   // segments must not slow the laptop's file creation on a shared ext4 (it skips recently freed inodes).
   await runOk(['mount', '-t', 'tmpfs', '-o', 'size=4g,mode=0755', `outpost-lab-spool-${name}`, join(root, 'var/spool/outpost')]);
@@ -216,7 +223,7 @@ export async function startDevice(ctx: DeviceContext, spec: DeviceSpec, index: n
     await runOk(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', `root@${name}`, '-f', keyPath]);
   }
   const hostKeyFingerprint = sshFingerprint(readFileSync(`${keyPath}.pub`, 'utf8'));
-  const services = [...(ssh ? ['ssh'] : []), ...(docker ? ['docker'] : []), ...(podman ? ['podman'] : []), ...(avahi ? ['avahi-daemon'] : [])];
+  const services = [...(ssh ? ['ssh'] : []), ...(docker ? ['docker'] : []), ...(podman ? ['podman'] : []), ...(avahi ? ['avahi-daemon'] : []), ...(spec.mosquitto ? ['mosquitto'] : [])];
   const initPath = join(root, 'init.sh');
   writeFileSync(initPath, initShellScript(services), { mode: 0o755 });
 
@@ -224,11 +231,14 @@ export async function startDevice(ctx: DeviceContext, spec: DeviceSpec, index: n
   const initLog = join(root, 'init.log');
   const logFd = openSync(initLog, 'a');
   // setpriv --pdeathsig: if the technician process dies, the whole device dies with it.
-  const holder = spawn('nsenter', [`--net=${netnsPath(ns)}`, 'setpriv', '--pdeathsig', 'SIGKILL',
+  // Without CAP_SYS_TIME: the devices share the host's kernel clock, and a `date -s` in a device (Outpost's clock
+  // set) must never move the machine's real clock.
+  const holder = spawn('nsenter', [`--net=${netnsPath(ns)}`, 'setpriv', '--pdeathsig', 'SIGKILL', '--bounding-set', '-sys_time',
     'unshare', '--fork', '--pid', '--mount-proc', '--kill-child=SIGKILL', '--mount', '--uts', '--propagation', 'private',
     '/usr/bin/docker-init', '--', '/bin/sh', initPath], {
     cwd: '/', detached: true, stdio: ['ignore', logFd, logFd],
-    env: { ...DEVICE_ENV, OUTPOST_DEV_ROOT: root, OUTPOST_DEV_NAME: name },
+    // libfaketime shifts CLOCK_MONOTONIC too unless told not to; sshd's timeouts run on it.
+    env: { ...DEVICE_ENV, OUTPOST_DEV_ROOT: root, OUTPOST_DEV_NAME: name, ...(spec.clock !== undefined ? { FAKETIME_DONT_FAKE_MONOTONIC: '1' } : {}) },
   });
   closeSync(logFd);
   holder.unref();

@@ -1,4 +1,4 @@
-import type Docker from 'dockerode';
+import Docker from 'dockerode';
 import type { Device, EngineFound, LinkOptions } from '../../../shared/contract';
 import { OutpostError, toErrorBody } from '../../../shared/errors';
 import type { DevicesRepo } from '../store/devices-repo';
@@ -33,6 +33,9 @@ export interface DeviceResult<T> {
   engine?: { socket: string; source: string; product: string; version?: string };
 }
 
+/** The laptop's client certificate and the site CA it is pinned to, for a device whose engine speaks mTLS. */
+export type TlsCredentialsProvider = (device: Device) => Promise<{ ca: string; cert: string; key: string }>;
+
 /**
  * One engine client per device, results tagged with the device, a deadline on every call, and a fresh client
  * after the link under it drops. One dead engine is reported as such and never blanks the fleet view.
@@ -40,6 +43,7 @@ export interface DeviceResult<T> {
 export class EngineRegistry {
   private readonly engines = new Map<string, Engine>();
   private readonly reachedListeners = new Set<(device: Device, engine: Engine, fresh: boolean) => void>();
+  private tlsCredentials: TlsCredentialsProvider | null = null;
 
   constructor(
     private readonly links: DeviceLinks,
@@ -55,19 +59,26 @@ export class EngineRegistry {
     return device;
   }
 
-  /** TLS when the device's engine is set up for mTLS; else SSH (the socket is found on connecting). */
+  /** The PKI hands the registry the laptop's docker-client credentials. */
+  useTlsCredentials(provider: TlsCredentialsProvider): void {
+    this.tlsCredentials = provider;
+  }
+
+  /** TLS where Outpost installed it (a site CA is recorded); an engine merely seen demanding TLS is still reached over SSH. */
   endpointKind(device: Device): EngineEndpoint['kind'] {
-    return device.docker?.tls ? 'tls' : 'ssh';
+    return device.docker?.tls && device.docker.caId ? 'tls' : 'ssh';
   }
 
   async engine(device: Device, link?: LinkOptions): Promise<Engine> {
     const cached = this.engines.get(device.id);
     if (cached?.ssh.isOpen) return cached;
-    if (this.endpointKind(device) === 'tls') throw new OutpostError('unsupported', `${device.name}: Docker over mTLS (port ${device.docker?.port ?? 2376}) arrives with the site certificates; use SSH for now`);
     const ssh = await this.links.ssh(device, link);
-    const { found, docker } = await locateEngine(ssh, device.name, device.docker?.socket);
+    const { found, docker: local } = await locateEngine(ssh, device.name, device.docker?.socket);
     this.record(device.id, found);
-    const engine: Engine = { deviceId: device.id, deviceName: device.name, endpoint: { kind: 'ssh', socket: found.socket }, docker, ssh, found };
+    // Over mTLS only the Docker API leaves the SSH link; files (image staging, deploy state) still travel over SSH.
+    const tls = this.endpointKind(device) === 'tls' ? { kind: 'tls' as const, host: device.addresses[0] ?? device.hostnames[0] ?? '', port: device.docker?.port ?? 2376 } : null;
+    const docker = tls ? await this.tlsDocker(device, tls) : local;
+    const engine: Engine = { deviceId: device.id, deviceName: device.name, endpoint: tls ?? { kind: 'ssh', socket: found.socket }, docker, ssh, found };
     this.engines.set(device.id, engine);
     ssh.onClose(() => {
       if (this.engines.get(device.id) === engine) this.engines.delete(device.id);
@@ -87,6 +98,12 @@ export class EngineRegistry {
 
   private reached(device: Device, engine: Engine, fresh: boolean): void {
     for (const listener of this.reachedListeners) listener(device, engine, fresh);
+  }
+
+  private async tlsDocker(device: Device, endpoint: Extract<EngineEndpoint, { kind: 'tls' }>): Promise<Docker> {
+    if (!this.tlsCredentials) throw new OutpostError('unsupported', `${device.name}: Docker over mTLS needs the site PKI, which is not loaded`);
+    const creds = await this.tlsCredentials(device);
+    return new Docker({ protocol: 'https', host: endpoint.host, port: endpoint.port, ca: creds.ca, cert: creds.cert, key: creds.key, timeout: this.defaultTimeoutMs });
   }
 
   /** Runs `fn` against one device's engine within a deadline (connecting included); errors carry a kind and the device's name. */
@@ -137,5 +154,10 @@ export class EngineRegistry {
     this.engines.delete(device.id);
     // The link is presumed dead: a polite close would leave every call in flight on it waiting for ever.
     engine?.ssh.destroy();
+  }
+
+  /** The device's engine link changed (e.g. it now speaks mTLS): the next call builds a new client, on the same SSH link. */
+  relink(device: Device): void {
+    this.engines.delete(device.id);
   }
 }

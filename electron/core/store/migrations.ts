@@ -6,6 +6,7 @@
 import { buffersMigrations } from '../buffers/schema';
 import { latencyMigrations } from '../latency/latency-repo';
 import { deviceLocksMigration } from '../jobs/device-locks';
+import { pkiMigrations } from '../pki/schema';
 
 export interface Migration {
   version: number;
@@ -105,4 +106,5 @@ export const migrations: readonly Migration[] = [
   deviceLocksMigration,
   ...buffersMigrations,
   ...latencyMigrations,
+  ...pkiMigrations,
 ];

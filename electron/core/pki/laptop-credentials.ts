@@ -1,0 +1,49 @@
+import type { CertificateRecord } from '../../../shared/contract/pki';
+import { OutpostError } from '../../../shared/errors';
+import type { Vault } from '../secrets/vault';
+import type { Device } from '../../../shared/contract';
+import type { Db } from '../store/database';
+import { PkiRepo, type StoredCa } from './pki-repo';
+
+// Reading the laptop's client credentials needs no X.509 library: the engine registry calls this on every new
+// mTLS engine client, and the CLI should not load the signer to run `outpost ps`.
+
+export interface TlsCredentials {
+  /** The site CA (and chain): the only roots the engine's certificate is checked against. */
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+const DAY = 86_400_000;
+export const laptopClientKeySecret = (serial: string) => `pki/laptop-client/${serial}/key`;
+
+/** The laptop's own docker-client certificate for a CA: the newest valid one with more than a day left. */
+export function currentLaptopClient(repo: PkiRepo, caId: string, now = new Date()): CertificateRecord | undefined {
+  return repo
+    .certificates({ caId })
+    .filter((c) => c.profile === 'docker-client' && c.deviceId === null && c.status === 'valid' && new Date(c.notAfter).getTime() > now.getTime() + DAY)
+    .sort((a, b) => b.issuedAt.localeCompare(a.issuedAt))[0];
+}
+
+export function laptopClientCredentials(repo: PkiRepo, ca: StoredCa, vault: Vault): TlsCredentials {
+  const cert = currentLaptopClient(repo, ca.id);
+  if (!cert) throw new OutpostError('not-found', `no docker-client certificate for this laptop from CA ${ca.name}: install Docker TLS on a device first (outpost cert issue <device> --profile docker-server --install docker)`);
+  let key: string | undefined;
+  try {
+    vault.assertReady();
+    key = vault.get(laptopClientKeySecret(cert.serial));
+  } catch (err) {
+    if (err instanceof OutpostError && err.kind === 'invalid-input') throw new OutpostError('auth', `the laptop's Docker client key is locked: give the passphrase (--passphrase-file F or OUTPOST_PASSPHRASE)`);
+    throw err;
+  }
+  if (!key) throw new OutpostError('not-found', `the key of the laptop's docker-client certificate ${cert.serial} is missing from the vault`);
+  return { ca: `${ca.certificatePem}${ca.chainPem}`, cert: cert.pem, key };
+}
+
+
+/** The laptop's credentials for a device's engine, pinned to the CA Outpost installed its TLS with. */
+export function tlsCredentialsFor(db: Db, vault: Vault, device: Device): TlsCredentials {
+  const repo = new PkiRepo(db);
+  return laptopClientCredentials(repo, repo.ca(device.docker?.caId), vault);
+}

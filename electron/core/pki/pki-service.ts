@@ -1,0 +1,125 @@
+import type { Device } from '../../../shared/contract';
+import { OutpostError } from '../../../shared/errors';
+import type { EventBus, Router } from '../router';
+import { Vault } from '../secrets/vault';
+import type { Db } from '../store/database';
+import type { DevicesRepo } from '../store/devices-repo';
+import type { DeviceLinks } from '../transport/device-links';
+import type { Issuer } from './issuer';
+import { laptopClientCredentials, type TlsCredentials } from './laptop-credentials';
+import { PkiRepo, publicInfo } from './pki-repo';
+import type { SiteCas } from './site-ca';
+
+export interface PkiDeps {
+  router: Router;
+  bus: EventBus;
+  db: Db;
+  devices: DevicesRepo;
+  links: DeviceLinks;
+  /** The app's vault: unlocked for the session in the UI, or by OUTPOST_PASSPHRASE / --passphrase-file. */
+  vault: Vault;
+  onEngineLinkChanged?(device: Device): void;
+}
+
+export interface PkiHandle {
+  repo: PkiRepo;
+  /** The signer and the issuing flow, loaded on first use (the X.509 library costs ~0.2 s of CLI start-up). */
+  load(): Promise<{ cas: SiteCas; issuer: Issuer }>;
+  /** The laptop's docker-client credentials for a device's engine, pinned to the CA that signed the engine's certificate. */
+  tlsCredentials(device: Device): TlsCredentials;
+}
+
+const DOCKERD_CRL_NOTE =
+  'dockerd does not check certificate revocation lists: a revoked docker-client certificate keeps working on Docker engines until it expires. To lock it out, move the engines to a new site CA (outpost ca init, then outpost cert issue <device> --profile docker-server --install docker --ca <new>), and keep docker-client lifetimes short.';
+
+/** Registers every `pki:*` channel. The CA key is sealed in the vault: its passphrase comes with the call, else the vault's unlock. */
+export function registerPkiService(deps: PkiDeps): PkiHandle {
+  const { router, bus, db } = deps;
+  const repo = new PkiRepo(db);
+  // A passphrase given with the call is checked against the vault's verifier by a one-off instance; without one, the
+  // app's vault answers (session unlock, environment, keychain).
+  const vault = (passphrase?: string) => (passphrase === undefined ? deps.vault : new Vault(db, () => passphrase));
+  let loading: Promise<{ cas: SiteCas; issuer: Issuer }> | null = null;
+  const load = () =>
+    (loading ??= Promise.all([import('./site-ca'), import('./issuer')]).then(([{ SiteCas }, { Issuer }]) => {
+      const cas = new SiteCas(repo, vault);
+      return { cas, issuer: new Issuer({ repo, cas, vault, devices: deps.devices, links: deps.links, bus, onEngineLinkChanged: deps.onEngineLinkChanged }) };
+    }));
+
+  router.handle('pki:ca-list', () => repo.listCas().map(publicInfo));
+  router.handle('pki:ca-create', async (args) => publicInfo(await (await load()).cas.create(args)));
+  router.handle('pki:ca-import', async (args) => {
+    const { cas } = await load();
+    if (args.pkcs12Base64 !== undefined) {
+      const { pkcs12ToPem } = await import('./pkcs12');
+      const { certificatePem, keyPem } = await pkcs12ToPem(Buffer.from(args.pkcs12Base64, 'base64'), args.pkcs12Password ?? '');
+      return publicInfo(await cas.importPem({ name: args.name, certificatePem, keyPem, passphrase: args.passphrase }));
+    }
+    return publicInfo(await cas.importPem({ name: args.name, certificatePem: args.certificatePem as string, keyPem: args.keyPem as string, keyPassphrase: args.keyPassphrase, passphrase: args.passphrase }));
+  });
+  router.handle('pki:ca-export', ({ caId }) => {
+    const ca = repo.ca(caId);
+    return { ca: publicInfo(ca), pem: `${ca.certificatePem}${ca.chainPem}` };
+  });
+  router.handle('pki:cert-list', (filter) => repo.certificates({ caId: filter.caId, deviceId: filter.deviceId ? (deps.devices.find(filter.deviceId)?.id ?? filter.deviceId) : undefined }));
+  router.handle('pki:sign-csr', async (args) => {
+    const [{ cas }, { profile }, { parseSan, signRequest }] = await Promise.all([load(), import('./profiles'), import('./signer')]);
+    const ca = repo.ca(args.caId);
+    const prof = profile(args.profile);
+    const sans = args.approvedSans.map((s) => {
+      const san = parseSan(s);
+      if (!san) throw new OutpostError('invalid-input', `${JSON.stringify(s)} is neither a hostname nor an IP address`);
+      return san;
+    });
+    const signing = await cas.unlock(ca, args.passphrase);
+    const { certificate, spki } = await signRequest(args.csrPem, prof, { commonName: args.commonName ?? 'outpost', sans }, signing);
+    repo.insertCertificate({
+      serial: certificate.serialNumber,
+      caId: ca.id,
+      profile: prof.name,
+      profileVersion: prof.version,
+      deviceId: null,
+      subject: certificate.subject,
+      sans,
+      notBefore: certificate.notBefore.toISOString(),
+      notAfter: certificate.notAfter.toISOString(),
+      issuedAt: new Date().toISOString(),
+      spkiSha256: spki,
+      keyOrigin: 'device',
+      status: 'valid',
+      revokedAt: null,
+      revokeReason: null,
+      replaces: null,
+      installed: [],
+      pem: `${certificate.toString('pem')}\n`,
+    });
+    bus.emit('pki:changed', { serials: [certificate.serialNumber] });
+    return repo.certificate(certificate.serialNumber);
+  });
+  router.handle('pki:clock-check', async ({ device, link, maxSkewSeconds }) => (await load()).issuer.clock(device, link, maxSkewSeconds));
+  router.handle('pki:clock-set', async ({ device, link }) => (await load()).issuer.setClock(device, link));
+  router.handle('pki:issue', async (args) => (await load()).issuer.issue(args));
+  router.handle('pki:issue-bulk', async ({ devices, concurrency, ...opts }) => (await load()).issuer.issueMany(devices, opts, concurrency));
+  router.handle('pki:install', async ({ serial, target, planOnly, link, passphrase }) => (await load()).issuer.install(serial, target, { link, passphrase, planOnly }));
+  router.handle('pki:renew', async ({ serial, link, passphrase, setClock }) => (await load()).issuer.renew(serial, { link, passphrase, setClock }));
+  router.handle('pki:revoke', async ({ serial, reason, passphrase }) => {
+    const { cas } = await load();
+    const cert = repo.certificate(serial);
+    const ca = repo.ca(cert.caId);
+    const signing = await cas.unlock(ca, passphrase);
+    repo.revoke(cert.serial, reason);
+    const crlPem = await cas.crl(repo.ca(ca.id), signing);
+    bus.emit('pki:changed', { serials: [cert.serial] });
+    const notes = cert.profile === 'docker-client' || cert.profile === 'docker-server' ? [DOCKERD_CRL_NOTE] : [];
+    return { certificate: repo.certificate(cert.serial), crlPem, pushedTo: [], notes };
+  });
+
+  return {
+    repo,
+    load,
+    tlsCredentials(device) {
+      const ca = repo.ca(device.docker?.caId);
+      return laptopClientCredentials(repo, ca, vault());
+    },
+  };
+}

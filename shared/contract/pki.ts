@@ -1,0 +1,193 @@
+import { z } from 'zod';
+import { channel } from './define';
+import { LinkOptions } from './link';
+
+export const KeyAlgorithm = z.enum(['ec-p256', 'rsa-3072', 'ed25519']);
+export type KeyAlgorithm = z.infer<typeof KeyAlgorithm>;
+
+export const PROFILE_NAMES = ['docker-server', 'docker-client', 'mqtt-server', 'mqtt-client', 'device-identity'] as const;
+export const ProfileName = z.enum(PROFILE_NAMES);
+export type ProfileName = z.infer<typeof ProfileName>;
+
+export const InstallTarget = z.enum(['docker', 'mqtt', 'files']);
+export type InstallTarget = z.infer<typeof InstallTarget>;
+
+/** A site CA: its certificate and chain are public; its key lives only in the vault, encrypted. */
+export const CaInfo = z.object({
+  id: z.string(),
+  name: z.string(),
+  subject: z.string(),
+  algorithm: z.string(),
+  imported: z.boolean(),
+  notBefore: z.string(),
+  notAfter: z.string(),
+  certificatePem: z.string(),
+  chainPem: z.string(),
+  createdAt: z.string(),
+  issued: z.number().int(),
+});
+export type CaInfo = z.infer<typeof CaInfo>;
+
+export const SubjectAltName = z.object({ type: z.enum(['dns', 'ip']), value: z.string() });
+export type SubjectAltName = z.infer<typeof SubjectAltName>;
+
+export const Installation = z.object({ target: z.string(), paths: z.array(z.string()), at: z.string() });
+
+export const CertificateRecord = z.object({
+  serial: z.string(),
+  caId: z.string(),
+  profile: ProfileName,
+  deviceId: z.string().nullable(),
+  deviceName: z.string().nullable(),
+  subject: z.string(),
+  sans: z.array(SubjectAltName),
+  notBefore: z.string(),
+  notAfter: z.string(),
+  issuedAt: z.string(),
+  spkiSha256: z.string(),
+  /** Where the private key was made: on the device (never left it) or on the laptop and sent over SSH. */
+  keyOrigin: z.enum(['device', 'laptop']),
+  status: z.enum(['valid', 'revoked']),
+  revokedAt: z.string().nullable(),
+  revokeReason: z.string().nullable(),
+  replaces: z.string().nullable(),
+  installed: z.array(Installation),
+  pem: z.string(),
+});
+export type CertificateRecord = z.infer<typeof CertificateRecord>;
+
+/** One reason a request cannot be signed; every reason is listed, not just the first. */
+export const Problem = z.object({ stage: z.enum(['request', 'policy', 'certificate']), code: z.string(), message: z.string() });
+export type Problem = z.infer<typeof Problem>;
+
+const Passphrase = z.string().min(1).max(1024).optional();
+const Ref = z.string().min(1).max(200);
+
+export const CaCreate = z
+  .object({
+    name: z.string().min(1).max(100),
+    algorithm: KeyAlgorithm.default('ec-p256'),
+    validityDays: z.number().int().min(1).max(36_500).default(3650),
+    passphrase: Passphrase,
+  })
+  .strict();
+
+export const CaImport = z
+  .object({
+    name: z.string().min(1).max(100),
+    /** PEM: the CA certificate first, then its chain up to the company root. */
+    certificatePem: z.string().min(1).max(200_000).optional(),
+    keyPem: z.string().min(1).max(100_000).optional(),
+    keyPassphrase: z.string().max(1024).optional(),
+    /** PKCS#12 bundle (key + certificate + chain), base64. */
+    pkcs12Base64: z.string().min(1).max(1_000_000).optional(),
+    pkcs12Password: z.string().max(1024).optional(),
+    passphrase: Passphrase,
+  })
+  .strict()
+  .refine((a) => a.pkcs12Base64 !== undefined || (a.certificatePem !== undefined && a.keyPem !== undefined), { message: 'give a PEM certificate and key, or a PKCS#12 bundle' });
+
+export const ClockStatus = z.object({
+  deviceId: z.string(),
+  deviceName: z.string(),
+  deviceTime: z.string(),
+  laptopTime: z.string(),
+  /** Device minus laptop, in seconds. */
+  skewSeconds: z.number(),
+  ok: z.boolean(),
+  maxSkewSeconds: z.number(),
+});
+export type ClockStatus = z.infer<typeof ClockStatus>;
+
+export const PlannedChange = z.object({
+  action: z.enum(['write', 'merge', 'remove', 'run', 'keep']),
+  path: z.string().optional(),
+  owner: z.string().optional(),
+  mode: z.string().optional(),
+  detail: z.string(),
+});
+export type PlannedChange = z.infer<typeof PlannedChange>;
+
+export const InstallPlan = z.object({
+  target: InstallTarget,
+  deviceName: z.string(),
+  changes: z.array(PlannedChange),
+  restart: z.string().nullable(),
+  unchanged: z.boolean(),
+  notes: z.array(z.string()),
+});
+export type InstallPlan = z.infer<typeof InstallPlan>;
+
+export const IssueArgs = z
+  .object({
+    device: Ref,
+    profile: ProfileName,
+    caId: Ref.optional(),
+    /** SANs the technician approves on top of the device's known names and addresses. */
+    extraSans: z.array(z.string().min(1).max(253)).max(50).default([]),
+    install: InstallTarget.optional(),
+    /** Show the install plan only; change nothing on the device. */
+    planOnly: z.boolean().default(false),
+    setClock: z.boolean().default(false),
+    /** Generate the key on the laptop when the device has no openssl (recorded: the key left the laptop). */
+    allowLaptopKey: z.boolean().default(true),
+    lifetimeDays: z.number().int().min(1).max(3650).optional(),
+    link: LinkOptions.default({}),
+    passphrase: Passphrase,
+    /** For a renewal: the serial this certificate replaces. */
+    replaces: z.string().max(64).optional(),
+  })
+  .strict();
+export type IssueArgs = z.input<typeof IssueArgs>;
+
+export const IssueResult = z.object({
+  certificate: CertificateRecord.nullable(),
+  caPem: z.string(),
+  chainPem: z.string(),
+  clock: ClockStatus.nullable(),
+  plan: InstallPlan.nullable(),
+  installed: z.boolean(),
+  notes: z.array(z.string()),
+});
+export type IssueResult = z.infer<typeof IssueResult>;
+
+export const BulkIssueResult = z.array(
+  z.object({ deviceId: z.string(), deviceName: z.string(), ok: z.boolean(), result: IssueResult.optional(), error: z.object({ kind: z.string(), message: z.string() }).optional() }),
+);
+
+export const pkiChannels = {
+  'pki:ca-list': channel(z.object({}).strict().default({}), z.array(CaInfo)),
+  'pki:ca-create': channel(CaCreate, CaInfo),
+  'pki:ca-import': channel(CaImport, CaInfo),
+  'pki:ca-export': channel(z.object({ caId: Ref }).strict(), z.object({ ca: CaInfo, pem: z.string() })),
+  'pki:sign-csr': channel(
+    z.object({ csrPem: z.string().min(1).max(100_000), profile: ProfileName, caId: Ref.optional(), approvedSans: z.array(z.string().min(1).max(253)).max(50).default([]), commonName: z.string().min(1).max(64).optional(), passphrase: Passphrase }).strict(),
+    CertificateRecord,
+  ),
+  'pki:cert-list': channel(z.object({ deviceId: z.string().optional(), caId: z.string().optional() }).strict().default({}), z.array(CertificateRecord)),
+  'pki:issue': channel(IssueArgs, IssueResult),
+  'pki:issue-bulk': channel(IssueArgs.omit({ device: true }).extend({ devices: z.array(Ref).min(1).max(500), concurrency: z.number().int().min(1).max(64).default(8) }).strict(), BulkIssueResult),
+  'pki:install': channel(z.object({ serial: z.string().min(1).max(64), target: InstallTarget, planOnly: z.boolean().default(false), link: LinkOptions.default({}), passphrase: Passphrase }).strict(), IssueResult),
+  'pki:renew': channel(z.object({ serial: z.string().min(1).max(64), link: LinkOptions.default({}), passphrase: Passphrase, setClock: z.boolean().default(false) }).strict(), IssueResult),
+  'pki:revoke': channel(
+    z.object({ serial: z.string().min(1).max(64), reason: z.enum(['unspecified', 'keyCompromise', 'superseded', 'cessationOfOperation']).default('unspecified'), passphrase: Passphrase, push: z.boolean().default(true), link: LinkOptions.default({}) }).strict(),
+    z.object({ certificate: CertificateRecord, crlPem: z.string(), pushedTo: z.array(z.object({ deviceName: z.string(), ok: z.boolean(), message: z.string() })), notes: z.array(z.string()) }),
+  ),
+  'pki:clock-check': channel(z.object({ device: Ref, link: LinkOptions.default({}), maxSkewSeconds: z.number().int().min(1).default(300) }).strict(), ClockStatus),
+  'pki:clock-set': channel(z.object({ device: Ref, link: LinkOptions.default({}) }).strict(), ClockStatus),
+};
+
+export const pkiEvents = {
+  'pki:progress': z.object({ deviceId: z.string(), deviceName: z.string(), step: z.string(), done: z.boolean(), error: z.string().optional() }),
+  'pki:changed': z.object({ serials: z.array(z.string()) }),
+};
+
+export const EXPIRY_WARNING_DAYS = 30;
+
+/** `expired`, `expiring` (under 30 days left) or `ok`: the colour the Certificates view and the Devices list show. */
+export function expiryState(notAfter: Date | string, now = new Date()): 'expired' | 'expiring' | 'ok' {
+  const end = typeof notAfter === 'string' ? new Date(notAfter) : notAfter;
+  const left = end.getTime() - now.getTime();
+  if (left <= 0) return 'expired';
+  return left < EXPIRY_WARNING_DAYS * 86_400_000 ? 'expiring' : 'ok';
+}
