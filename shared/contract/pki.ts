@@ -1,15 +1,17 @@
 import { z } from 'zod';
 import { channel } from './define';
 import { LinkOptions } from './link';
+import { INSTALL_TARGETS, KEY_ALGORITHMS, PROFILE_NAMES } from './pki-names';
 
-export const KeyAlgorithm = z.enum(['ec-p256', 'rsa-3072', 'ed25519']);
+export * from './pki-names';
+
+export const KeyAlgorithm = z.enum(KEY_ALGORITHMS);
 export type KeyAlgorithm = z.infer<typeof KeyAlgorithm>;
 
-export const PROFILE_NAMES = ['docker-server', 'docker-client', 'mqtt-server', 'mqtt-client', 'device-identity'] as const;
 export const ProfileName = z.enum(PROFILE_NAMES);
 export type ProfileName = z.infer<typeof ProfileName>;
 
-export const InstallTarget = z.enum(['docker', 'mqtt', 'files']);
+export const InstallTarget = z.enum(INSTALL_TARGETS);
 export type InstallTarget = z.infer<typeof InstallTarget>;
 
 /** A site CA: its certificate and chain are public; its key lives only in the vault, encrypted. */
@@ -181,13 +183,3 @@ export const pkiEvents = {
   'pki:progress': z.object({ deviceId: z.string(), deviceName: z.string(), step: z.string(), done: z.boolean(), error: z.string().optional() }),
   'pki:changed': z.object({ serials: z.array(z.string()) }),
 };
-
-export const EXPIRY_WARNING_DAYS = 30;
-
-/** `expired`, `expiring` (under 30 days left) or `ok`: the colour the Certificates view and the Devices list show. */
-export function expiryState(notAfter: Date | string, now = new Date()): 'expired' | 'expiring' | 'ok' {
-  const end = typeof notAfter === 'string' ? new Date(notAfter) : notAfter;
-  const left = end.getTime() - now.getTime();
-  if (left <= 0) return 'expired';
-  return left < EXPIRY_WARNING_DAYS * 86_400_000 ? 'expiring' : 'ok';
-}

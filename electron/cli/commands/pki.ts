@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
-import { expiryState, InstallTarget, KeyAlgorithm, PROFILE_NAMES, type ProfileName, type CertificateRecord, type InstallPlan } from '../../../shared/contract/pki';
+import type { CertificateRecord, InstallPlan, InstallTarget, KeyAlgorithm, ProfileName } from '../../../shared/contract/pki';
+import { expiryState, INSTALL_TARGETS, KEY_ALGORITHMS, PROFILE_NAMES } from '../../../shared/contract/pki-names';
 import { OutpostError } from '../../../shared/errors';
 import { collect, leaf, parseIntOption, runWith, type CliIo, type CommandContext } from '../context';
 import { table } from '../table';
@@ -79,7 +80,7 @@ export function registerPki(program: Command, io: CliIo): void {
   const ca = program.command('ca').description('site certificate authorities kept on this laptop (keys encrypted in the vault)');
   leaf(ca, 'init', 'create a site CA')
     .requiredOption('--name <name>', 'a name for the site CA (e.g. plant-3)')
-    .option('--algorithm <alg>', `key type: ${KeyAlgorithm.options.join(', ')}`, choice('--algorithm', KeyAlgorithm.options), 'ec-p256')
+    .option('--algorithm <alg>', `key type: ${KEY_ALGORITHMS.join(', ')}`, choice('--algorithm', KEY_ALGORITHMS), 'ec-p256')
     .option('--days <days>', 'validity in days', parseIntOption('--days'), 3650)
     .action(
       runWith(io, async (ctx, opts: { name: string; algorithm: KeyAlgorithm; days: number }) => {
@@ -126,7 +127,7 @@ export function registerPki(program: Command, io: CliIo): void {
   const cert = program.command('cert').description('certificates issued by the site CA');
   withLinkFlags(leaf(cert, 'issue <device...>', 'clock check, key made on the device, signed by profile, optionally installed'))
     .requiredOption('--profile <profile>', PROFILE_NAMES.join(', '), choice('--profile', PROFILE_NAMES))
-    .option('--install <target>', `install target: ${InstallTarget.options.join(', ')}`, choice('--install', InstallTarget.options))
+    .option('--install <target>', `install target: ${INSTALL_TARGETS.join(', ')}`, choice('--install', INSTALL_TARGETS))
     .option('--san <name>', 'an extra DNS name or IP address to approve (repeatable)', collect)
     .option('--ca <ca>', 'which site CA (when there are several)')
     .option('--plan', 'show what would change on the device, change nothing')

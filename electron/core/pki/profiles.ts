@@ -104,4 +104,4 @@ export function needsRenewal(cert: { notBefore: Date; notAfter: Date }, now: Dat
   return now.getTime() >= cert.notBefore.getTime() + lifetime * renewAt;
 }
 
-export { EXPIRY_WARNING_DAYS, expiryState } from '../../../shared/contract/pki';
+export { EXPIRY_WARNING_DAYS, expiryState } from '../../../shared/contract/pki-names';

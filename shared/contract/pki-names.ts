@@ -1,0 +1,15 @@
+// Names and pure helpers of the PKI contract without zod: the CLI's start-up imports these, not the schemas.
+
+export const KEY_ALGORITHMS = ['ec-p256', 'rsa-3072', 'ed25519'] as const;
+export const PROFILE_NAMES = ['docker-server', 'docker-client', 'mqtt-server', 'mqtt-client', 'device-identity'] as const;
+export const INSTALL_TARGETS = ['docker', 'mqtt', 'files'] as const;
+
+export const EXPIRY_WARNING_DAYS = 30;
+
+/** `expired`, `expiring` (under 30 days left) or `ok`: the colour the Certificates view and the Devices list show. */
+export function expiryState(notAfter: Date | string, now = new Date()): 'expired' | 'expiring' | 'ok' {
+  const end = typeof notAfter === 'string' ? new Date(notAfter) : notAfter;
+  const left = end.getTime() - now.getTime();
+  if (left <= 0) return 'expired';
+  return left < EXPIRY_WARNING_DAYS * 86_400_000 ? 'expiring' : 'ok';
+}
