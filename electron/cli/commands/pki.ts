@@ -88,7 +88,7 @@ export function registerPki(program: Command, io: CliIo): void {
         return { data: { ...r, pem: r.certificatePem }, human: `created CA ${r.name} (${r.algorithm}) ${r.subject}, valid until ${day(r.notAfter)}` };
       }),
     );
-  leaf(ca, 'import', 'import an intermediate CA issued by the company root (PEM certificate + chain and key, or PKCS#12)')
+  leaf(ca, 'import', 'import an intermediate CA issued by the company root (PEM certificate + chain and key; a PKCS#12 bundle is refused with the openssl command that converts it)')
     .requiredOption('--name <name>', 'a name for it on this laptop')
     .option('--cert <file>', 'PEM: the CA certificate, then its chain')
     .option('--key <file>', 'PEM private key (PKCS#8, SEC1 or PKCS#1; may be encrypted)')
@@ -152,7 +152,7 @@ export function registerPki(program: Command, io: CliIo): void {
         return { data: r, human: [r.certificate ? `renewed: ${r.certificate.serial} valid until ${day(r.certificate.notAfter)}` : 'renewed', ...r.notes.map((n) => `note: ${n}`)].join('\n') };
       }),
     );
-  withLinkFlags(leaf(cert, 'revoke <serial>', 'revoke a certificate and sign a new CRL (pushed to the targets that check it)'))
+  withLinkFlags(leaf(cert, 'revoke <serial>', 'revoke a certificate and sign a new CRL (--crl-out writes it; dockerd does not check CRLs)'))
     .option('--reason <reason>', 'unspecified, keyCompromise, superseded, cessationOfOperation', 'unspecified')
     .option('--crl-out <file>', 'also write the CRL to a file')
     .action(
