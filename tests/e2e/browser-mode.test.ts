@@ -125,7 +125,9 @@ describe('browser mode, driven through Chromium', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'browser-mode.png') });
   });
 
-  const PLACEHOLDER_VIEWS: string[] = ['certificates', 'latency', 'console'];
+  // Certificates is not built in the UI yet (its empty state says what is coming); Latency starts empty ("No probes
+  // yet") until a probe runs. The Console view opens on its port picker.
+  const PLACEHOLDER_VIEWS: string[] = ['certificates', 'latency'];
 
   it('navigates to each of the six views', async () => {
     for (const view of VIEW_IDS) {
