@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -15,7 +15,8 @@ function staticClosure(file: string, seen = new Set<string>()): Set<string> {
   if (seen.has(file)) return seen;
   seen.add(file);
   const src = readFileSync(join(dist, file), 'utf8');
-  for (const m of src.matchAll(/^import\s[^;]*?from\s*"(\.[^"]+)";/gm)) staticClosure(join(file, '..', m[1]!), seen);
+  // Minified: several statements share a line (`import{a}from"./x.mjs";import"./y.mjs";`).
+  for (const m of src.matchAll(/(?:^|[;\n}])\s*import\s*(?:[^;"'()]*?from\s*)?"(\.[^"]+)"/g)) staticClosure(join(file, '..', m[1]!), seen);
   return seen;
 }
 
@@ -28,7 +29,8 @@ describe('CLI bundle', () => {
     expect(Object.keys(inputs)).toEqual(expect.arrayContaining(['electron/cli/main.ts', 'electron/core/app.ts', 'package.json']));
     const all = [...staticClosure(entry)].map((f) => readFileSync(join(dist, f), 'utf8')).join('\n');
     // What `outpost info` loads before running: commander and the commands, not the services or their libraries.
-    for (const heavy of ['ssh2', 'dockerode', 'better-sqlite3', 'mqtt', 'yaml']) expect(all).not.toMatch(new RegExp(`from "${heavy}"|require\\("${heavy}"\\)`));
+    expect(staticClosure(entry).size).toBeGreaterThan(1);
+    for (const heavy of ['ssh2', 'dockerode', 'better-sqlite3', 'mqtt', 'yaml']) expect(all).not.toMatch(new RegExp(`from\\s*"${heavy}"|require\\("${heavy}"\\)`));
     expect(all).not.toContain('$ZodObject');
     const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
     const home = mkdtempSync(join(tmpdir(), 'outpost-bundle-'));
@@ -36,6 +38,18 @@ describe('CLI bundle', () => {
     expect(info.status).toBe(0);
     expect(JSON.parse(info.stdout)).toMatchObject({ name: 'Outpost', version, dataDir: home });
   }, 60_000);
+
+  it('bundles the segment writer thread as its own entry, started from beside the chunks (no esbuild at run time)', () => {
+    const files = readdirSync(dist);
+    const worker = files.find((f) => /^segment-writer-worker-[A-Z0-9]+\.mjs$/.test(f) && manifest().inputs['electron/core/buffers/segment-writer-worker.ts'] !== undefined);
+    expect(worker).toBeDefined();
+    // The chunk that starts the thread names that file, relative to itself.
+    const starters = files.filter((f) => f.endsWith('.mjs') && readFileSync(join(dist, f), 'utf8').includes(`new URL("./${worker}",import.meta.url)`));
+    expect(starters.length).toBe(1);
+    // The worker is self-contained: it imports only Node's modules.
+    const src = readFileSync(join(dist, worker!), 'utf8');
+    expect([...src.matchAll(/from\s*"([^"]+)"/g)].map((m) => m[1]).every((s) => s!.startsWith('node:'))).toBe(true);
+  });
 
   it('rebuilds when a source is newer than the bundle', () => {
     const before = manifest();

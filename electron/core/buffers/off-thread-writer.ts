@@ -12,17 +12,20 @@ import type { WriterAnswer, WriterData, WriterOp } from './segment-writer-worker
 declare const __OUTPOST_BUNDLE__: string | undefined;
 /** Set by the CLI bundle (scripts/build-cli.mjs): the checkout's root, relative to the bundle's chunks. */
 declare const __OUTPOST_ROOT_FROM_BUNDLE__: string | undefined;
+/** Set by the CLI bundle: the writer thread's own bundled entry (content-hashed), beside the CLI's chunks. */
+declare const __OUTPOST_WRITER_ENTRY__: string | undefined;
 
 const WORKER_MODULE = 'segment-writer-worker';
 
 /**
- * Starts the writer thread from its typed module: in the Electron bundle its own bundled entry beside this code;
- * from the sources (the CLI under tsx, vitest, tsx scripts) the .ts file compiled once with esbuild (what tsx
- * itself uses) and evaluated: a worker does not inherit its parent's loader hooks, and registering tsx inside the
- * thread cost ~1 s per process, which a CLI flush would pay every time.
+ * Starts the writer thread from its typed module: in the Electron and CLI bundles its own entry, bundled at build
+ * time beside this code; only from the sources (vitest, tsx scripts) the .ts file compiled once with esbuild (what
+ * tsx itself uses) and evaluated: a worker does not inherit its parent's loader hooks, and registering tsx inside the
+ * thread cost ~1 s per process.
  */
 export function startWriterThread(workerData: WriterData): Worker {
   if (typeof __OUTPOST_BUNDLE__ === 'string') return new Worker(join(__dirname, `${WORKER_MODULE}.cjs`), { workerData });
+  if (typeof __OUTPOST_WRITER_ENTRY__ === 'string') return new Worker(new URL(`./${__OUTPOST_WRITER_ENTRY__}`, import.meta.url), { workerData });
   return new Worker(compiledFromSources(), { eval: true, workerData });
 }
 

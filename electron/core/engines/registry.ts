@@ -1,4 +1,4 @@
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import type { Device, EngineFound, LinkOptions } from '../../../shared/contract';
 import { OutpostError, toErrorBody } from '../../../shared/errors';
 import type { DevicesRepo } from '../store/devices-repo';
@@ -6,6 +6,10 @@ import type { DeviceLinks } from '../transport/device-links';
 import type { SshConnection } from '../transport/ssh-connection';
 import { engineError, withTimeout } from './engine-errors';
 import { locateEngine } from './locate';
+import { lazyModule } from '../lazy-require';
+
+// Loaded when an engine is first reached over mTLS: `outpost info` and a flush never pay for dockerode (~20 MiB).
+const dockerode = lazyModule<typeof Docker>('dockerode');
 
 /**
  * How a device's engine is reached: its unix socket on the device, through the device's SSH connection (where it
@@ -103,7 +107,7 @@ export class EngineRegistry {
   private async tlsDocker(device: Device, endpoint: Extract<EngineEndpoint, { kind: 'tls' }>): Promise<Docker> {
     if (!this.tlsCredentials) throw new OutpostError('unsupported', `${device.name}: Docker over mTLS needs the site PKI, which is not loaded`);
     const creds = await this.tlsCredentials(device);
-    return new Docker({ protocol: 'https', host: endpoint.host, port: endpoint.port, ca: creds.ca, cert: creds.cert, key: creds.key, timeout: this.defaultTimeoutMs });
+    return new (dockerode())({ protocol: 'https', host: endpoint.host, port: endpoint.port, ca: creds.ca, cert: creds.cert, key: creds.key, timeout: this.defaultTimeoutMs });
   }
 
   /** Runs `fn` against one device's engine within a deadline (connecting included); errors carry a kind and the device's name. */

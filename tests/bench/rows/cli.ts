@@ -39,6 +39,18 @@ function measure(args: string[], env: NodeJS.ProcessEnv): Promise<{ ms: number; 
   });
 }
 
+/** Wall time (ms) of a non-node command run to completion (peak memory not measured: 0). */
+function wallOf(cmd: string, args: string[]): Promise<{ ms: number; peakMiB: number }> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve({ ms: performance.now() - started, peakMiB: 0 }) : reject(new Error(`${cmd} exited ${code}: ${stderr.slice(0, 400)}`))));
+  });
+}
+
 /** Alternating rounds of ours and the anchor, medians of each. */
 async function alternate(ours: () => Promise<{ ms: number; peakMiB: number }>, anchor: () => Promise<{ ms: number; peakMiB: number }>) {
   const o: Array<{ ms: number; peakMiB: number }> = [];
@@ -125,6 +137,11 @@ export async function rows(ctx: BenchContext): Promise<BenchRow[]> {
     await measure(flushArgs, env); // pins the host key, like the technician's first visit
     const flush = await alternate(() => measure(flushArgs, env), nodeNothing);
     out.push({ metric: 'outpost flush <device> --json, empty spool (SSH handshake included)', ours: flush.ours.ms, anchor: flush.anchor.ms, unit: 'ms', anchorName: 'node -e 0', note: `goal ≤ 400 ms; medians of ${ROUNDS} (ours ${spread(flush.ours.all)})` });
+    // The floor any SSH tool pays on this device: OpenSSH logging in and running `true` (sshd forks, re-execs,
+    // exchanges keys, authenticates, starts a shell), alternated with the same flush.
+    const sshTrue = () => wallOf('ssh', ['-i', ctx.lab.clientKeyPath, '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', `root@${dev.ip}`, 'true']);
+    const vsSsh = await alternate(() => measure(flushArgs, env), sshTrue);
+    out.push({ metric: 'outpost flush <device> --json, empty spool, vs one OpenSSH login', ours: vsSsh.ours.ms, anchor: vsSsh.anchor.ms, unit: 'ms', anchorName: 'ssh <device> true', note: `medians of ${ROUNDS} (ssh ${spread(vsSsh.anchor.all)})` });
 
     ensureRendererBuilt();
     const serves: Array<{ ms: number; idleMiB: number }> = [];
