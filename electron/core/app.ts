@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Api } from '../../shared/contract';
+import type { UpstreamReach } from '../../shared/contract/app';
 import { unwrap } from '../../shared/errors';
 import type { CoreConfig } from './config';
 import { EventBus, Router } from './router';
@@ -78,7 +79,9 @@ export function createCore(config: CoreConfig): Core {
   const locks = once(() => new DeviceLocks(db(), config.transport === 'in-process' ? 'cli' : config.transport === 'browser' ? 'app (browser mode)' : 'app'));
   const jobs = new JobRegistry(bus, () => locks());
 
-  registerAppService(router, config);
+  // Unknown until the buffers service checks the upstream (the app and browser mode build it at start).
+  let reach: UpstreamReach = { state: 'unknown', target: null, checkedAt: null, error: null };
+  registerAppService(router, config, () => reach);
   // Each service is built on the first request to one of its areas: a CLI command loads only its own.
   router.lazy(['vault'], async () => registerVaultService(router, bus, vault(), laptopKey()));
   router.lazy(['devices'], async () => registerDevicesService(router, bus, devices()));
@@ -100,7 +103,7 @@ export function createCore(config: CoreConfig): Core {
   });
   router.lazy(['buffers', 'flush', 'store', 'upstream'], async () => {
     const { registerBuffersService } = await import('./buffers/buffers-service');
-    const buffers = registerBuffersService({ router, bus, db: db(), devices: devices(), links: links(), pool: ssh(), dataDir: config.dataDir, jobs });
+    const buffers = registerBuffersService({ router, bus, db: db(), devices: devices(), links: links(), pool: ssh(), dataDir: config.dataDir, jobs, watchUpstream: config.transport !== 'in-process', onReach: (r) => (reach = r) });
     closers.push(() => buffers.close());
   });
   let workloads: WorkloadsHandle | undefined;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { UpstreamReach } from './app';
 import { channel } from './define';
 import { LinkOptions } from './link';
 
@@ -190,6 +191,20 @@ export const PruneResult = z.object({
 });
 export type PruneResult = z.infer<typeof PruneResult>;
 
+/** The upstream this laptop forwards to (saved by each push, or set on its own), and whether to push by itself. */
+export const UpstreamSettings = z.object({
+  /** MQTT broker and/or HTTP endpoint, as given to upstream:push (null: none configured yet). */
+  target: z
+    .object({ mqtt: UpstreamArgs.shape.mqtt, http: UpstreamArgs.shape.http })
+    .strict()
+    .nullable(),
+  /** When the upstream becomes reachable and segments wait, push them without being asked. Off by default. */
+  autoPush: z.boolean(),
+  /** How often the upstream is re-checked (interface changes re-check at once). */
+  checkIntervalSeconds: z.number().int().min(1).max(3600),
+});
+export type UpstreamSettings = z.infer<typeof UpstreamSettings>;
+
 export const buffersChannels = {
   'buffers:scan': channel(z.object({ deviceId: z.string().min(1), link: LinkOptions.optional() }).strict(), BufferScan),
   'buffers:flush': channel(FlushArgs, z.object({ devices: z.array(DeviceFlush) })),
@@ -214,6 +229,8 @@ export const buffersChannels = {
   'store:quota': channel(z.object({ bytes: z.number().int().min(0).nullable().optional() }).strict().default({}), z.object({ quotaBytes: z.number().int().nullable(), usedBytes: z.number().int() })),
   'store:prune': channel(PruneArgs, PruneResult),
   'upstream:push': channel(UpstreamArgs, z.object({ recordsForwarded: z.number().int(), segmentsForwarded: z.number().int(), streams: z.array(UpstreamStreamStatus) })),
+  'upstream:settings': channel(UpstreamSettings.partial().strict().default({}), UpstreamSettings),
+  'upstream:check': channel(z.object({}).strict().default({}), UpstreamReach),
   'upstream:status': channel(z.object({}).strict().default({}), z.object({ streams: z.array(UpstreamStreamStatus) })),
 };
 
@@ -226,4 +243,6 @@ export const buffersEvents = {
     rate: z.number(),
     etaSeconds: z.number().nullable(),
   }),
+  /** An automatic push (auto-push on, upstream became reachable) finished: the queue changed, or why it failed. */
+  'upstream:pushed': z.object({ automatic: z.boolean(), error: z.object({ kind: z.string(), message: z.string() }).nullable() }),
 };

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -63,10 +64,24 @@ describe('browser mode, driven through Chromium', () => {
     expect(page.url()).not.toContain(bridge.token);
   });
 
-  it('shows offline, the data dir and the transport in the status bar', async () => {
-    expect(await shell.onlineStatus()).toBe('offline');
+  it('shows LAN only (no upstream configured), the data dir and the transport in the status bar', async () => {
+    await vi.waitFor(async () => expect(await shell.onlineStatus()).toBe('LAN only'), { timeout: 10_000 });
     expect(await shell.dataDir()).toBe(home);
     expect(await shell.transport()).toBe('browser');
+  });
+
+  it('says "upstream reachable" once the configured upstream answers, and "LAN only" again when it stops', async () => {
+    // A TCP listener on the lab's loopback stands in for the broker: the check is a TCP handshake for mqtt://.
+    const server = createServer((s) => s.end());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    await api.invoke('upstream:settings', { target: { mqtt: { url: `mqtt://127.0.0.1:${port}`, topicPrefix: 'outpost' } } });
+    await vi.waitFor(async () => expect(await shell.onlineStatus()).toBe('upstream reachable'), { timeout: 10_000 });
+    expect(await page.getByTestId('status-online').getAttribute('data-upstream-state')).toBe('upstream-reachable');
+    await new Promise<void>((r) => server.close(() => r()));
+    expect((await api.invoke('upstream:check', {})).state).toBe('lan-only');
+    await vi.waitFor(async () => expect(await shell.onlineStatus()).toBe('LAN only'), { timeout: 10_000 });
+    await api.invoke('upstream:settings', { target: null });
   });
 
   it('lists the device the core already knew', async () => {

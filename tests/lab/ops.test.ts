@@ -6,8 +6,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCore, inProcessApi, type Core } from '../../electron/core/app';
+import type { Api, EventName, PayloadOf } from '../../shared/contract';
 import { assertNothingLost, ndjsonSegment, produce, remaining, type Produced } from './buffers-fixtures';
 import { startLab, waitFor, type Lab, type LabDevice } from './lab';
 import { mosquitto } from './mosquitto';
@@ -176,5 +178,92 @@ describe('cancel and one operation per device', () => {
     expect(taken.devices[0]?.error).toBeUndefined();
     expect(remaining(dev)).toEqual([]);
     expect(await assertNothingLost(dev, produced, home)).toBe(produced.length);
+  });
+});
+
+/** Resolves with the first `event` whose payload passes `match`; the timeout names what never happened. */
+function nextEvent<E extends EventName>(api: Api, event: E, match: (p: PayloadOf<E>) => boolean, what: string, timeoutMs = 20_000): Promise<PayloadOf<E>> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => (off(), reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`))), timeoutMs);
+    const off = api.on(event, (p) => {
+      if (!match(p)) return;
+      clearTimeout(timer);
+      off();
+      resolve(p);
+    });
+  });
+}
+
+describe('online means the upstream answers', () => {
+  it('LAN only while the broker is down (app and CLI); an interface change re-checks, flips to reachable, and auto-push delivers the waiting queue by itself', async () => {
+    const dev = lab.device('ops-a');
+    const home = mkdtempSync(join(tmpdir(), 'outpost-online-'));
+    const up = mosquitto((dir) => ['allow_anonymous true', 'persistence true', `persistence_location ${dir}/`, 'autosave_interval 1', 'max_queued_messages 0']);
+    const url = `mqtt://127.0.0.1:${up.port}`;
+    // A subscriber session the broker keeps while it is down: it receives what is pushed while the subscriber is away.
+    const subscriberOptions = { protocolVersion: 5 as const, clientId: 'outpost-online-sub', clean: false, properties: { sessionExpiryInterval: 3600 }, reconnectPeriod: 0 };
+    await up.start();
+    const first = mqtt.connect(url, subscriberOptions);
+    await new Promise<void>((resolve, reject) => first.once('connect', () => first.subscribe('outpost/#', { qos: 1 }, (err) => (err ? reject(err) : resolve()))));
+    await first.endAsync();
+    await up.stop();
+
+    const expectedLines: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const body = ndjsonSegment('telemetry', i, 8_000);
+      expectedLines.push(...body.toString().trim().split('\n'));
+      produce(dev, 'telemetry', `on-${i}.ndjson`, body, { sidecar: true });
+    }
+    expect((await outpost(home, 'flush', dev.ip, '--identity', lab.clientKeyPath, '--yes')).code).toBe(0);
+    const set = await outpost(home, 'upstream', 'set', '--mqtt', url, '--auto-push', '--check-interval', '3600');
+    expect(set.code).toBe(0);
+    expect(set.json).toMatchObject({ autoPush: true, checkIntervalSeconds: 3600, target: { mqtt: { url } } });
+    const down = await outpost(home, 'upstream', 'check');
+    expect(down.code).toBe(0);
+    expect(down.json).toMatchObject({ state: 'lan-only', target: url });
+    expect(down.json.error).toMatch(/ECONNREFUSED/);
+
+    // The app (browser mode: it watches the upstream) on the same $OUTPOST_HOME.
+    const app = createCore({ dataDir: home, transport: 'browser' });
+    cores.push(app);
+    const api = inProcessApi(app);
+    const lanOnly = nextEvent(api, 'app:online-changed', (p) => p.upstream?.state === 'lan-only', 'the app to say LAN only');
+    await api.invoke('upstream:status', {}); // builds the buffers service, which starts watching
+    expect((await lanOnly).online).toBe(false);
+    expect(await api.invoke('app:info', {})).toMatchObject({ online: false, upstream: { state: 'lan-only', target: url } });
+    expect((await api.invoke('upstream:status', {})).streams.every((s) => s.status !== 'forwarded')).toBe(true);
+
+    // The broker comes up; with a one-hour interval only the interface change (a cable plugged in) can notice it.
+    await up.start();
+    const reachable = nextEvent(api, 'app:online-changed', (p) => p.online, 'the app to notice the broker after an interface change');
+    const pushed = nextEvent(api, 'upstream:pushed', () => true, 'the automatic push to finish', 60_000);
+    // A new link with an address, in the technician netns only (what DHCP on a newly plugged cable gives).
+    await run(['ip', 'link', 'add', 'onlprobe0', 'type', 'veth', 'peer', 'name', 'onlprobe1']);
+    await run(['ip', 'addr', 'add', '192.0.2.1/30', 'dev', 'onlprobe0']);
+    // Node lists only links that are up and have carrier: both ends of the pair up.
+    await run(['ip', 'link', 'set', 'onlprobe1', 'up']);
+    await run(['ip', 'link', 'set', 'onlprobe0', 'up']);
+    try {
+      expect((await reachable).upstream).toMatchObject({ state: 'upstream-reachable', target: url, error: null });
+      expect((await pushed).error).toBeNull();
+    } finally {
+      await run(['ip', 'link', 'del', 'onlprobe0']);
+    }
+    expect((await api.invoke('app:info', {})).online).toBe(true);
+    const status = await api.invoke('upstream:status', {});
+    expect(status.streams).toMatchObject([{ target: `mqtt:${url}`, stream: 'telemetry', status: 'forwarded', segmentsPending: 0 }]);
+    expect((await outpost(home, 'upstream', 'check')).json).toMatchObject({ state: 'upstream-reachable', target: url, error: null });
+
+    // What the subscriber's session queued while it was away: every record, in order.
+    const got: string[] = [];
+    const again = mqtt.connect(url, subscriberOptions);
+    again.on('message', (_topic, payload) => got.push(payload.toString()));
+    try {
+      await waitFor(`the ${expectedLines.length} records pushed automatically to reach the subscriber (got ${got.length})`, async () => got.length >= expectedLines.length, 20_000);
+      expect(got.slice(0, expectedLines.length)).toEqual(expectedLines);
+    } finally {
+      await again.endAsync();
+      await up.stop();
+    }
   });
 });

@@ -3,12 +3,12 @@ import { leaf, parseIntOption, runWith, type CliIo } from '../context';
 import { defaultDataDir } from '../../core/config';
 
 export function registerApp(program: Command, io: CliIo): void {
-  leaf(program, 'info', 'version, data dir and online/offline state').action(
+  leaf(program, 'info', 'version, data dir and whether the upstream answers (as far as this process checked it)').action(
     runWith(io, async ({ api }) => {
       const info = await api.invoke('app:info', {});
       return {
         data: info,
-        human: [`Outpost ${info.version}`, `data dir: ${info.dataDir}`, `network: ${info.online ? 'online' : 'offline'}`].join('\n'),
+        human: [`Outpost ${info.version}`, `data dir: ${info.dataDir}`, `upstream: ${!info.upstream || info.upstream.state === 'unknown' ? 'not checked (outpost upstream check)' : info.online ? 'reachable' : 'LAN only'}`].join('\n'),
       };
     }),
   );

@@ -52,4 +52,35 @@ export function registerUpstream(program: Command, io: CliIo): void {
       return { data: { streams }, human };
     }),
   );
+
+  leaf(upstream, 'check', 'does the configured upstream answer (TCP, and the TLS handshake for mqtts/https)? "LAN only" otherwise').action(
+    runWith(io, async (ctx) => {
+      const reach = await ctx.api.invoke('upstream:check', {});
+      const human = reach.state === 'no-upstream' ? 'LAN only: no upstream configured (outpost upstream set --mqtt URL, or push once)' : reach.state === 'upstream-reachable' ? `upstream reachable: ${reach.target ?? ''}` : `LAN only: ${reach.target ?? ''} does not answer${reach.error ? ` (${reach.error})` : ''}`;
+      return { data: reach, human };
+    }),
+  );
+
+  leaf(upstream, 'set', 'configure the upstream without pushing, and whether the app pushes by itself once it is reachable')
+    .option('--mqtt <url>', 'broker URL, e.g. mqtts://broker.example:8883')
+    .option('--http <url>', 'HTTP(S) endpoint receiving NDJSON batches')
+    .option('--topic-prefix <prefix>', 'MQTT topic prefix (default outpost)')
+    .option('--ca <file>', 'CA certificate for TLS')
+    .option('--cert <file>', 'client certificate (mTLS)')
+    .option('--key <file>', 'client key (mTLS)')
+    .option('--insecure', 'do not verify the server certificate')
+    .option('--none', 'forget the configured upstream')
+    .option('--auto-push', 'push waiting segments as soon as the upstream becomes reachable (the app and browser mode)')
+    .option('--no-auto-push', 'only push when asked (the default)')
+    .option('--check-interval <seconds>', 're-check the upstream this often (default 30)', parseIntOption('--check-interval'))
+    .action(
+      runWith(io, async (ctx, flags: PushFlags & { none?: boolean; autoPush?: boolean; checkInterval?: number }) => {
+        const tls = flags.ca || flags.cert || flags.key || flags.insecure ? { caFile: flags.ca, certFile: flags.cert, keyFile: flags.key, insecure: flags.insecure } : undefined;
+        const target = flags.none ? null : flags.mqtt || flags.http ? { mqtt: flags.mqtt ? { url: flags.mqtt, topicPrefix: flags.topicPrefix, tls } : undefined, http: flags.http ? { url: flags.http, tls } : undefined } : undefined;
+        // With both --auto-push and --no-auto-push defined, commander leaves it undefined unless one is given.
+        const settings = await ctx.api.invoke('upstream:settings', { target, autoPush: flags.autoPush, checkIntervalSeconds: flags.checkInterval });
+        const where = [settings.target?.mqtt?.url, settings.target?.http?.url].filter(Boolean).join(' and ') || 'none';
+        return { data: settings, human: `upstream: ${where}; automatic push ${settings.autoPush ? 'on' : 'off'}; checked every ${settings.checkIntervalSeconds} s` };
+      }),
+    );
 }

@@ -1,7 +1,7 @@
 import { closeSync, copyFileSync, fsyncSync, mkdirSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Device } from '../../../shared/contract';
-import { OutpostError } from '../../../shared/errors';
+import type { UpstreamReach } from '../../../shared/contract/app';
 import type { EventBus, Router } from '../router';
 import type { Db } from '../store/database';
 import type { DevicesRepo } from '../store/devices-repo';
@@ -13,7 +13,7 @@ import { FlushEngine, throwIfFailed } from './flush-engine';
 import { previewOf } from './preview';
 import { SegmentStore, writeError } from './segment-store';
 import { UpstreamForwarder } from './upstream/forwarder';
-import { HttpTarget, MqttTarget, type UpstreamTarget } from './upstream/targets';
+import { registerUpstreamService } from './upstream/upstream-service';
 
 export interface BuffersDeps {
   router: Router;
@@ -24,6 +24,10 @@ export interface BuffersDeps {
   pool: SshPool;
   dataDir: string;
   jobs: JobRegistry;
+  /** Check the upstream periodically and on interface changes (the app and browser mode; not a one-shot CLI run). */
+  watchUpstream?: boolean;
+  /** Told every change of upstream reachability (app:info reports the latest). */
+  onReach?: (reach: UpstreamReach) => void;
 }
 
 export interface BuffersService {
@@ -110,21 +114,16 @@ export function registerBuffersService(core: BuffersDeps): BuffersService {
 
   router.handle('store:prune', (sel) => ({ ...store.prune(sel), usedBytes: store.usedBytes(), quotaBytes: store.quotaBytes() }));
 
-  router.handle('upstream:push', async (args) => {
-    const targets: UpstreamTarget[] = [];
-    if (args.mqtt) targets.push(new MqttTarget(args.mqtt.url, { clientId: args.mqtt.clientId, username: args.mqtt.username, passwordFile: args.mqtt.passwordFile, tls: args.mqtt.tls }));
-    if (args.http) targets.push(new HttpTarget(args.http.url, { tls: args.http.tls, batchRecords: args.http.batchRecords }));
-    if (!targets.length) throw new OutpostError('invalid-input', 'give an MQTT broker URL or an HTTP endpoint');
-    let recordsForwarded = 0;
-    let segmentsForwarded = 0;
-    for (const target of targets) {
-      const done = await forwarder.push(target, { maxAttempts: args.maxAttempts, baseDelayMs: args.baseDelayMs, maxDelayMs: args.maxDelayMs, topicPrefix: args.mqtt?.topicPrefix ?? 'outpost' });
-      recordsForwarded += done.records;
-      segmentsForwarded += done.segments;
-    }
-    return { recordsForwarded, segmentsForwarded, streams: forwarder.status() };
-  });
-  router.handle('upstream:status', () => ({ streams: forwarder.status() }));
+  const upstream = registerUpstreamService({ router, bus: core.bus, db: core.db, forwarder, jobs: core.jobs, watch: core.watchUpstream ?? false, onReach: core.onReach ?? (() => undefined) });
 
-  return { close: () => store.close(), store, engine, forwarder, configs };
+  return {
+    close: () => {
+      upstream.close();
+      store.close();
+    },
+    store,
+    engine,
+    forwarder,
+    configs,
+  };
 }

@@ -1,4 +1,5 @@
 import { Badge, Group, Text, Tooltip } from '@mantine/core';
+import type { UpstreamReach } from '../../../shared/contract';
 import { useOutpost } from '../store/context';
 import { VaultBadge } from './vault-dialog';
 import { JobsMenu } from './jobs-menu';
@@ -6,18 +7,20 @@ import { JobsMenu } from './jobs-menu';
 export function StatusBar({ fallbackTransport }: { fallbackTransport: string }) {
   const info = useOutpost((s) => s.info);
   const online = info?.online;
+  const state = info?.upstream?.state ?? 'unknown';
   return (
     <Group className="outpost-status-bar" gap="lg" wrap="nowrap" justify="space-between" role="status">
       <Group gap="lg" wrap="nowrap">
-        <Tooltip label={online ? 'This laptop has a route off the site' : 'No route off the site: work stays on this laptop until you are back online'}>
+        <Tooltip label={upstreamTooltip(info?.upstream)} multiline w={320}>
           <Badge
             size="sm"
             variant="dot"
-            color={online === undefined ? 'gray' : online ? 'teal' : 'orange'}
+            color={online === undefined || state === 'unknown' ? 'gray' : online ? 'teal' : 'orange'}
             data-testid="status-online"
             data-online={online === undefined ? 'unknown' : String(online)}
+            data-upstream-state={state}
           >
-            {online === undefined ? 'connecting…' : online ? 'online' : 'offline'}
+            {online === undefined ? 'connecting…' : state === 'unknown' ? 'checking upstream…' : online ? 'upstream reachable' : 'LAN only'}
           </Badge>
         </Tooltip>
         <VaultBadge />
@@ -36,4 +39,12 @@ export function StatusBar({ fallbackTransport }: { fallbackTransport: string }) 
       </Group>
     </Group>
   );
+}
+
+/** What "LAN only" means right now: no upstream set, or which one did not answer and why. */
+export function upstreamTooltip(reach: UpstreamReach | undefined): string {
+  if (!reach || reach.state === 'unknown') return 'Checking whether the upstream answers…';
+  if (reach.state === 'no-upstream') return 'No upstream configured yet (push once, or set it in Buffers → Upstream): work stays on this laptop.';
+  if (reach.state === 'upstream-reachable') return `${reach.target ?? 'The upstream'} answers: stored data can be forwarded.`;
+  return `${reach.target ?? 'The upstream'} does not answer${reach.error ? ` (${reach.error})` : ''}: work stays on this laptop until it does.`;
 }

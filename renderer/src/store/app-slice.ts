@@ -1,10 +1,10 @@
-import type { AppInfo } from '../../../shared/contract';
+import type { AppInfo, UpstreamReach } from '../../../shared/contract';
 import type { SliceCreator } from './types';
 
 export interface AppSlice {
   info: AppInfo | null;
   loadInfo(): Promise<void>;
-  setOnline(online: boolean): void;
+  setOnline(online: boolean, upstream?: UpstreamReach): void;
 }
 
 export const createAppSlice: SliceCreator<AppSlice> = (set, get, { api }) => ({
@@ -16,8 +16,8 @@ export const createAppSlice: SliceCreator<AppSlice> = (set, get, { api }) => ({
       get().reportError(err, 'Could not read the app status');
     }
   },
-  setOnline(online) {
+  setOnline(online, upstream) {
     const info = get().info;
-    if (info && info.online !== online) set({ info: { ...info, online } });
+    if (info && (info.online !== online || upstream)) set({ info: { ...info, online, upstream: upstream ?? info.upstream } });
   },
 });

@@ -10,6 +10,7 @@ import {
   type StoredSegment,
   type UpstreamStreamStatus,
   type PruneResult,
+  type UpstreamSettings,
 } from '../../../shared/contract';
 import { formatBytes } from '../views/buffers/transfer-format';
 import { hostKeyAlertOf } from './discovery-slice';
@@ -39,6 +40,8 @@ export interface BuffersSlice {
   segmentPreview: { segment: StoredSegment; preview: SegmentPreview } | null;
   upstream: UpstreamStreamStatus[];
   pushing: boolean;
+  /** The configured upstream and whether the app pushes by itself once it answers (null until loaded). */
+  upstreamSettings: UpstreamSettings | null;
   /** The dry run the technician looked at, and the selection it was made for (confirm runs exactly that). */
   prunePlan: { args: PruneSelection; result: PruneResult } | null;
   pruning: boolean;
@@ -54,6 +57,12 @@ export interface BuffersSlice {
   cancelPrune(): void;
   setStoreQuota(bytes: number | null): Promise<void>;
   pushUpstream(args: ArgsOf<'upstream:push'>): Promise<ResultOf<'upstream:push'> | null>;
+  loadUpstreamSettings(): Promise<void>;
+  changeUpstreamSettings(change: Partial<UpstreamSettings>): Promise<void>;
+  /** Checks the upstream now (the status bar follows through app:online-changed). */
+  checkUpstream(): Promise<void>;
+  /** An automatic push ended: refresh the queue and say how it went. */
+  automaticPushEnded(error: { kind: string; message: string } | null): void;
 }
 
 const FlushResults = z.array(DeviceFlushSchema);
@@ -85,6 +94,7 @@ export const createBuffersSlice: SliceCreator<BuffersSlice> = (set, get, { api }
     segmentPreview: null,
     upstream: [],
     pushing: false,
+    upstreamSettings: null,
     prunePlan: null,
     pruning: false,
     async scanBuffers(deviceIds) {
@@ -210,6 +220,8 @@ export const createBuffersSlice: SliceCreator<BuffersSlice> = (set, get, { api }
         const r = await api.invoke('upstream:push', args);
         set({ upstream: r.streams });
         get().notify({ tone: 'success', title: 'Forwarded upstream', message: `${r.recordsForwarded} records in ${r.segmentsForwarded} segments` });
+        // The push remembered its target as the configured upstream.
+        void get().loadUpstreamSettings();
         return r;
       } catch (err) {
         get().reportError(err, 'Upstream push failed');
@@ -218,6 +230,33 @@ export const createBuffersSlice: SliceCreator<BuffersSlice> = (set, get, { api }
       } finally {
         set({ pushing: false });
       }
+    },
+    async loadUpstreamSettings() {
+      try {
+        set({ upstreamSettings: await api.invoke('upstream:settings', {}) });
+      } catch (err) {
+        get().reportError(err, 'Could not read the upstream settings');
+      }
+    },
+    async changeUpstreamSettings(change) {
+      try {
+        set({ upstreamSettings: await api.invoke('upstream:settings', change) });
+      } catch (err) {
+        get().reportError(err, 'Could not save the upstream settings');
+      }
+    },
+    async checkUpstream() {
+      try {
+        const upstream = await api.invoke('upstream:check', {});
+        get().setOnline(upstream.state === 'upstream-reachable', upstream);
+      } catch (err) {
+        get().reportError(err, 'Could not check the upstream');
+      }
+    },
+    automaticPushEnded(error) {
+      void get().loadUpstream();
+      if (error) get().notify({ tone: 'error', title: 'Automatic upstream push failed', message: `${error.message} — see the queue; it is tried again when the upstream next becomes reachable` });
+      else get().notify({ tone: 'success', title: 'Forwarded upstream', message: 'The waiting queue was pushed as soon as the upstream answered' });
     },
   };
 };

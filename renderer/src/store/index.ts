@@ -39,9 +39,10 @@ export function createOutpostStore(deps: StoreDeps): OutpostStore {
 export function connectStore(store: OutpostStore, deps: Pick<StoreDeps, 'api'>): () => void {
   const { api } = deps;
   const offDevices = api.on('devices:changed', () => store.getState().scheduleDevicesRefresh());
-  const offOnline = api.on('app:online-changed', ({ online }) => store.getState().setOnline(online));
+  const offOnline = api.on('app:online-changed', ({ online, upstream }) => store.getState().setOnline(online, upstream));
   const offScan = api.on('discovery:progress', (progress) => store.getState().setScanProgress(progress));
   const offFlush = api.on('flush:progress', (event) => store.getState().applyFlushProgress(event));
+  const offPushed = api.on('upstream:pushed', ({ error }) => store.getState().automaticPushEnded(error));
   const offResweep = api.on('discovery:resweep-failed', ({ message }) => store.getState().resweepFailed(message));
   const offVault = api.on('vault:changed', (status) => store.getState().setVault(status));
   const offSamples = api.on('latency:samples', (batch) => store.getState().liveSamples.apply(batch));
@@ -59,6 +60,7 @@ export function connectStore(store: OutpostStore, deps: Pick<StoreDeps, 'api'>):
     offOnline();
     offScan();
     offFlush();
+    offPushed();
     offResweep();
     offSamples();
     offThreshold();

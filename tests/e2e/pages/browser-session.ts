@@ -55,6 +55,8 @@ export async function openBrowserSession(opts: BrowserSessionOptions = {}): Prom
   try {
     await opts.seed?.(api, home, core);
     bridge = await startBridge({ core, staticDir });
+    // As `outpost serve` does once it serves: the rest of the services start (the upstream check among them).
+    await core.loadAll();
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],

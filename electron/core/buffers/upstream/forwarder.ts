@@ -13,12 +13,25 @@ export interface PushPolicy {
   baseDelayMs: number;
   maxDelayMs: number;
   topicPrefix: string;
+  /** Cancels the push between batches and during a backoff wait (acknowledged records stay acknowledged). */
+  signal?: AbortSignal;
 }
 
 /** A stored segment not yet forwarded to a target, with how many of its records the target acknowledged so far. */
 type PendingSegment = Pick<SegmentRow, 'id' | 'device_id' | 'stream' | 'segment' | 'sha256' | 'bytes' | 'kind'> & { records_done: number | null };
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Waits `ms`, or less when the signal aborts (the caller checks the signal next). */
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
 
 /** A cursor lagging behind the PUBACKs only means a few more redeliveries after a crash (at-least-once). */
 const SAVE_EVERY_RECORDS = 1000;
@@ -97,7 +110,12 @@ export class UpstreamForwarder {
     let segments = 0;
     let failures = 0;
     for (const s of this.pending(target.key)) this.setStatus(target.key, s.device_id, s.stream, 'waiting');
+    const cancelled = () => new OutpostError('cancelled', `push to ${target.key} was cancelled after ${records} records`, { recordsForwarded: records });
     for (;;) {
+      if (policy.signal?.aborted) {
+        await target.close();
+        throw cancelled();
+      }
       const todo = this.pending(target.key);
       if (!todo.length) break;
       let current: PendingSegment | undefined;
@@ -105,6 +123,7 @@ export class UpstreamForwarder {
         await target.connect();
         const batches = batchesOf(todo);
         for (const [i, batch] of batches.entries()) {
+          if (policy.signal?.aborted) break;
           current = batch[0];
           if (!current) continue;
           this.setStatus(target.key, current.device_id, current.stream, 'in-flight');
@@ -115,6 +134,10 @@ export class UpstreamForwarder {
           if (next?.device_id !== current.device_id || next.stream !== current.stream) this.setStatus(target.key, current.device_id, current.stream, 'forwarded');
         }
       } catch (err) {
+        if (policy.signal?.aborted) {
+          await target.close();
+          throw cancelled();
+        }
         failures++;
         const body = toErrorBody(err);
         const delay = backoffDelay(failures - 1, policy.baseDelayMs, policy.maxDelayMs);
@@ -126,7 +149,7 @@ export class UpstreamForwarder {
         // A refused certificate or credentials, or bad input, will not get better by waiting.
         if (body.kind === 'auth' || body.kind === 'invalid-input') throw new OutpostError(body.kind, `upstream ${target.key}: ${body.message}`, { recordsForwarded: records });
         if (failures >= policy.maxAttempts) throw new OutpostError(body.kind, `upstream ${target.key} failed ${failures} times in a row: ${body.message}`, { recordsForwarded: records });
-        await sleep(delay);
+        await sleep(delay, policy.signal);
       }
     }
     await target.close();
@@ -188,6 +211,14 @@ export class UpstreamForwarder {
       save(acked);
     }
     save(records.length);
+  }
+
+  /** Stored segments this target has not acknowledged in full. */
+  pendingCount(target: string): number {
+    return this.db
+      .prepare(`SELECT count(*) FROM buffer_segments s LEFT JOIN upstream_cursors c ON c.target = ? AND c.segment_id = s.id WHERE COALESCE(c.done, 0) = 0`)
+      .pluck()
+      .get(target) as number;
   }
 
   status(): UpstreamStreamStatus[] {

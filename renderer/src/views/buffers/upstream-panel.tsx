@@ -1,5 +1,5 @@
-import { Badge, Button, Group, Paper, Stack, Table, Text, TextInput } from '@mantine/core';
-import { useState } from 'react';
+import { Badge, Button, Group, Paper, Stack, Switch, Table, Text, TextInput } from '@mantine/core';
+import { useEffect, useState } from 'react';
 import type { UpstreamStreamStatus } from '../../../../shared/contract';
 import { EmptyRow } from '../../components/empty-row';
 import { useOutpost } from '../../store/context';
@@ -18,8 +18,19 @@ export function UpstreamPanel() {
   const pushing = useOutpost((s) => s.pushing);
   const pushUpstream = useOutpost((s) => s.pushUpstream);
   const online = useOutpost((s) => s.info?.online);
+  const reach = useOutpost((s) => s.info?.upstream);
+  const settings = useOutpost((s) => s.upstreamSettings);
+  const loadSettings = useOutpost((s) => s.loadUpstreamSettings);
+  const changeSettings = useOutpost((s) => s.changeUpstreamSettings);
+  const checkUpstream = useOutpost((s) => s.checkUpstream);
   const devices = useOutpost((s) => s.devices);
   const [url, setUrl] = useState('');
+  const configured = settings?.target?.mqtt?.url ?? settings?.target?.http?.url ?? null;
+  useEffect(() => void loadSettings(), [loadSettings]);
+  // The field starts with the configured upstream (the last one pushed to, or set with `outpost upstream set`).
+  useEffect(() => {
+    if (configured) setUrl((u) => u || configured);
+  }, [configured]);
   const [error, setError] = useState<string | null>(null);
   const nameOf = (id: string) => devices.find((d) => d.id === id)?.name ?? id;
   const counts = { waiting: 0, 'in-flight': 0, forwarded: 0, failed: 0 };
@@ -90,12 +101,23 @@ export function UpstreamPanel() {
         <Button onClick={push} loading={pushing} disabled={!url.trim()} data-testid="upstream-push">
           Push now
         </Button>
+        <Button variant="default" onClick={() => void checkUpstream()} disabled={!configured} data-testid="upstream-check">
+          Check now
+        </Button>
         {online === false && (
-          <Text size="xs" c="orange" mb={8}>
-            No route off the site right now: a failed push is kept and retried.
+          <Text size="xs" c="orange" mb={8} data-testid="upstream-lan-only">
+            {reach?.state === 'no-upstream' ? 'No upstream configured yet: push once to set it.' : `LAN only: ${reach?.target ?? 'the upstream'} does not answer right now; a failed push is kept and retried.`}
           </Text>
         )}
       </Group>
+      <Switch
+        label="Push by itself when the upstream becomes reachable"
+        description={configured ? `Checks ${configured} every ${settings?.checkIntervalSeconds ?? 30} s and whenever this laptop's network changes` : 'Push once (or outpost upstream set) to configure the upstream first'}
+        checked={settings?.autoPush ?? false}
+        disabled={!settings}
+        onChange={(e) => void changeSettings({ autoPush: e.currentTarget.checked })}
+        data-testid="upstream-auto-push"
+      />
     </Stack>
   );
 }
