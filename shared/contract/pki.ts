@@ -33,7 +33,35 @@ export type CaInfo = z.infer<typeof CaInfo>;
 export const SubjectAltName = z.object({ type: z.enum(['dns', 'ip']), value: z.string() });
 export type SubjectAltName = z.infer<typeof SubjectAltName>;
 
-export const Installation = z.object({ target: z.string(), paths: z.array(z.string()), at: z.string() });
+/** Files to paths on the device: the generic install target (the reload command is argv, never a shell string). */
+export const FilesTarget = z
+  .object({
+    certPath: z.string().regex(/^\/[^\0\n]{1,500}$/, 'an absolute path'),
+    keyPath: z.string().regex(/^\/[^\0\n]{1,500}$/, 'an absolute path'),
+    /** The site CA certificate and chain. */
+    caPath: z.string().regex(/^\/[^\0\n]{1,500}$/, 'an absolute path').optional(),
+    /** The CA's CRL, rewritten on every revoke (for services that check it). */
+    crlPath: z.string().regex(/^\/[^\0\n]{1,500}$/, 'an absolute path').optional(),
+    owner: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,31})?$/, 'user or user:group').default('root:root'),
+    /** The key's mode; the certificates are 0644. */
+    keyMode: z.string().regex(/^0?[0-7]{3}$/, 'an octal mode such as 0600').default('0600'),
+    /** Run after the files change (argv, e.g. ["systemctl", "reload", "nginx"]). */
+    reload: z.array(z.string().min(1).max(500)).max(32).optional(),
+  })
+  .strict();
+export type FilesTarget = z.infer<typeof FilesTarget>;
+
+export const MqttTargetOptions = z
+  .object({
+    port: z.number().int().min(1).max(65_535).default(8883),
+    /** The client certificate's CN becomes the MQTT username (mosquitto's use_identity_as_username). */
+    identityAsUsername: z.boolean().default(true),
+  })
+  .strict();
+export type MqttTargetOptions = z.infer<typeof MqttTargetOptions>;
+
+export const Installation = z.object({ target: z.string(), paths: z.array(z.string()), at: z.string(), files: FilesTarget.optional(), mqtt: MqttTargetOptions.optional() });
+export type Installation = z.infer<typeof Installation>;
 
 export const CertificateRecord = z.object({
   serial: z.string(),
@@ -134,6 +162,12 @@ export const IssueArgs = z
     /** Generate the key on the laptop when the device has no openssl (recorded: the key left the laptop). */
     allowLaptopKey: z.boolean().default(true),
     lifetimeDays: z.number().int().min(1).max(3650).optional(),
+    /** A short-lived certificate (minutes; for tests and tight rotation), instead of lifetimeDays. */
+    lifetimeMinutes: z.number().int().min(1).max(525_600).optional(),
+    /** For --install files: where the files go. */
+    files: FilesTarget.optional(),
+    /** For --install mqtt: the TLS listener. */
+    mqtt: MqttTargetOptions.optional(),
     link: LinkOptions.default({}),
     passphrase: Passphrase,
     /** For a renewal: the serial this certificate replaces. */
@@ -169,11 +203,23 @@ export const pkiChannels = {
   'pki:cert-list': channel(z.object({ deviceId: z.string().optional(), caId: z.string().optional() }).strict().default({}), z.array(CertificateRecord)),
   'pki:issue': channel(IssueArgs, IssueResult),
   'pki:issue-bulk': channel(IssueArgs.omit({ device: true }).extend({ devices: z.array(Ref).min(1).max(500), concurrency: z.number().int().min(1).max(64).default(8) }).strict(), BulkIssueResult),
-  'pki:install': channel(z.object({ serial: z.string().min(1).max(64), target: InstallTarget, planOnly: z.boolean().default(false), link: LinkOptions.default({}), passphrase: Passphrase }).strict(), IssueResult),
+  'pki:install': channel(
+    z.object({ serial: z.string().min(1).max(64), target: InstallTarget, planOnly: z.boolean().default(false), files: FilesTarget.optional(), mqtt: MqttTargetOptions.optional(), link: LinkOptions.default({}), passphrase: Passphrase }).strict(),
+    IssueResult,
+  ),
+  /**
+   * The laptop's own client certificate from a CA (docker-client for engines, mqtt-client for the upstream broker):
+   * issued on first call, key sealed in the vault. With outDir, the core writes cert.pem, key.pem (0600) and ca.pem
+   * there for tools that read files (the buffers' upstream forwarder); the key never crosses the IPC boundary.
+   */
+  'pki:laptop-client': channel(
+    z.object({ caId: Ref.optional(), profile: z.enum(['docker-client', 'mqtt-client']), outDir: z.string().min(1).max(1000).optional(), passphrase: Passphrase }).strict(),
+    z.object({ certificate: CertificateRecord, caPem: z.string(), written: z.array(z.string()) }),
+  ),
   'pki:renew': channel(z.object({ serial: z.string().min(1).max(64), link: LinkOptions.default({}), passphrase: Passphrase, setClock: z.boolean().default(false) }).strict(), IssueResult),
   'pki:revoke': channel(
     z.object({ serial: z.string().min(1).max(64), reason: z.enum(['unspecified', 'keyCompromise', 'superseded', 'cessationOfOperation']).default('unspecified'), passphrase: Passphrase, push: z.boolean().default(true), link: LinkOptions.default({}) }).strict(),
-    z.object({ certificate: CertificateRecord, crlPem: z.string(), pushedTo: z.array(z.object({ deviceName: z.string(), ok: z.boolean(), message: z.string() })), notes: z.array(z.string()) }),
+    z.object({ certificate: CertificateRecord, crlPem: z.string(), pushedTo: z.array(z.object({ deviceName: z.string(), target: z.string().optional(), ok: z.boolean(), message: z.string() })), notes: z.array(z.string()) }),
   ),
   'pki:clock-check': channel(z.object({ device: Ref, link: LinkOptions.default({}), maxSkewSeconds: z.number().int().min(1).default(300) }).strict(), ClockStatus),
   'pki:clock-set': channel(z.object({ device: Ref, link: LinkOptions.default({}) }).strict(), ClockStatus),

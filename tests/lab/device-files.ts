@@ -22,6 +22,7 @@ export interface DeviceFileSpec {
   noAes?: boolean;
   clock?: string;
   mosquitto?: boolean;
+  noOpenssl?: boolean;
 }
 
 export const FAKETIME_LIBRARY = ['/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1', '/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1'].find((p) => existsSync(p));
@@ -200,6 +201,9 @@ export function writeDeviceFiles(d: DeviceFileSpec): void {
     put(join(d.root, 'usr-local/bin/date'), FAKE_DATE, 0o755);
   }
 
+  // A device without openssl (a minimal image): a non-executable file is bound over /usr/bin/openssl by init.
+  if (d.noOpenssl) put(join(d.root, 'no-openssl'), '# openssl is not installed on this lab device\n', 0o644);
+
   // mosquitto: its own config; listeners come from /etc/mosquitto/conf.d (what an install target writes).
   if (d.mosquitto) {
     put(join(etc, 'mosquitto/mosquitto.conf'), ['# outpost-lab device broker', 'pid_file /run/mosquitto/mosquitto.pid', 'persistence false', 'log_dest file /run/mosquitto/mosquitto.log', 'log_type all', 'include_dir /etc/mosquitto/conf.d', 'listener 1883 127.0.0.1', ''].join('\n'));
@@ -265,6 +269,8 @@ ov() {
 ${overlays}
 # A device emulating another CPU (DeviceSpec.noAes) shows its own cpuinfo (bound before /tmp, which hides $R).
 [ ! -f "$R/cpuinfo" ] || mount --bind "$R/cpuinfo" /proc/cpuinfo
+# A device without openssl (DeviceSpec.noOpenssl): running it fails as on an image that does not ship it.
+[ ! -f "$R/no-openssl" ] || mount --bind "$R/no-openssl" /usr/bin/openssl
 mount --bind "$R/var/lib/docker" /var/lib/docker
 mount --bind "$R/var/spool/outpost" /var/spool/outpost
 mount --bind "$R/var/lib/outpost" /var/lib/outpost

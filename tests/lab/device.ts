@@ -46,6 +46,8 @@ export interface DeviceSpec {
    */
   clock?: string;
   mosquitto?: boolean; // a mosquitto broker (own config, /etc/init.d/mosquitto), loopback-only until a target adds a listener
+  /** No usable openssl on the device (a minimal image): keys for it must be made on the laptop. */
+  noOpenssl?: boolean;
 }
 
 const groupKeys = new Map<string, Promise<void>>();
@@ -210,7 +212,7 @@ export async function startDevice(ctx: DeviceContext, spec: DeviceSpec, index: n
   if (!/^\/(var\/)?run\/[A-Za-z0-9._/-]+\.sock$/.test(dockerSocket)) throw new Error(`lab device ${spec.name}: the engine socket must live under /run: ${dockerSocket}`);
   const root = join(ctx.stateDir, 'd', name);
   if (existsSync(root)) throw new Error(`lab device ${name} already exists`);
-  writeDeviceFiles({ name, ip, root, ssh, docker, dockerSocket, sshEnv: spec.sshEnv ?? {}, avahi, clientPublicKey: ctx.clientPublicKey, rootPasswordHash: ctx.rootPasswordHash, services: spec.services ?? [], noAes: spec.noAes, clock: spec.clock, mosquitto: spec.mosquitto });
+  writeDeviceFiles({ name, ip, root, ssh, docker, dockerSocket, sshEnv: spec.sshEnv ?? {}, avahi, clientPublicKey: ctx.clientPublicKey, rootPasswordHash: ctx.rootPasswordHash, services: spec.services ?? [], noAes: spec.noAes, clock: spec.clock, mosquitto: spec.mosquitto, noOpenssl: spec.noOpenssl });
   // The device's spool is its own storage, not the laptop's disk: a device acknowledging (deleting) a thousand
   // segments must not slow the laptop's file creation on a shared ext4 (it skips recently freed inodes).
   await runOk(['mount', '-t', 'tmpfs', '-o', 'size=4g,mode=0755', `outpost-lab-spool-${name}`, join(root, 'var/spool/outpost')]);

@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
-import type { CertificateRecord, InstallPlan, InstallTarget, KeyAlgorithm, ProfileName } from '../../../shared/contract/pki';
+import type { CertificateRecord, FilesTarget, InstallPlan, InstallTarget, KeyAlgorithm, ProfileName } from '../../../shared/contract/pki';
 import { expiryState, INSTALL_TARGETS, KEY_ALGORITHMS, PROFILE_NAMES } from '../../../shared/contract/pki-names';
 import { OutpostError } from '../../../shared/errors';
 import { collect, leaf, parseIntOption, runWith, type CliIo, type CommandContext } from '../context';
@@ -41,7 +41,43 @@ function certTable(list: CertificateRecord[]): string {
   );
 }
 
-async function issue(ctx: CommandContext, io: CliIo, refs: string[], opts: LinkFlags & { profile: ProfileName; install?: InstallTarget; san?: string[]; ca?: string; plan?: boolean; setClock?: boolean; days?: number; concurrency: number; noLaptopKey?: boolean }) {
+interface TargetFlags {
+  mqttPort?: number;
+  mqttIdentity?: boolean;
+  certPath?: string;
+  keyPath?: string;
+  caPath?: string;
+  crlPath?: string;
+  owner?: string;
+  keyMode?: string;
+  reload?: string;
+}
+
+/** --install mqtt / files options as the contract's shapes; --reload is split on blanks into argv (no shell runs it). */
+function targetOptions(o: TargetFlags): { mqtt?: { port?: number; identityAsUsername?: boolean }; files?: FilesTarget } {
+  const mqtt = o.mqttPort !== undefined || o.mqttIdentity === false ? { port: o.mqttPort, identityAsUsername: o.mqttIdentity } : undefined;
+  const anyFiles = o.certPath || o.keyPath || o.caPath || o.crlPath || o.reload;
+  if (anyFiles && (!o.certPath || !o.keyPath)) throw new OutpostError('invalid-input', '--install files needs --cert-path and --key-path');
+  const files = anyFiles
+    ? { certPath: o.certPath as string, keyPath: o.keyPath as string, caPath: o.caPath, crlPath: o.crlPath, owner: o.owner ?? 'root:root', keyMode: o.keyMode ?? '0600', reload: o.reload ? o.reload.trim().split(/\s+/) : undefined }
+    : undefined;
+  return { ...(mqtt ? { mqtt } : {}), ...(files ? { files } : {}) };
+}
+
+function withTargetFlags(cmd: Command): Command {
+  return cmd
+    .option('--mqtt-port <port>', 'mqtt target: the TLS listener port', parseIntOption('--mqtt-port'))
+    .option('--no-mqtt-identity', 'mqtt target: do not use the client certificate’s CN as the MQTT username')
+    .option('--cert-path <path>', 'files target: where the certificate goes')
+    .option('--key-path <path>', 'files target: where the key goes (copied on the device; it never leaves it)')
+    .option('--ca-path <path>', 'files target: where the CA certificate and chain go')
+    .option('--crl-path <path>', 'files target: where the CRL goes (rewritten on every revoke)')
+    .option('--owner <user[:group]>', 'files target: owner of the files', 'root:root')
+    .option('--key-mode <mode>', 'files target: mode of the key', '0600')
+    .option('--reload <command>', 'files target: run after the files change, e.g. "systemctl reload nginx" (words split on blanks; no shell)');
+}
+
+async function issue(ctx: CommandContext, io: CliIo, refs: string[], opts: LinkFlags & TargetFlags & { profile: ProfileName; install?: InstallTarget; san?: string[]; ca?: string; plan?: boolean; setClock?: boolean; days?: number; minutes?: number; concurrency: number; noLaptopKey?: boolean }) {
   const ids = await resolveDeviceIds(ctx, refs, opts);
   const common = {
     profile: opts.profile,
@@ -52,6 +88,8 @@ async function issue(ctx: CommandContext, io: CliIo, refs: string[], opts: LinkF
     setClock: Boolean(opts.setClock),
     allowLaptopKey: !opts.noLaptopKey,
     lifetimeDays: opts.days,
+    lifetimeMinutes: opts.minutes,
+    ...targetOptions(opts),
     link: linkFrom(opts),
   };
   const off = ctx.api.on('pki:progress', (p) => ctx.log(`  ${p.deviceName}: ${p.step}${p.error ? ` — ${p.error}` : ''}`));
@@ -125,7 +163,7 @@ export function registerPki(program: Command, io: CliIo): void {
   );
 
   const cert = program.command('cert').description('certificates issued by the site CA');
-  withLinkFlags(leaf(cert, 'issue <device...>', 'clock check, key made on the device, signed by profile, optionally installed'))
+  withTargetFlags(withLinkFlags(leaf(cert, 'issue <device...>', 'clock check, key made on the device, signed by profile, optionally installed (docker, mqtt, files)')))
     .requiredOption('--profile <profile>', PROFILE_NAMES.join(', '), choice('--profile', PROFILE_NAMES))
     .option('--install <target>', `install target: ${INSTALL_TARGETS.join(', ')}`, choice('--install', INSTALL_TARGETS))
     .option('--san <name>', 'an extra DNS name or IP address to approve (repeatable)', collect)
@@ -133,6 +171,7 @@ export function registerPki(program: Command, io: CliIo): void {
     .option('--plan', 'show what would change on the device, change nothing')
     .option('--set-clock', 'set a device clock that is off by more than 5 minutes from the laptop')
     .option('--days <days>', 'lifetime in days (default: the profile’s)', parseIntOption('--days'))
+    .option('--minutes <minutes>', 'a short-lived certificate: lifetime in minutes', parseIntOption('--minutes'))
     .option('--concurrency <n>', 'devices provisioned at once', parseIntOption('--concurrency'), 8)
     .option('--no-laptop-key', 'fail rather than make the key on the laptop when a device has no openssl')
     .action(runWith(io, async (ctx, refs: string[], opts) => issue(ctx, io, refs, opts as never)));
@@ -152,14 +191,36 @@ export function registerPki(program: Command, io: CliIo): void {
         return { data: r, human: [r.certificate ? `renewed: ${r.certificate.serial} valid until ${day(r.certificate.notAfter)}` : 'renewed', ...r.notes.map((n) => `note: ${n}`)].join('\n') };
       }),
     );
-  withLinkFlags(leaf(cert, 'revoke <serial>', 'revoke a certificate and sign a new CRL (--crl-out writes it; dockerd does not check CRLs)'))
+  withTargetFlags(withLinkFlags(leaf(cert, 'install <serial>', 'install a certificate already in the device’s store (again): plan shown, idempotent')))
+    .requiredOption('--target <target>', INSTALL_TARGETS.join(', '), choice('--target', INSTALL_TARGETS))
+    .option('--plan', 'show what would change on the device, change nothing')
+    .action(
+      runWith(io, async (ctx, serial: string, opts: LinkFlags & TargetFlags & { target: InstallTarget; plan?: boolean }) => {
+        const r = await ctx.api.invoke('pki:install', { serial, target: opts.target, planOnly: Boolean(opts.plan), ...targetOptions(opts), link: linkFrom(opts) });
+        return { data: r, human: [r.plan ? formatPlan(r.plan) : '', ...r.notes.map((n) => `note: ${n}`)].filter(Boolean).join('\n') };
+      }),
+    );
+  leaf(cert, 'laptop', 'the laptop’s own client certificate from the site CA (docker-client for engines, mqtt-client for the upstream broker)')
+    .requiredOption('--profile <profile>', 'docker-client or mqtt-client', choice('--profile', ['docker-client', 'mqtt-client'] as const))
+    .option('--ca <ca>', 'which site CA')
+    .option('--out-dir <dir>', 'write ca.pem, cert.pem and key.pem (0600) there, for tools that read files (buffers upstream tls.certFile/keyFile/caFile)')
+    .action(
+      runWith(io, async (ctx, opts: { profile: 'docker-client' | 'mqtt-client'; ca?: string; outDir?: string }) => {
+        const r = await ctx.api.invoke('pki:laptop-client', { profile: opts.profile, caId: opts.ca, outDir: opts.outDir });
+        const c = r.certificate;
+        return { data: r, human: [`${c.profile} ${c.serial} ${c.subject} valid ${day(c.notBefore)} → ${day(c.notAfter)} (key sealed in the vault)`, ...r.written.map((w) => `wrote ${w}`)].join('\n') };
+      }),
+    );
+  withLinkFlags(leaf(cert, 'revoke <serial>', 'revoke a certificate, sign a new CRL and push it to the targets that check one (mosquitto, files with --crl-path); dockerd does not check CRLs'))
     .option('--reason <reason>', 'unspecified, keyCompromise, superseded, cessationOfOperation', 'unspecified')
     .option('--crl-out <file>', 'also write the CRL to a file')
+    .option('--no-push', 'do not push the CRL to the devices now')
     .action(
-      runWith(io, async (ctx, serial: string, opts: LinkFlags & { reason: string; crlOut?: string }) => {
-        const r = await ctx.api.invoke('pki:revoke', { serial, reason: opts.reason as never, link: linkFrom(opts) });
+      runWith(io, async (ctx, serial: string, opts: LinkFlags & { reason: string; crlOut?: string; push?: boolean }) => {
+        const r = await ctx.api.invoke('pki:revoke', { serial, reason: opts.reason as never, push: opts.push !== false, link: linkFrom(opts) });
         if (opts.crlOut) writeFileSync(opts.crlOut, r.crlPem);
-        const pushed = r.pushedTo.map((p) => `  CRL → ${p.deviceName}: ${p.ok ? 'ok' : p.message}`);
+        if (r.pushedTo.some((p) => !p.ok)) io.setExitCode(1);
+        const pushed = r.pushedTo.map((p) => `  CRL → ${p.deviceName} (${p.target ?? '?'}): ${p.ok ? 'ok — ' : 'FAILED — '}${p.message}`);
         return { data: r, human: [`revoked ${r.certificate.serial} (${r.certificate.subject})`, ...pushed, ...r.notes.map((n) => `note: ${n}`)].join('\n') };
       }),
     );

@@ -36,8 +36,9 @@ export async function setDeviceClock(ssh: SshConnection, to: Date): Promise<void
   if (r.code !== 0) throw new OutpostError('clock-skew', `${ssh.target.host}: could not set the clock (${(r.stderr || r.stdout).trim() || `exit ${r.code}`}); set it on the device, then try again`);
 }
 
+/** Whether the device's openssl runs (not merely whether a file of that name is on the PATH). */
 export async function hasOpenssl(ssh: SshConnection): Promise<boolean> {
-  const r = await sh(ssh, 'command -v openssl >/dev/null 2>&1', []);
+  const r = await sh(ssh, 'openssl version >/dev/null 2>&1', []);
   return r.code === 0;
 }
 

@@ -1,6 +1,7 @@
 import type { InstallPlan, PlannedChange } from '../../../shared/contract/pki';
 import { OutpostError } from '../../../shared/errors';
 import type { SshConnection } from '../transport/ssh-connection';
+import { serviceRestart } from './service-manager';
 import { commitRemote, hashRemote, restoreRemote, runOnDevice, writeRemote, type RemoteFile } from './device-ops';
 
 export const DOCKER_TLS_PORT = 2376;
@@ -170,16 +171,7 @@ export function planDockerTls(input: DockerPlanInput): DockerPlan {
 }
 
 export function restartCommand(facts: Pick<DockerFacts, 'init'>): string[] {
-  switch (facts.init) {
-    case 'systemd':
-      return ['sh', '-c', 'systemctl daemon-reload && systemctl restart docker'];
-    case 'openrc':
-      return ['rc-service', 'docker', 'restart'];
-    case 'sysv':
-      return ['/etc/init.d/docker', 'restart'];
-    default:
-      throw new OutpostError('unsupported', 'no service manager found for dockerd (no systemd, OpenRC or /etc/init.d/docker)');
-  }
+  return serviceRestart(facts.init, 'docker');
 }
 
 const WHY_SCRIPT = `if [ -d /run/systemd/system ]; then journalctl -u docker -n 12 --no-pager -o cat 2>/dev/null; elif [ -f /var/log/docker.log ]; then tail -n 12 /var/log/docker.log; fi`;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Device } from '../../../shared/contract';
-import type { ClockStatus, InstallTarget, IssueResult, ProfileName, SubjectAltName } from '../../../shared/contract/pki';
+import type { ClockStatus, FilesTarget, InstallPlan, InstallTarget, IssueResult, MqttTargetOptions, ProfileName, SubjectAltName } from '../../../shared/contract/pki';
 import type { LinkOptions } from '../../../shared/contract/link';
 import { OutpostError, toErrorBody } from '../../../shared/errors';
 import type { EventBus } from '../router';
@@ -16,6 +16,7 @@ import type { PkiRepo, StoredCa } from './pki-repo';
 import { profile as profileOf } from './profiles';
 import { parseSan, signRequest, type SigningCa } from './signer';
 import type { SiteCas } from './site-ca';
+import { installFiles, installMqtt, mqttOptions, planFilesTarget, planMqtt, type TargetContext } from './targets';
 
 export const DEFAULT_MAX_SKEW_SECONDS = 300;
 
@@ -29,6 +30,9 @@ export interface IssueOptions {
   setClock?: boolean;
   allowLaptopKey?: boolean;
   lifetimeDays?: number;
+  lifetimeMinutes?: number;
+  files?: FilesTarget;
+  mqtt?: Partial<MqttTargetOptions>;
   link?: LinkOptions;
   passphrase?: string;
   replaces?: string;
@@ -75,7 +79,7 @@ export function approvedSans(device: Device, profileName: ProfileName, extra: st
  * profile, the certificate stored next to its key, then (optionally) an install target, planned before it runs.
  */
 export class Issuer {
-  constructor(private readonly deps: IssuerDeps) {}
+  constructor(readonly deps: IssuerDeps) {}
 
   private device(ref: string): Device {
     const device = this.deps.devices.find(ref);
@@ -121,6 +125,7 @@ export class Issuer {
     const device = this.device(opts.device);
     const prof = profileOf(opts.profile);
     if (opts.install && !prof.targets.includes(opts.install)) throw new OutpostError('invalid-input', `profile ${prof.name} does not install to ${opts.install} (it goes to ${prof.targets.join(', ')})`);
+    if (opts.install === 'files' && !opts.files) throw new OutpostError('invalid-input', 'the files target needs the paths: certPath and keyPath (and optionally caPath, crlPath, owner, keyMode, reload)');
     const ca = this.deps.repo.ca(opts.caId);
     const notes: string[] = [];
     // The passphrase is checked before the device is touched: a wrong one changes nothing anywhere.
@@ -144,9 +149,18 @@ export class Issuer {
 
     // The install is planned before a key is made: a target that cannot take the certificate (daemon.json that is not
     // JSON, an init Outpost cannot edit) fails here and the device is left exactly as it was.
-    const draft = opts.install === 'docker' ? await this.dockerPlan(device, ssh, `${ca.certificatePem}${ca.chainPem}`, '(the new certificate)', devicePkiDir(prof.name)) : null;
+    const ctx: TargetContext = { deps: this.deps, device, ssh, ca, signing, passphrase: opts.passphrase };
+    const keySource = `${devicePkiDir(prof.name)}/key.pem`;
+    const draft: (InstallPlan & { files?: unknown }) | null =
+      opts.install === 'docker'
+        ? await this.dockerPlan(device, ssh, `${ca.certificatePem}${ca.chainPem}`, '(the new certificate)', devicePkiDir(prof.name))
+        : opts.install === 'mqtt'
+          ? await planMqtt(ctx, '(the new certificate)', keySource, mqttOptions(opts.mqtt))
+          : opts.install === 'files'
+            ? await planFilesTarget(ctx, '(the new certificate)', keySource, opts.files as FilesTarget)
+            : null;
     if (opts.planOnly) {
-      return { certificate: null, caPem: ca.certificatePem, chainPem: ca.chainPem, clock, plan: draft ? stripPlan(draft) : null, installed: false, notes: [...notes, 'plan only: nothing was changed on the device'] };
+      return { certificate: null, caPem: ca.certificatePem, chainPem: ca.chainPem, clock, plan: draft ? stripAny(draft) : null, installed: false, notes: [...notes, 'plan only: nothing was changed on the device'] };
     }
 
     const dir = devicePkiDir(prof.name);
@@ -168,7 +182,7 @@ export class Issuer {
     let certificate: x509.X509Certificate;
     let spki: string;
     try {
-      const signed = await signRequest(csrPem, prof, { commonName, sans, lifetimeDays: opts.lifetimeDays }, signing);
+      const signed = await signRequest(csrPem, prof, { commonName, sans, lifetimeDays: opts.lifetimeDays, lifetimeMinutes: opts.lifetimeMinutes }, signing);
       certificate = signed.certificate;
       spki = signed.spki;
       notes.push(...signed.notes);
@@ -204,19 +218,43 @@ export class Issuer {
     this.deps.repo.insertCertificate(record);
     this.deps.bus.emit('pki:changed', { serials: [record.serial] });
 
-    let plan: DockerPlan | null = null;
-    let installed = false;
-    if (opts.install === 'docker') {
-      plan = await this.dockerPlan(device, ssh, caPem, record.pem, dir);
-      await this.installDocker(device, ssh, ca, signing, plan, opts.passphrase);
-      this.deps.repo.recordInstall(record.serial, 'docker', plan.changes.filter((c) => c.path).map((c) => c.path as string));
-      installed = true;
+    let plan: InstallPlan | null = null;
+    if (opts.install) {
+      plan = await this.installTarget(ctx, opts.install, record.serial, record.pem, dir, opts);
       notes.push(...plan.notes);
-    } else if (opts.install) {
-      notes.push(`install target ${opts.install} is not built yet: the certificate and key are in ${dir} on the device`);
     }
     this.progress(device, 'done', true);
-    return { certificate: this.deps.repo.certificate(record.serial), caPem: ca.certificatePem, chainPem: ca.chainPem, clock, plan: plan ? stripPlan(plan) : null, installed, notes };
+    return { certificate: this.deps.repo.certificate(record.serial), caPem: ca.certificatePem, chainPem: ca.chainPem, clock, plan, installed: plan !== null, notes };
+  }
+
+  /** Plans, shows, applies and records one install target for a certificate whose key is in the device's store `dir`. */
+  private async installTarget(ctx: TargetContext, target: InstallTarget, serial: string, certPem: string, dir: string, opts: { files?: FilesTarget; mqtt?: Partial<MqttTargetOptions>; passphrase?: string; planOnly?: boolean }): Promise<InstallPlan> {
+    const { device, ssh } = ctx;
+    const keySource = `${dir}/key.pem`;
+    const paths = (p: InstallPlan) => p.changes.filter((c) => c.path).map((c) => c.path as string);
+    if (target === 'docker') {
+      const plan = await this.dockerPlan(device, ssh, `${ctx.ca.certificatePem}${ctx.ca.chainPem}`, certPem, dir);
+      if (opts.planOnly) return stripPlan(plan);
+      await this.installDocker(device, ssh, ctx.ca, ctx.signing, plan, opts.passphrase);
+      this.deps.repo.recordInstall(serial, 'docker', paths(plan));
+      return stripPlan(plan);
+    }
+    if (target === 'mqtt') {
+      const options = mqttOptions(opts.mqtt);
+      const plan = await planMqtt(ctx, certPem, keySource, options);
+      if (opts.planOnly) return stripAny(plan);
+      this.progress(device, plan.unchanged ? 'MQTT TLS already in place' : 'installing the MQTT TLS listener and restarting mosquitto');
+      await installMqtt(ctx, plan);
+      this.deps.repo.recordInstall(serial, 'mqtt', paths(plan), new Date(), { mqtt: options });
+      return stripAny(plan);
+    }
+    if (!opts.files) throw new OutpostError('invalid-input', 'the files target needs the paths: certPath and keyPath');
+    const plan = await planFilesTarget(ctx, certPem, keySource, opts.files);
+    if (opts.planOnly) return stripAny(plan);
+    this.progress(device, plan.unchanged ? 'files already in place' : 'writing the files');
+    await installFiles(ctx, plan);
+    this.deps.repo.recordInstall(serial, 'files', paths(plan), new Date(), { files: opts.files });
+    return stripAny(plan);
   }
 
   private async dockerPlan(device: Device, ssh: SshConnection, caPem: string, certPem: string, dir: string): Promise<DockerPlan> {
@@ -249,10 +287,14 @@ export class Issuer {
   }
 
   /** Installs a certificate already on the device (its store) again: idempotent, nothing restarts when all is in place. */
-  async install(serial: string, target: InstallTarget, opts: { link?: LinkOptions; passphrase?: string; planOnly?: boolean }): Promise<IssueResult> {
+  async install(serial: string, target: InstallTarget, opts: { link?: LinkOptions; passphrase?: string; planOnly?: boolean; files?: FilesTarget; mqtt?: Partial<MqttTargetOptions> }): Promise<IssueResult> {
     const cert = this.deps.repo.certificate(serial);
     if (!cert.deviceId) throw new OutpostError('invalid-input', `certificate ${serial} belongs to no device`);
-    if (target !== 'docker') throw new OutpostError('unsupported', `reinstalling to ${target} is not built yet`);
+    const prof = profileOf(cert.profile);
+    if (!prof.targets.includes(target)) throw new OutpostError('invalid-input', `profile ${prof.name} does not install to ${target} (it goes to ${prof.targets.join(', ')})`);
+    const previous = cert.installed.find((i) => i.target === target);
+    const files = opts.files ?? previous?.files;
+    if (target === 'files' && !files) throw new OutpostError('invalid-input', 'the files target needs the paths: certPath and keyPath');
     const device = this.deps.devices.get(cert.deviceId);
     const ca = this.deps.repo.ca(cert.caId);
     const signing = await this.deps.cas.unlock(ca, opts.passphrase);
@@ -260,12 +302,9 @@ export class Issuer {
     const dir = devicePkiDir(cert.profile);
     const stored = await readRemote(ssh, `${dir}/cert.pem`);
     if (stored?.trim() !== cert.pem.trim()) throw new OutpostError('conflict', `${device.name}: ${dir}/cert.pem is not certificate ${cert.serial} (a newer one was issued, or the device was reset): issue a new one`);
-    const plan = await this.dockerPlan(device, ssh, `${ca.certificatePem}${ca.chainPem}`, cert.pem, dir);
-    if (!opts.planOnly) {
-      await this.installDocker(device, ssh, ca, signing, plan, opts.passphrase);
-      this.deps.repo.recordInstall(cert.serial, 'docker', plan.changes.filter((c) => c.path).map((c) => c.path as string));
-    }
-    return { certificate: this.deps.repo.certificate(cert.serial), caPem: ca.certificatePem, chainPem: ca.chainPem, clock: null, plan: stripPlan(plan), installed: !opts.planOnly, notes: plan.notes };
+    const ctx: TargetContext = { deps: this.deps, device, ssh, ca, signing, passphrase: opts.passphrase };
+    const plan = await this.installTarget(ctx, target, cert.serial, cert.pem, dir, { files, mqtt: opts.mqtt ?? previous?.mqtt, passphrase: opts.passphrase, planOnly: opts.planOnly });
+    return { certificate: this.deps.repo.certificate(cert.serial), caPem: ca.certificatePem, chainPem: ca.chainPem, clock: null, plan, installed: !opts.planOnly, notes: plan.notes };
   }
 
   /** Many devices at once, each answering for itself; the failures can be retried as a group. */
@@ -301,12 +340,22 @@ export class Issuer {
       const fresh = await ensureLaptopClient(this.deps.repo, ca, signing, this.deps.vault(opts.passphrase));
       return { certificate: fresh, caPem: ca.certificatePem, chainPem: ca.chainPem, clock: null, plan: null, installed: true, notes: [`the laptop's ${old.profile} certificate was renewed; ${old.serial} is marked superseded`] };
     }
-    const install = old.installed.map((i) => i.target).find((t): t is InstallTarget => t === 'docker' || t === 'mqtt' || t === 'files');
-    return this.issue({ device: old.deviceId, profile: old.profile, caId: old.caId, install, link: opts.link, passphrase: opts.passphrase, setClock: opts.setClock, replaces: old.serial });
+    const where = old.installed.find((i) => i.target === 'docker' || i.target === 'mqtt' || i.target === 'files');
+    const install = where?.target as InstallTarget | undefined;
+    const lifetimeMinutes = Math.round((new Date(old.notAfter).getTime() - new Date(old.notBefore).getTime()) / 60_000) - profileOf(old.profile).backdateMinutes;
+    // A short-lived certificate is renewed short-lived; the others get the profile's lifetime.
+    const short = lifetimeMinutes < 24 * 60 ? { lifetimeMinutes: Math.max(1, lifetimeMinutes) } : {};
+    return this.issue({ device: old.deviceId, profile: old.profile, caId: old.caId, install, files: where?.files, mqtt: where?.mqtt, link: opts.link, passphrase: opts.passphrase, setClock: opts.setClock, replaces: old.serial, ...short });
   }
 }
 
-function stripPlan(plan: DockerPlan): IssueResult['plan'] {
+function stripPlan(plan: DockerPlan): InstallPlan {
   const { files: _f, restartArgv: _r, ...rest } = plan;
+  return rest;
+}
+
+/** The plan as it crosses the boundary: what changes, not the files' contents or the argv. */
+function stripAny(plan: InstallPlan & { files?: unknown; restartArgv?: unknown; reloadArgv?: unknown; port?: unknown }): InstallPlan {
+  const { files: _f, restartArgv: _r, reloadArgv: _l, port: _p, ...rest } = plan;
   return rest;
 }

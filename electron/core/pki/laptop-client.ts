@@ -6,26 +6,27 @@ import { generateKeyPair, privateKeyPem, subtle, x509 } from './crypto';
 import type { PkiRepo, StoredCa } from './pki-repo';
 import { profile } from './profiles';
 import { signPublicKey, type SigningCa } from './signer';
-import { currentLaptopClient, laptopClientKeySecret, type TlsCredentials } from './laptop-credentials';
+import { currentLaptopClient, laptopClientKeySecret, type LaptopProfile, type TlsCredentials } from './laptop-credentials';
 
 export const laptopCommonName = (): string => `outpost-laptop-${hostname().replace(/[^A-Za-z0-9.-]/g, '-').slice(0, 40)}`;
 
 /**
- * The laptop's docker-client certificate: its key is made on the laptop, sealed in the vault, and never leaves it.
- * Issued on first need (the first Docker TLS install), renewed when under a day is left.
+ * The laptop's own client certificate (docker-client for engines, mqtt-client for brokers and the upstream link):
+ * its key is made on the laptop and sealed in the vault. Issued on first need (the first Docker TLS or MQTT install),
+ * renewed when under a day is left.
  */
-export async function ensureLaptopClient(repo: PkiRepo, ca: StoredCa, signing: SigningCa, vault: Vault, now = new Date()): Promise<CertificateRecord> {
-  const current = currentLaptopClient(repo, ca.id, now);
+export async function ensureLaptopClient(repo: PkiRepo, ca: StoredCa, signing: SigningCa, vault: Vault, now = new Date(), profileName: LaptopProfile = 'docker-client'): Promise<CertificateRecord> {
+  const current = currentLaptopClient(repo, ca.id, now, profileName);
   if (current) return current;
   const keys = await generateKeyPair('ec-p256');
   const publicKey = new x509.PublicKey(await subtle.exportKey('spki', keys.publicKey));
-  const prof = profile('docker-client');
+  const prof = profile(profileName);
   const { certificate, spki } = await signPublicKey(publicKey, prof, { commonName: laptopCommonName(), sans: [] }, signing, now);
   vault.put(laptopClientKeySecret(certificate.serialNumber), await privateKeyPem(keys.privateKey), now);
   repo.insertCertificate({
     serial: certificate.serialNumber,
     caId: ca.id,
-    profile: 'docker-client',
+    profile: profileName,
     profileVersion: prof.version,
     deviceId: null,
     subject: certificate.subject,
@@ -59,5 +60,27 @@ export function tlsPing(host: string, port: number, creds: TlsCredentials, timeo
     req.on('error', () => resolve(false));
     req.on('timeout', () => req.destroy());
     req.end();
+  });
+}
+
+/**
+ * An MQTT CONNECT over mTLS (MQTT.js): true only if the broker presents a certificate from the site CA (names
+ * checked) and answers CONNACK 0 to our client certificate.
+ */
+export async function mqttPing(host: string, port: number, creds: TlsCredentials, timeoutMs = 4000): Promise<boolean> {
+  const { connect } = await import('mqtt');
+  return new Promise((resolve) => {
+    const client = connect({ host, port, protocol: 'mqtts', ca: creds.ca, cert: creds.cert, key: creds.key, rejectUnauthorized: true, reconnectPeriod: 0, connectTimeout: timeoutMs, clientId: `outpost-verify-${Math.random().toString(16).slice(2, 10)}` });
+    let done = false;
+    const finish = (ok: boolean) => {
+      if (done) return;
+      done = true;
+      client.end(true);
+      resolve(ok);
+    };
+    client.once('connect', () => finish(true));
+    client.once('error', () => finish(false));
+    client.once('close', () => finish(false));
+    setTimeout(() => finish(false), timeoutMs + 500).unref();
   });
 }

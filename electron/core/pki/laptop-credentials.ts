@@ -18,26 +18,29 @@ export interface TlsCredentials {
 const DAY = 86_400_000;
 export const laptopClientKeySecret = (serial: string) => `pki/laptop-client/${serial}/key`;
 
-/** The laptop's own docker-client certificate for a CA: the newest valid one with more than a day left. */
-export function currentLaptopClient(repo: PkiRepo, caId: string, now = new Date()): CertificateRecord | undefined {
+export type LaptopProfile = 'docker-client' | 'mqtt-client';
+
+/** The laptop's own client certificate for a CA (docker-client or mqtt-client): the newest valid one with more than a day left. */
+export function currentLaptopClient(repo: PkiRepo, caId: string, now = new Date(), profile: LaptopProfile = 'docker-client'): CertificateRecord | undefined {
   return repo
     .certificates({ caId })
-    .filter((c) => c.profile === 'docker-client' && c.deviceId === null && c.status === 'valid' && new Date(c.notAfter).getTime() > now.getTime() + DAY)
+    .filter((c) => c.profile === profile && c.deviceId === null && c.status === 'valid' && new Date(c.notAfter).getTime() > now.getTime() + DAY)
     .sort((a, b) => b.issuedAt.localeCompare(a.issuedAt))[0];
 }
 
-export function laptopClientCredentials(repo: PkiRepo, ca: StoredCa, vault: Vault): TlsCredentials {
-  const cert = currentLaptopClient(repo, ca.id);
+export function laptopClientCredentials(repo: PkiRepo, ca: StoredCa, vault: Vault, profile: LaptopProfile = 'docker-client'): TlsCredentials {
+  const cert = currentLaptopClient(repo, ca.id, new Date(), profile);
+  if (!cert && profile === 'mqtt-client') throw new OutpostError('not-found', `no mqtt-client certificate for this laptop from CA ${ca.name}: outpost cert laptop --profile mqtt-client`);
   if (!cert) throw new OutpostError('not-found', `no docker-client certificate for this laptop from CA ${ca.name}: install Docker TLS on a device first (outpost cert issue <device> --profile docker-server --install docker)`);
   let key: string | undefined;
   try {
     vault.assertReady();
     key = vault.get(laptopClientKeySecret(cert.serial));
   } catch (err) {
-    if (err instanceof OutpostError && err.kind === 'invalid-input') throw new OutpostError('auth', `the laptop's Docker client key is locked: give the passphrase (--passphrase-file F or OUTPOST_PASSPHRASE)`);
+    if (err instanceof OutpostError && err.kind === 'invalid-input') throw new OutpostError('auth', `the laptop's ${profile} key is locked: give the passphrase (--passphrase-file F or OUTPOST_PASSPHRASE)`);
     throw err;
   }
-  if (!key) throw new OutpostError('not-found', `the key of the laptop's docker-client certificate ${cert.serial} is missing from the vault`);
+  if (!key) throw new OutpostError('not-found', `the key of the laptop's ${profile} certificate ${cert.serial} is missing from the vault`);
   return { ca: `${ca.certificatePem}${ca.chainPem}`, cert: cert.pem, key };
 }
 

@@ -1,4 +1,4 @@
-import { CaInfo, CertificateRecord, type SubjectAltName } from '../../../shared/contract/pki';
+import { CaInfo, CertificateRecord, type Installation, type SubjectAltName } from '../../../shared/contract/pki';
 import { OutpostError } from '../../../shared/errors';
 import type { Db } from '../store/database';
 
@@ -162,9 +162,10 @@ export class PkiRepo {
     return certFromRow(row[0] as CertRow);
   }
 
-  recordInstall(serial: string, target: string, paths: string[], at = new Date()): void {
+  /** Where a certificate went; `options` (a files target's paths, the MQTT listener) lets renew and revoke find it again. */
+  recordInstall(serial: string, target: string, paths: string[], at = new Date(), options: Pick<Installation, 'files' | 'mqtt'> = {}): void {
     const current = this.certificate(serial).installed.filter((i) => i.target !== target);
-    this.db.prepare('UPDATE pki_certificates SET installed = ? WHERE serial = ?').run(JSON.stringify([...current, { target, paths, at: at.toISOString() }]), serial);
+    this.db.prepare('UPDATE pki_certificates SET installed = ? WHERE serial = ?').run(JSON.stringify([...current, { target, paths, at: at.toISOString(), ...options }]), serial);
   }
 
   revoke(serial: string, reason: string, at = new Date()): void {

@@ -6,7 +6,7 @@ import type { Db } from '../store/database';
 import type { DevicesRepo } from '../store/devices-repo';
 import type { DeviceLinks } from '../transport/device-links';
 import type { Issuer } from './issuer';
-import { laptopClientCredentials, type TlsCredentials } from './laptop-credentials';
+import { currentLaptopClient, laptopClientCredentials, type TlsCredentials } from './laptop-credentials';
 import { PkiRepo, publicInfo } from './pki-repo';
 import type { SiteCas } from './site-ca';
 
@@ -100,18 +100,35 @@ export function registerPkiService(deps: PkiDeps): PkiHandle {
   router.handle('pki:clock-set', async ({ device, link }) => (await load()).issuer.setClock(device, link));
   router.handle('pki:issue', async (args) => (await load()).issuer.issue(args));
   router.handle('pki:issue-bulk', async ({ devices, concurrency, ...opts }) => (await load()).issuer.issueMany(devices, opts, concurrency));
-  router.handle('pki:install', async ({ serial, target, planOnly, link, passphrase }) => (await load()).issuer.install(serial, target, { link, passphrase, planOnly }));
+  router.handle('pki:install', async ({ serial, target, planOnly, link, passphrase, files, mqtt }) => (await load()).issuer.install(serial, target, { link, passphrase, planOnly, files, mqtt }));
+  router.handle('pki:laptop-client', async ({ caId, profile, outDir, passphrase }) => {
+    const [{ cas }, { ensureLaptopClient }, { writeLaptopClientFiles }] = await Promise.all([load(), import('./laptop-client'), import('./laptop-files')]);
+    const ca = repo.ca(caId);
+    const v = vault(passphrase);
+    const existing = currentLaptopClient(repo, ca.id, new Date(), profile);
+    const certificate = existing ?? (await ensureLaptopClient(repo, ca, await cas.unlock(ca, passphrase), v, new Date(), profile));
+    if (!existing) bus.emit('pki:changed', { serials: [certificate.serial] });
+    const written = outDir ? writeLaptopClientFiles(outDir, laptopClientCredentials(repo, ca, v, profile)) : [];
+    return { certificate, caPem: `${ca.certificatePem}${ca.chainPem}`, written };
+  });
   router.handle('pki:renew', async ({ serial, link, passphrase, setClock }) => (await load()).issuer.renew(serial, { link, passphrase, setClock }));
-  router.handle('pki:revoke', async ({ serial, reason, passphrase }) => {
-    const { cas } = await load();
+  router.handle('pki:revoke', async ({ serial, reason, passphrase, push, link }) => {
+    const [{ cas }, { pushCrl }] = await Promise.all([load(), import('./targets')]);
     const cert = repo.certificate(serial);
     const ca = repo.ca(cert.caId);
     const signing = await cas.unlock(ca, passphrase);
     repo.revoke(cert.serial, reason);
     const crlPem = await cas.crl(repo.ca(ca.id), signing);
     bus.emit('pki:changed', { serials: [cert.serial] });
-    const notes = cert.profile === 'docker-client' || cert.profile === 'docker-server' ? [DOCKERD_CRL_NOTE] : [];
-    return { certificate: repo.certificate(cert.serial), crlPem, pushedTo: [], notes };
+    const { issuer } = await load();
+    const pushedTo = push ? await pushCrl(issuer.deps, ca, signing, crlPem, link, passphrase) : [];
+    const notes = [
+      ...(cert.profile === 'docker-client' || cert.profile === 'docker-server' ? [DOCKERD_CRL_NOTE] : []),
+      pushedTo.length
+        ? `the new CRL went to the targets that check one (mosquitto's crlfile, files targets with a CRL path); dockerd does not check CRLs`
+        : `no installed target of CA ${ca.name} checks a CRL yet (mosquitto installs and files targets with a CRL path do); write it where your services read it (--crl-out)`,
+    ];
+    return { certificate: repo.certificate(cert.serial), crlPem, pushedTo, notes };
   });
 
   return {

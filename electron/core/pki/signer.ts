@@ -16,6 +16,8 @@ export interface Approved {
   commonName: string;
   sans: SubjectAltName[];
   lifetimeDays?: number;
+  /** A short-lived certificate: minutes instead of days. */
+  lifetimeMinutes?: number;
 }
 
 const EKU_OID: Record<ExtendedUsageName, string> = { serverAuth: x509.ExtendedKeyUsage.serverAuth, clientAuth: x509.ExtendedKeyUsage.clientAuth };
@@ -140,7 +142,7 @@ export async function signRequest(csrPem: string, profile: Profile, approved: Ap
 export async function signPublicKey(publicKey: x509.PublicKey, profile: Profile, approved: Approved, ca: SigningCa, now = new Date()): Promise<{ certificate: x509.X509Certificate; spki: string; notes: string[] }> {
   const notes: string[] = [];
   const notBefore = new Date(now.getTime() - profile.backdateMinutes * 60_000);
-  let notAfter = new Date(now.getTime() + (approved.lifetimeDays ?? profile.lifetimeDays) * 86_400_000);
+  let notAfter = new Date(now.getTime() + (approved.lifetimeMinutes !== undefined ? approved.lifetimeMinutes * 60_000 : (approved.lifetimeDays ?? profile.lifetimeDays) * 86_400_000));
   if (notAfter > ca.certificate.notAfter) {
     notAfter = ca.certificate.notAfter;
     notes.push(`validity cut to the CA’s own end, ${notAfter.toISOString()}`);

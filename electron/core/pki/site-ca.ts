@@ -127,6 +127,25 @@ export class SiteCas {
   }
 }
 
+/**
+ * True when a CRL (PEM, as found on a device) is this CA's, verifies, lists exactly the serials revoked now, and
+ * has more than `marginDays` before its nextUpdate: reinstalling then keeps it and restarts nothing.
+ */
+export async function crlIsCurrent(crlPem: string | null, ca: StoredCa, revokedSerials: string[], now = new Date(), marginDays = 30): Promise<boolean> {
+  if (!crlPem || !crlPem.includes('BEGIN X509 CRL')) return false;
+  try {
+    const crl = new x509.X509Crl(crlPem.replace(/X509 CRL/g, 'CRL'));
+    const caCert = new x509.X509Certificate(ca.certificatePem);
+    if (!(await crl.verify({ publicKey: caCert.publicKey }))) return false;
+    if (!crl.nextUpdate || crl.nextUpdate.getTime() < now.getTime() + marginDays * DAY) return false;
+    const listed = new Set(crl.entries.map((e) => e.serialNumber.toLowerCase()));
+    const want = new Set(revokedSerials.map((s) => s.toLowerCase()));
+    return listed.size === want.size && [...want].every((s) => listed.has(s));
+  } catch {
+    return false;
+  }
+}
+
 /** cRLNumber (2.5.29.20), encoded by the ASN.1 schema library. */
 function crlNumberExtension(n: number): x509.Extension {
   return new x509.Extension(id_ce_cRLNumber, false, AsnConvert.serialize(new CRLNumber(n)));
