@@ -126,7 +126,7 @@ export function registerPki(program: Command, io: CliIo): void {
         return { data: { ...r, pem: r.certificatePem }, human: `created CA ${r.name} (${r.algorithm}) ${r.subject}, valid until ${day(r.notAfter)}` };
       }),
     );
-  leaf(ca, 'import', 'import an intermediate CA issued by the company root (PEM certificate + chain and key; a PKCS#12 bundle is refused with the openssl command that converts it)')
+  leaf(ca, 'import', 'import an intermediate CA issued by the company root: PEM certificate + chain and key, or a PKCS#12 bundle (key, certificate, chain)')
     .requiredOption('--name <name>', 'a name for it on this laptop')
     .option('--cert <file>', 'PEM: the CA certificate, then its chain')
     .option('--key <file>', 'PEM private key (PKCS#8, SEC1 or PKCS#1; may be encrypted)')
