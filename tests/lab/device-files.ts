@@ -242,7 +242,9 @@ export function writeDeviceFiles(d: DeviceFileSpec): void {
   // containers get ulimits within this machine's hard limits (runc cannot raise them here), read at start.
   put(join(etc, 'init.d/podman'), initScript('podman', '/run/podman.pid', [
     '  mkdir -p /run/podman /etc/containers /var/lib/containers/storage /run/containers/storage',
-    '  n=$(ulimit -Hn); u=$(ulimit -Hu); [ "$n" = unlimited ] && n=1048576; [ "$u" = unlimited ] && u=1048576',
+    // The hard limits from /proc (dash's ulimit has no -u); "unlimited" is capped at what Podman can parse.
+    '  n=$(sed -n "s/^Max open files  *[^ ]*  *\\([^ ]*\\).*/\\1/p" /proc/self/limits); u=$(sed -n "s/^Max processes  *[^ ]*  *\\([^ ]*\\).*/\\1/p" /proc/self/limits)',
+    '  [ "$n" = unlimited ] && n=1048576; [ "$u" = unlimited ] && u=1048576',
     '  printf \'[containers]\\ndefault_ulimits = ["nofile=%s:%s", "nproc=%s:%s"]\\n[engine]\\ncgroup_manager = "cgroupfs"\\nevents_logger = "file"\\n\' "$n" "$n" "$u" "$u" > /etc/containers/containers.conf',
     '  setsid -f sh -c \'echo $$ > /run/podman.pid; exec podman --storage-driver vfs --root /var/lib/containers/storage --runroot /run/containers/storage system service --time=0 unix:///run/podman/podman.sock\' \\',
     '    </dev/null >>/var/log/podman.log 2>&1',

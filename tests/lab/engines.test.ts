@@ -5,14 +5,17 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Api, Device } from '../../shared/contract';
 import { createCore, inProcessApi, type Core } from '../../electron/core/app';
-import { importBusyboxImage, startLab, type Lab } from './lab';
+import { startLab, waitFor, type Lab } from './lab';
+import { buildLabImages, httpGet, WEB_PORT, zipEntries, type LabImages } from './workloads-fixtures';
 
 // The engine where the device keeps it: a dockerd listening only on a socket that sshd announces through
-// DOCKER_HOST (SetEnv), and a device with no engine at all.
+// DOCKER_HOST (SetEnv), Debian's Podman (`podman system service`, vfs storage, no systemd) instead of dockerd, and a
+// device with no engine at all. Every Workloads feature runs on both engines.
 let lab: Lab;
 let core: Core;
 let api: Api;
 let home: string;
+let images: LabImages & { archives: Record<'v1' | 'v2' | 'bad', string> };
 const devices: Record<string, Device> = {};
 const link = { acceptNewHostKey: true, identityFile: '' };
 const SOCKET = '/var/run/engine/docker.sock';
@@ -21,6 +24,7 @@ beforeAll(async () => {
   lab = await startLab({
     devices: [
       { name: 'eng-dh', docker: true, dockerSocket: SOCKET, sshEnv: { DOCKER_HOST: `unix://${SOCKET}` } },
+      { name: 'eng-pm', podman: true },
       { name: 'eng-none' },
     ],
   });
@@ -29,7 +33,9 @@ beforeAll(async () => {
   core = createCore({ dataDir: home, transport: 'in-process' });
   api = inProcessApi(core);
   for (const d of lab.devices) devices[d.name] = await api.invoke('devices:add', { name: d.name, host: d.ip });
-  await importBusyboxImage(lab.device('eng-dh'), 'outpost/busybox:lab');
+  // Built on the DOCKER_HOST device; every engine gets the busybox base (Podman through its Docker API).
+  images = await buildLabImages(lab.device('eng-dh'), [lab.device('eng-dh'), lab.device('eng-pm')], join(home, 'archives'), 64 * 1024);
+  for (const a of Object.values(images.archives)) await api.invoke('workloads:images-import', { path: a });
 });
 
 afterAll(async () => {
@@ -80,5 +86,89 @@ describe('finding the engine', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain(`engine:    docker`);
     expect(r.stdout).toContain(`at ${SOCKET} (setting`);
+
+    // Cleared from the CLI: the usual search again (DOCKER_HOST), on the next connection.
+    const cleared = spawnSync(process.execPath, [resolve(__dirname, '../../bin/outpost.mjs'), 'devices', 'update', 'eng-dh', '--no-engine-socket', '--json'], { env: { ...process.env, OUTPOST_HOME: home }, encoding: 'utf8' });
+    expect(cleared.status, cleared.stderr).toBe(0);
+    expect(JSON.parse(cleared.stdout).docker?.socket).toBeUndefined();
+    core.engines.forget(core.devices.get(id));
+    const [again] = await api.invoke('workloads:ps', { devices: [id], link });
+    expect(again).toMatchObject({ ok: true, engine: { socket: SOCKET, source: 'DOCKER_HOST' } });
+  });
+});
+
+const compose = (image: string) => `services:
+  web:
+    image: ${image}
+    network_mode: host
+    environment:
+      API_TOKEN: supersecret-value
+`;
+
+describe.each([
+  ['eng-dh', 'docker', 'DOCKER_HOST'],
+  ['eng-pm', 'podman', 'podman'],
+] as const)('every Workloads feature on %s (%s)', (name, product, source) => {
+  const deploy = (image: string, healthTimeoutMs = 60_000) =>
+    api.invoke('workloads:deploy', { devices: [devices[name]!.id], compose: { text: compose(image), name: 'compose.yml' }, link, healthTimeoutMs });
+  const serving = (body: string) => waitFor(`web on ${name} serving ${body.trim()}`, async () => (await httpGet(lab.device(name).ip, WEB_PORT).catch(() => ({ body: '' }))).body === body, 20_000);
+
+  it('deploys, gated on the healthcheck (Outpost runs it where the engine cannot), and finds the engine where it lives', async () => {
+    const { results } = await deploy(images.v1);
+    const record = results[0]!.value?.[0];
+    expect(record, JSON.stringify(results)).toMatchObject({ phase: 'done', imageId: core.workloads.cache.get(images.v1).id });
+    await serving('v1\n');
+    const found = core.devices.get(devices[name]!.id).docker?.engine;
+    expect(found).toMatchObject({ product, source, systemd: false });
+    const steps = core.workloads.history.steps(record!.id);
+    const healthy = steps.find((s) => s.phase === 'healthy')!;
+    if (product === 'podman') expect(healthy.message).toMatch(/Podman on a device without systemd never runs healthchecks .* so Outpost runs it itself/);
+    else expect(healthy.message).not.toMatch(/Outpost runs it/);
+    const [ps] = await api.invoke('workloads:ps', { devices: [devices[name]!.id], link });
+    expect(ps).toMatchObject({ ok: true, engine: { product } });
+    expect(ps!.value!.find((c) => c.name === 'web')).toMatchObject({ state: 'running', service: 'web', health: product === 'podman' ? 'not run (no systemd for Podman)' : 'healthy' });
+  });
+
+  it('upgrades sending only the changed top layer, or says why it sent the whole image', async () => {
+    const { results } = await deploy(images.v2);
+    const record = results[0]!.value?.[0];
+    expect(record, JSON.stringify(results)).toMatchObject({ phase: 'done', imageId: core.workloads.cache.get(images.v2).id });
+    const v2 = core.workloads.cache.get(images.v2);
+    const top = v2.layers.at(-1)!.size;
+    if (product === 'podman') {
+      // Podman 4.3 loads only whole archives: the partial one (top layer only) is refused, the whole image follows.
+      expect(record!.message).toMatch(/ — Podman refused the partial archive \(payload does not match any of the supported image formats\); sent the whole image instead$/);
+      const whole = v2.layers.reduce((n, l) => n + l.size, 0);
+      expect(record!.bytesSent).toBeGreaterThan(whole);
+      expect(record!.bytesSent).toBeLessThan((whole + top) * 1.1);
+    } else {
+      // The DOCKER_HOST device built the images, so nothing needs to go (delta transfer itself: workloads.test.ts).
+      expect(record!.bytesSent / top).toBeLessThanOrEqual(1.05);
+    }
+    await serving('v2\n');
+  });
+
+  it('logs, stats, facts and the support bundle', async () => {
+    const id = devices[name]!.id;
+    const { lines } = await api.invoke('workloads:logs', { device: id, link, container: 'web', tail: 50 });
+    expect(lines.join('\n')).toContain('web: serving v2');
+    const stats = await api.invoke('workloads:stats', { device: id, link, container: 'web' });
+    expect(stats.memoryBytes).toBeGreaterThan(0);
+    const facts = await api.invoke('workloads:facts', { device: id, link });
+    expect((facts.engine as { ServerVersion?: string }).ServerVersion).toBe(core.devices.get(id).docker?.engine?.version);
+    const out = join(home, `bundle-${name}.zip`);
+    await api.invoke('workloads:bundle', { device: id, link, out });
+    const entries = await zipEntries(out);
+    expect(Object.keys(entries)).toEqual(expect.arrayContaining(['containers.json', 'facts.json', 'containers/web/inspect.json', 'containers/web/logs.txt']));
+    expect(JSON.stringify(entries)).not.toContain('supersecret-value');
+  });
+
+  it('an unhealthy version is rolled back, and rollback returns to the previous version', async () => {
+    const bad = await deploy(images.bad, 20_000);
+    expect(bad.results[0]!.value?.[0], JSON.stringify(bad.results)).toMatchObject({ phase: 'rolled-back', message: expect.stringMatching(/healthcheck/) });
+    await serving('v2\n');
+    const back = await api.invoke('workloads:rollback', { device: devices[name]!.id, service: 'web', link });
+    expect(back).toMatchObject({ phase: 'done', imageId: core.workloads.cache.get(images.v1).id });
+    await serving('v1\n');
   });
 });

@@ -91,7 +91,7 @@ export async function buildImage(dev: LabDevice, tag: string, opts: BuildImageOp
     if (opts.cmd) lines.push(`CMD ${JSON.stringify(opts.cmd)}`);
     writeFileSync(join(ctx, 'Dockerfile'), lines.join('\n') + '\n');
     await runOk(['tar', '--numeric-owner', '--owner=0', '--group=0', '-C', ctx, '-cf', join(ctx, 'context.tar'), 'Dockerfile', 'files']);
-    const r = await dev.exec(['docker', 'build', '-q', '-t', tag, '-'], { input: readFileSync(join(ctx, 'context.tar')) });
+    const r = await dev.exec(['docker', '-H', `unix://${dev.dockerSocket ?? '/var/run/docker.sock'}`, 'build', '-q', '-t', tag, '-'], { input: readFileSync(join(ctx, 'context.tar')) });
     if (r.code !== 0) throw new Error(`docker build of ${tag} on ${dev.name} failed: ${r.stderr.trim() || r.stdout.trim()}`);
   } finally {
     rmSync(ctx, { recursive: true, force: true });

@@ -4,7 +4,8 @@
 # install, and anything that still got started by it is stopped again by its pidfile.
 set -euo pipefail
 PKGS=(docker.io openssh-server openssh-client socat avahi-daemon avahi-utils mosquitto mosquitto-clients
-      nmap busybox-static iproute2 sqlite3 util-linux procps chromium iputils-ping rsync expect openssl faketime)
+      nmap busybox-static iproute2 sqlite3 util-linux procps chromium iputils-ping rsync expect openssl faketime
+      podman)
 if [ "$(id -u)" != 0 ]; then
   echo "lab-deps.sh: must run as root (apt-get install of: ${PKGS[*]})" >&2
   exit 1

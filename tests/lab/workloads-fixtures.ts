@@ -28,7 +28,7 @@ export interface LabImages {
 export async function buildLabImages(builder: LabDevice, all: LabDevice[], dir: string, topBytes = 256 * 1024): Promise<LabImages & { archives: Record<'v1' | 'v2' | 'bad', string> }> {
   await Promise.all(all.map((d) => importBusyboxImage(d, BASE)));
   // sh stays pid 1 and ends on SIGTERM (busybox httpd as pid 1 ignores it: every stop would wait the full 10 s).
-  const run = `#!/bin/sh\ntrap 'exit 0' TERM\nhttpd -f -p \${PORT:-${WEB_PORT}} -h /www &\nwait\n`;
+  const run = `#!/bin/sh\ntrap 'exit 0' TERM\necho "web: serving $(cat /www/index.html) on port \${PORT:-${WEB_PORT}}"\nhttpd -f -p \${PORT:-${WEB_PORT}} -h /www &\nwait\n`;
   await buildImage(builder, 'outpost/app:1', {
     from: BASE,
     files: { '/app/run.sh': run, '/www/index.html': 'v1\n', '/lib/payload.bin': randomBytes(1024 * 1024) },

@@ -28,6 +28,14 @@ export function sinceSeconds(since: string | undefined, now = Date.now()): numbe
   return Math.floor(t / 1000);
 }
 
+/**
+ * Query options without the unset ones: docker-modem sends `since=` for an undefined value, which dockerd reads as
+ * "no limit" and Podman refuses (400, "unable to interpret time value").
+ */
+export function withoutUnset<T extends Record<string, unknown>>(opts: T): T {
+  return Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) as T;
+}
+
 export function grepFilter(pattern: string | undefined): (line: string) => boolean {
   if (!pattern) return () => true;
   let re: RegExp;
@@ -64,7 +72,7 @@ export async function listContainers(docker: Docker): Promise<ContainerSummary[]
 }
 
 export async function containerLogs(docker: Docker, container: string, opts: { since?: string; tail?: number; grep?: string }): Promise<string[]> {
-  const raw = (await docker.getContainer(container).logs({ stdout: true, stderr: true, follow: false, timestamps: true, since: sinceSeconds(opts.since), tail: opts.tail ?? 1000 })) as unknown as Buffer;
+  const raw = (await docker.getContainer(container).logs(withoutUnset({ stdout: true, stderr: true, follow: false as const, timestamps: true, since: sinceSeconds(opts.since), tail: opts.tail ?? 1000 }))) as unknown as Buffer;
   const keep = grepFilter(opts.grep);
   return demuxLogs(Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw)))
     .split('\n')

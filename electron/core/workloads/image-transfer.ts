@@ -80,7 +80,9 @@ export async function transferImage(
     const partial = plan.needed.some((n) => !n);
     if (!partial || engine.found.product !== 'podman' || !(err instanceof OutpostError) || err.kind !== 'engine-http') throw err;
     // Podman may refuse an archive that leaves out the layers it already has: send the whole image instead.
-    note = `Podman refused the partial archive (${err.message.slice(0, 200)}); sent the whole image instead`;
+    // Its answer is several lines (one per format it tried); the first says why.
+    const why = err.message.split('\n')[0]!.replace(/^.*?failed to load image: /, '').replace(/:\s*$/, '').slice(0, 200);
+    note = `Podman refused the partial archive (${why}); sent the whole image instead`;
     const first = staged.bytesSent;
     ({ archive, staged } = await send(image.layers.map(() => true)));
     staged = { ...staged, bytesSent: staged.bytesSent + first };

@@ -51,3 +51,57 @@ describe('readiness probe (outpost.probe)', () => {
     expect(await look(`http:${closedPort}/`)).toMatchObject({ status: 'waiting', reason: expect.stringContaining('ECONNREFUSED') });
   });
 });
+
+describe('the healthcheck Outpost runs itself (Podman without systemd)', () => {
+  const podmanLike = (exitCodes: number[], healthcheck: Record<string, unknown>) => {
+    const runs: string[][] = [];
+    const fake = {
+      getContainer: () => ({
+        inspect: async () => ({ State: { Status: 'running', Restarting: false, Health: { Status: 'starting' } }, RestartCount: 0, Config: { Healthcheck: healthcheck } }),
+        exec: async ({ Cmd }: { Cmd: string[] }) => {
+          runs.push(Cmd);
+          const code = exitCodes[Math.min(runs.length - 1, exitCodes.length - 1)];
+          return {
+            start: async () => {
+              const { PassThrough } = await import('node:stream');
+              const s = new PassThrough();
+              setImmediate(() => s.end(code ? 'not yet' : ''));
+              return s;
+            },
+            inspect: async () => ({ Running: false, ExitCode: code }),
+          };
+        },
+      }),
+    } as unknown as Docker;
+    return { fake, runs };
+  };
+  const reason = 'Podman on a device without systemd never runs healthchecks';
+
+  it('is ready when the check passes, though the engine still says "starting"', async () => {
+    const { fake, runs } = podmanLike([1, 0], { Test: ['CMD-SHELL', 'wget -q -O /dev/null http://127.0.0.1/'], Interval: 1e6, Retries: 3 });
+    const state = { failures: 0, lastRunAt: 0 };
+    const opts = { host: '127.0.0.1', stableMs: 60_000, startedAt: Date.now(), ownHealthcheck: reason, ownState: state };
+    expect(await judge(fake, 'c', opts)).toEqual({ status: 'waiting', reason: `healthcheck (${reason}): exit 1: not yet` });
+    await new Promise((r) => setTimeout(r, 5));
+    expect(await judge(fake, 'c', opts)).toEqual({ status: 'ready' });
+    expect(runs[0]).toEqual(['/bin/sh', '-c', 'wget -q -O /dev/null http://127.0.0.1/']);
+  });
+
+  it('fails after `retries` failures in a row, one run per interval, none counted in the start period', async () => {
+    const { fake, runs } = podmanLike([1], { Test: ['CMD', 'false'], Interval: 20e6, Retries: 2, StartPeriod: 0 });
+    const state = { failures: 0, lastRunAt: 0 };
+    const opts = { host: '127.0.0.1', stableMs: 60_000, startedAt: Date.now(), ownHealthcheck: reason, ownState: state };
+    expect((await judge(fake, 'c', opts)).status).toBe('waiting');
+    // Within the interval: no second run.
+    expect((await judge(fake, 'c', opts)).status).toBe('waiting');
+    expect(runs.length).toBe(1);
+    await new Promise((r) => setTimeout(r, 25));
+    expect(await judge(fake, 'c', opts)).toEqual({ status: 'failed', reason: `healthcheck failed 2 times in a row, run by Outpost (${reason}): exit 1: not yet` });
+
+    const grace = podmanLike([1], { Test: ['CMD', 'false'], Interval: 1e6, Retries: 1, StartPeriod: 60e9 });
+    const inGrace = { host: '127.0.0.1', stableMs: 60_000, startedAt: Date.now(), ownHealthcheck: reason, ownState: { failures: 0, lastRunAt: 0 } };
+    expect((await judge(grace.fake, 'c', inGrace)).status).toBe('waiting');
+    await new Promise((r) => setTimeout(r, 5));
+    expect((await judge(grace.fake, 'c', inGrace)).status).toBe('waiting');
+  });
+});

@@ -49,6 +49,28 @@ export function ownHealthcheckReason(found: Pick<EngineFound, 'product' | 'syste
   return undefined;
 }
 
+interface HealthcheckConfig {
+  Test?: string[];
+  Interval?: number;
+  Timeout?: number;
+  StartPeriod?: number;
+  Retries?: number;
+}
+
+/** Between two looks of one rollout: how the healthcheck Outpost runs itself has gone so far. */
+export interface OwnHealthcheckState {
+  failures: number;
+  lastRunAt: number;
+  last?: string;
+}
+
+/** A long interval (Docker's default is 30 s) is shortened: the rollout's own deadline bounds the wait anyway. */
+const OWN_INTERVAL_CAP_MS = 5_000;
+const nsToMs = (ns: number | undefined): number => (ns ? Math.round(ns / 1e6) : 0);
+
+/** The health `ps` shows on an engine that never runs healthchecks (Outpost runs them only while gating a rollout). */
+export const HEALTH_NOT_RUN = 'not run (no systemd for Podman)';
+
 /** A Docker healthcheck `test` as the argv to run: CMD runs as given, CMD-SHELL through /bin/sh -c. */
 export function healthcheckArgv(test: string[] | undefined): string[] | undefined {
   if (!test?.length || test[0] === 'NONE') return undefined;
@@ -87,17 +109,31 @@ async function runHealthcheck(docker: Docker, containerId: string, argv: string[
 export async function judge(
   docker: Docker,
   containerId: string,
-  opts: { host: string; probeLabel?: string; stableMs: number; startedAt: number; ownHealthcheck?: string },
+  opts: { host: string; probeLabel?: string; stableMs: number; startedAt: number; ownHealthcheck?: string; ownState?: OwnHealthcheckState },
 ): Promise<Verdict> {
   const info = await docker.getContainer(containerId).inspect();
   const state = info.State;
   if (state.Status === 'exited' || state.Status === 'dead') return { status: 'failed', reason: `exited with code ${state.ExitCode}${state.Error ? `: ${state.Error}` : ''}` };
   if (state.Restarting || info.RestartCount > 0) return { status: 'failed', reason: `restarting (restart count ${info.RestartCount})` };
   const health = (state as { Health?: { Status: string; Log?: Array<{ Output: string }> } }).Health;
-  const ownArgv = opts.ownHealthcheck ? healthcheckArgv((info.Config as { Healthcheck?: { Test?: string[] } }).Healthcheck?.Test) : undefined;
+  const check = (info.Config as { Healthcheck?: HealthcheckConfig } | undefined)?.Healthcheck;
+  const ownArgv = opts.ownHealthcheck ? healthcheckArgv(check?.Test) : undefined;
   if (ownArgv) {
-    const result = await runHealthcheck(docker, containerId, ownArgv, PROBE_TIMEOUT_MS * 5);
-    return result.ok ? { status: 'ready' } : { status: 'waiting', reason: `healthcheck (${opts.ownHealthcheck ?? ''}): ${result.detail}` };
+    // As the engine would: one run per interval, failures during the start period do not count, and `retries`
+    // failures in a row make the candidate unhealthy.
+    const own = opts.ownState ?? { failures: 0, lastRunAt: 0 };
+    const nowMs = Date.now();
+    const intervalMs = Math.min(nsToMs(check?.Interval) || 30_000, OWN_INTERVAL_CAP_MS);
+    if (own.lastRunAt && nowMs - own.lastRunAt < intervalMs) return { status: 'waiting', reason: own.last ?? 'healthcheck (run by Outpost) waiting for its next interval' };
+    own.lastRunAt = nowMs;
+    const result = await runHealthcheck(docker, containerId, ownArgv, Math.min(nsToMs(check?.Timeout) || 30_000, PROBE_TIMEOUT_MS * 5));
+    if (result.ok) return { status: 'ready' };
+    const inStartPeriod = nowMs - opts.startedAt < nsToMs(check?.StartPeriod);
+    if (!inStartPeriod) own.failures += 1;
+    const retries = check?.Retries || 3;
+    own.last = `healthcheck (${opts.ownHealthcheck ?? ''}): ${result.detail}`;
+    if (own.failures >= retries) return { status: 'failed', reason: `healthcheck failed ${own.failures} times in a row, run by Outpost (${opts.ownHealthcheck ?? ''}): ${result.detail}` };
+    return { status: 'waiting', reason: own.last };
   }
   if (health) {
     if (health.Status === 'healthy') return { status: 'ready' };

@@ -175,7 +175,7 @@ export async function rollout(engine: Engine, spec: ServiceSpec, image: { ref: s
     await steps.to('new-started', `candidate ${created.id.slice(0, 12)} started as ${nextName(service)}`);
 
     const ownHealthcheck = ownHealthcheckReason(engine.found);
-    const verdict = await waitForVerdict(docker, created.id, { host: deps.host, probeLabel: spec.labels[LABEL_PROBE], stableMs: opts.stableMs ?? 3000, startedAt, ownHealthcheck }, opts);
+    const verdict = await waitForVerdict(docker, created.id, { host: deps.host, probeLabel: spec.labels[LABEL_PROBE], stableMs: opts.stableMs ?? 3000, startedAt, ownHealthcheck, ownState: ownHealthcheck ? { failures: 0, lastRunAt: 0 } : undefined }, opts);
     if (verdict.status !== 'ready') return await undo(engine, steps, `new version not healthy: ${verdict.reason}`);
     checkpoint();
 

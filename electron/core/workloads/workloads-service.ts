@@ -2,15 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { Device } from '../../../shared/contract';
+import type { ContainerSummary, Device } from '../../../shared/contract';
 import type { LinkOptions } from '../../../shared/contract';
 import type { EventBus, Router } from '../router';
 import type { Engine, EngineRegistry } from '../engines/registry';
 import type { Db } from '../store/database';
 import { Deployer } from './deploy';
 import { readDeviceHistory } from './device-state';
-import { containerLogs, containerStats, demuxLogs, deviceFacts, grepFilter, listContainers, sinceSeconds } from './diagnose';
+import { containerLogs, containerStats, demuxLogs, deviceFacts, grepFilter, listContainers, sinceSeconds, withoutUnset } from './diagnose';
 import { DeployHistory } from './history-repo';
+import { HEALTH_NOT_RUN, ownHealthcheckReason } from './readiness';
 import type { ImageCache } from './image-cache';
 import { redact, writeBundle, type BundleEntry } from './support-bundle';
 
@@ -53,7 +54,7 @@ export function registerWorkloadsService(deps: WorkloadsDeps): WorkloadsHandle {
   router.handle('workloads:pending', ({ device }) => deployer.reconciler.list(device ? engines.device(device).id : undefined));
   router.handle('workloads:history', ({ device, limit }) => history.list(device ? engines.device(device).id : undefined, limit));
   router.handle('workloads:ps', ({ devices, link, timeoutMs }) =>
-    engines.fleet(devices.map((d) => engines.device(d)), (e) => listContainers(e.docker), { link, timeoutMs, what: 'listing containers' }),
+    engines.fleet(devices.map((d) => engines.device(d)), async (e) => healthAsRun(e, await listContainers(e.docker)), { link, timeoutMs, what: 'listing containers' }),
   );
   router.handle('workloads:logs', ({ device, link, container, since, tail, grep }) =>
     on(device, link, 'reading logs', async (e) => ({ lines: await containerLogs(e.docker, container, { since, tail, grep }) })),
@@ -77,10 +78,10 @@ export function registerWorkloadsService(deps: WorkloadsDeps): WorkloadsHandle {
     const stream = (await engines.call(
       dev,
       async (e) => {
-        if (kind === 'events') return e.docker.getEvents({ since: sinceSeconds(since) });
+        if (kind === 'events') return e.docker.getEvents(withoutUnset({ since: sinceSeconds(since) }));
         const c = e.docker.getContainer(container ?? '');
         if (kind === 'stats') return c.stats({ stream: true });
-        return c.logs({ follow: true, stdout: true, stderr: true, timestamps: true, since: sinceSeconds(since), tail: 100 });
+        return c.logs(withoutUnset({ follow: true as const, stdout: true, stderr: true, timestamps: true, since: sinceSeconds(since), tail: 100 }));
       },
       { link, what: `following ${kind}` },
     )) as unknown as Readable;
@@ -107,6 +108,12 @@ export function registerWorkloadsService(deps: WorkloadsDeps): WorkloadsHandle {
     stop?.();
     return { stopped: Boolean(stop) };
   });
+
+  /** An engine that never runs healthchecks reports "starting" for ever: say so instead of pretending to wait. */
+  function healthAsRun(e: Engine, list: ContainerSummary[]): ContainerSummary[] {
+    if (!ownHealthcheckReason(e.found)) return list;
+    return list.map((c) => (c.health === 'starting' ? { ...c, health: HEALTH_NOT_RUN } : c));
+  }
 
   async function supportBundle(device: Device, link: LinkOptions | undefined, out: string) {
     const entries: BundleEntry[] = [];
