@@ -1,10 +1,10 @@
-import { app, BrowserWindow, ipcMain, protocol, safeStorage, session, shell, type WebContents } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, protocol, safeStorage, session, shell, type Dialog, type WebContents } from 'electron';
 import { join } from 'node:path';
 import { createCore, type Core } from './core/app';
 import { defaultDataDir } from './core/config';
 import { isRendererUrl, RENDERER_ORIGIN, RENDERER_SCHEME } from './core/csp';
 import { rendererResponse } from './server/static-files';
-import { registerIpc } from './ipc';
+import { registerIpc, type ChooseSavePath } from './ipc';
 import type { SecretProtector } from './core/secrets/vault';
 
 /**
@@ -81,6 +81,16 @@ export function keychainProtector(storage: Pick<typeof safeStorage, 'isEncryptio
   };
 }
 
+/** The OS "save as" dialog, over the window that asked, starting in the Downloads folder with the suggested name. */
+export function saveDialog(dialogs: Pick<Dialog, 'showSaveDialog'>, windowOf: (sender: WebContents) => BrowserWindow | null, downloadsDir: string): ChooseSavePath {
+  return async (sender, suggestedName) => {
+    const options = { defaultPath: join(downloadsDir, suggestedName), filters: suggestedName.endsWith('.zip') ? [{ name: 'Zip archive', extensions: ['zip'] }] : [] };
+    const owner = sender ? windowOf(sender as WebContents) : null;
+    const r = owner ? await dialogs.showSaveDialog(owner, options) : await dialogs.showSaveDialog(options);
+    return r.canceled || !r.filePath ? null : r.filePath;
+  };
+}
+
 export async function start(dir: string = __dirname): Promise<{ core: Core; window: BrowserWindow }> {
   registerRendererScheme(); // must happen before the app is ready
   await app.whenReady();
@@ -89,7 +99,7 @@ export async function start(dir: string = __dirname): Promise<{ core: Core; wind
   const core = createCore({ dataDir: defaultDataDir(), transport: 'electron', protector: keychainProtector(safeStorage) });
   const window = createWindow(join(dir, 'preload.cjs'));
   hardenContents(window.webContents);
-  const unregister = registerIpc(ipcMain, core, () => BrowserWindow.getAllWindows().map((w) => w.webContents));
+  const unregister = registerIpc(ipcMain, core, () => BrowserWindow.getAllWindows().map((w) => w.webContents), saveDialog(dialog, (c) => BrowserWindow.fromWebContents(c), app.getPath('downloads')));
   window.once('ready-to-show', () => window.show());
   await window.loadURL(`${RENDERER_ORIGIN}/index.html`);
   void core.loadAll();

@@ -5,6 +5,15 @@ import { OutpostError, unwrap, type Envelope } from '../shared/errors';
 // Kept in step with ipc.ts; the sandboxed preload cannot import main-process modules.
 const INVOKE_CHANNEL = 'outpost:invoke';
 const EVENT_CHANNEL = 'outpost:event';
+const SAVE_PATH_CHANNEL = 'outpost:save-path';
+
+/** `window.outpostDesktop`: what only the desktop app has — the OS "save as" dialog. */
+export const desktop = {
+  async chooseSavePath(suggestedName: string): Promise<string | null> {
+    const envelope = (await ipcRenderer.invoke(SAVE_PATH_CHANNEL, String(suggestedName))) as Envelope<{ path: string | null }>;
+    return unwrap(envelope).path;
+  },
+};
 
 /** `window.outpost`: named functions only; ipcRenderer itself never reaches the page. */
 export const api: Api = {
@@ -26,3 +35,4 @@ export const api: Api = {
 };
 
 contextBridge.exposeInMainWorld('outpost', { invoke: api.invoke, on: api.on });
+contextBridge.exposeInMainWorld('outpostDesktop', { chooseSavePath: desktop.chooseSavePath });

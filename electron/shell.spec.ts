@@ -19,6 +19,7 @@ vi.mock('electron', () => ({
   app: { whenReady: () => Promise.resolve(), on: vi.fn(), quit: vi.fn() },
   BrowserWindow: Object.assign(vi.fn(), { getAllWindows: () => [] }),
   session: {},
+  dialog: {},
   protocol: {
     registerSchemesAsPrivileged: (schemes: unknown[]) => stub.privileged.push(...schemes),
     handle: (scheme: string, fn: (request: { url: string }) => Promise<Response>) => stub.protocolHandlers.set(scheme, fn),
@@ -38,9 +39,9 @@ vi.mock('electron', () => ({
   contextBridge: { exposeInMainWorld: (key: string, value: unknown) => (stub.exposed[key] = value) },
 }));
 
-const { createWindow, hardenContents, isWebLink, keychainProtector, registerRendererScheme, serveRenderer } = await import('./main');
+const { createWindow, hardenContents, isWebLink, keychainProtector, registerRendererScheme, saveDialog, serveRenderer } = await import('./main');
 const { CONTENT_SECURITY_POLICY } = await import('./core/csp');
-const { registerIpc, INVOKE_CHANNEL, EVENT_CHANNEL } = await import('./ipc');
+const { registerIpc, safeFileName, INVOKE_CHANNEL, EVENT_CHANNEL, SAVE_PATH_CHANNEL } = await import('./ipc');
 const { ipcMain } = await import('electron');
 
 let core: Core | undefined;
@@ -168,6 +169,41 @@ describe('ipc', () => {
     await vi.waitFor(() => expect(closed).toEqual([{ sessionId: 'term-1' }]));
   });
 
+  it('asks the save dialog for our own page only, with a bare file name, and says when the technician cancelled', async () => {
+    core = newCore();
+    const asked: string[] = [];
+    const answers: Array<string | null> = ['/home/tech/Downloads/gw-1-support.zip', null];
+    registerIpc(ipcMain, core, () => [], async (_sender, name) => {
+      asked.push(name);
+      return answers.shift() ?? null;
+    });
+    const handler = stub.handlers.get(SAVE_PATH_CHANNEL)!;
+    const ours = { senderFrame: { url: 'app://outpost/index.html' } };
+    expect(await handler(ours, 'gw-1-support.zip')).toEqual({ result: { path: '/home/tech/Downloads/gw-1-support.zip' } });
+    expect(await handler(ours, '../../etc/passwd')).toEqual({ result: { path: null } });
+    expect(asked).toEqual(['gw-1-support.zip', 'passwd']);
+    expect(await handler({ senderFrame: { url: 'file:///tmp/x.html' } }, 'a.zip')).toMatchObject({ error: { kind: 'auth' } });
+    expect(asked).toHaveLength(2);
+    expect(safeFileName('gw 1; rm -rf.zip')).toBe('gw_1_rm_-rf.zip');
+    expect(safeFileName('...')).toBe('outpost-file');
+    expect(safeFileName(42)).toBe('outpost-file');
+  });
+
+  it('opens the OS save dialog over the asking window, in Downloads, and maps a cancel to null', async () => {
+    const calls: unknown[][] = [];
+    const win = { id: 1 };
+    const dialogs = {
+      showSaveDialog: (...args: unknown[]) => {
+        calls.push(args);
+        return Promise.resolve(calls.length === 1 ? { canceled: false, filePath: '/d/gw-1.zip' } : { canceled: true, filePath: '' });
+      },
+    };
+    const choose = saveDialog(dialogs as never, () => win as never, '/home/tech/Downloads');
+    expect(await choose({} as never, 'gw-1.zip')).toBe('/d/gw-1.zip');
+    expect(calls[0]).toEqual([win, { defaultPath: '/home/tech/Downloads/gw-1.zip', filters: [{ name: 'Zip archive', extensions: ['zip'] }] }]);
+    expect(await choose({} as never, 'gw-1.zip')).toBeNull();
+  });
+
   it('forwards core events to every live window', async () => {
     core = newCore();
     const sent: unknown[][] = [];
@@ -181,13 +217,15 @@ describe('ipc', () => {
 });
 
 describe('preload', () => {
-  it('exposes only invoke and on, re-throwing error envelopes with their kind', async () => {
+  it('exposes only invoke and on (and the save dialog, apart), re-throwing error envelopes with their kind', async () => {
     core = newCore();
     registerIpc(ipcMain, core, () => []);
     stub.invokeTarget.current = (channel, ...args) => Promise.resolve(stub.handlers.get(channel)!({ senderFrame: { url: 'app://outpost/index.html' } }, ...args));
     await import('./preload');
     const outpost = stub.exposed.outpost as { invoke: (c: string, a?: unknown) => Promise<unknown>; on: unknown };
     expect(Object.keys(outpost).sort()).toEqual(['invoke', 'on']);
+    expect(Object.keys(stub.exposed).sort()).toEqual(['outpost', 'outpostDesktop']);
+    expect(Object.keys(stub.exposed.outpostDesktop as object)).toEqual(['chooseSavePath']);
     await expect(outpost.invoke('app:info', {})).resolves.toMatchObject({ name: 'Outpost' });
     await expect(outpost.invoke('devices:get', { id: 'nope' })).rejects.toMatchObject({ kind: 'not-found' });
     await expect(outpost.invoke('ipcRenderer:send')).rejects.toMatchObject({ kind: 'not-found' });

@@ -21,6 +21,7 @@ import { registerPs } from './commands/ps';
 import { registerRollback } from './commands/rollback';
 import { registerLatency } from './commands/latency';
 import { registerPki } from './commands/pki';
+import { registerLink } from './commands/link';
 
 /** `outpost <noun> <verb>`: each area registers its own commands. */
 export function buildProgram(io: CliIo = processIo): Command {
@@ -55,6 +56,7 @@ export function buildProgram(io: CliIo = processIo): Command {
   registerDiag(program, io);
   registerLatency(program, io);
   registerPki(program, io);
+  registerLink(program, io);
   return program;
 }
 

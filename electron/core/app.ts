@@ -15,6 +15,7 @@ import { DeviceLinks } from './transport/device-links';
 import { KnownHosts } from './transport/known-hosts';
 import { LaptopKeyStore } from './transport/laptop-key';
 import { SshPool } from './transport/ssh-pool';
+import { LinkDefaultsRepo } from './settings/link-defaults';
 import { EngineRegistry } from './engines/registry';
 import type { WorkloadsHandle } from './workloads/workloads-service';
 import type { LatencyHandle } from './latency/latency-service';
@@ -31,6 +32,8 @@ export interface Core {
   readonly db: Db;
   readonly devices: DevicesRepo;
   readonly knownHosts: KnownHosts;
+  /** The site's link defaults (user, port, key for devices without their own). */
+  readonly linkDefaults: LinkDefaultsRepo;
   /** Secrets encrypted at rest (device passwords, the laptop's SSH key, the CA key). */
   readonly vault: Vault;
   readonly laptopKey: LaptopKeyStore;
@@ -69,7 +72,8 @@ export function createCore(config: CoreConfig): Core {
   const laptopKey = once(() => new LaptopKeyStore(config.dataDir, vault()));
   // Asked at each connection: the key is in the vault, so it is there only while the vault is unlocked.
   const ssh = once(() => new SshPool({ knownHosts: knownHosts(), laptopPrivateKey: () => laptopKey().privateKey() }));
-  const links = once(() => new DeviceLinks(ssh(), devices(), knownHosts()));
+  const linkDefaults = once(() => new LinkDefaultsRepo(db()));
+  const links = once(() => new DeviceLinks(ssh(), devices(), knownHosts(), () => linkDefaults().get()));
   const engines = once(() => {
     const registry = new EngineRegistry(links(), devices(), undefined, (id) => bus.emit('devices:changed', { ids: [id] }));
     // A device provisioned with Docker TLS is reached over mTLS with the laptop's client certificate (from the vault).
@@ -85,6 +89,7 @@ export function createCore(config: CoreConfig): Core {
   // Each service is built on the first request to one of its areas: a CLI command loads only its own.
   router.lazy(['vault'], async () => registerVaultService(router, bus, vault(), laptopKey()));
   router.lazy(['devices'], async () => registerDevicesService(router, bus, devices()));
+  router.lazy(['link'], async () => (await import('./settings/link-defaults')).registerLinkService(router, bus, linkDefaults()));
   router.lazy(['jobs'], async () => {
     const { registerJobsService } = await import('./jobs/jobs-service');
     registerJobsService(router, jobs, locks());
@@ -121,6 +126,7 @@ export function createCore(config: CoreConfig): Core {
       knownHosts: knownHosts(),
       laptopPublicKey: () => laptopKey().publicKey() ?? laptopKey().ensure().publicKey,
       dataDir: config.dataDir,
+      sshPortOf: (device) => links().effective(device).port,
     });
     serial = handle;
     closers.push(() => handle.close());
@@ -160,6 +166,9 @@ export function createCore(config: CoreConfig): Core {
     },
     get knownHosts() {
       return knownHosts();
+    },
+    get linkDefaults() {
+      return linkDefaults();
     },
     get vault() {
       return vault();

@@ -17,6 +17,7 @@ export const contractAreas: Record<string, () => Promise<ContractArea>> = {
   ...areas(['discovery', 'ssh', 'trust'], () => import('./discovery').then((m) => ({ channels: m.discoveryChannels, events: m.discoveryEvents }))),
   jobs: () => import('./jobs').then((m) => ({ channels: m.jobsChannels, events: m.jobsEvents })),
   pki: () => import('./pki').then((m) => ({ channels: m.pkiChannels, events: m.pkiEvents })),
+  link: () => import('./link').then((m) => ({ channels: m.linkChannels, events: m.linkEvents })),
   latency: () => import('./latency').then((m) => ({ channels: m.latencyChannels, events: m.latencyEvents })),
   vault: () => import('./vault').then((m) => ({ channels: m.vaultChannels, events: m.vaultEvents })),
   sessions: () => import('./sessions').then((m) => ({ channels: m.sessionsChannels, events: m.sessionsEvents })),

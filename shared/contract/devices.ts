@@ -51,8 +51,10 @@ export const Device = z.object({
   services: z.array(DeviceService),
   ssh: z
     .object({
-      port: z.number().int(),
-      user: z.string(),
+      /** The device's own SSH port (set by the technician, or where discovery found sshd); unset: the site's, else 22. */
+      port: z.number().int().optional(),
+      /** The device's own login; unset: the site's default user, else root. */
+      user: z.string().optional(),
       /** The private key file (on this laptop) the technician set for this device; else the site's, else the laptop key. */
       identityFile: z.string().optional(),
       banner: z.string().optional(),
@@ -67,7 +69,7 @@ export const Device = z.object({
        */
       sharedHostKeyWith: z.array(z.string()).optional(),
     })
-    .default({ port: 22, user: 'root' }),
+    .default({}),
   docker: z
     .object({
       apiVersion: z.string().optional(),
@@ -103,7 +105,7 @@ export function blankDevice(id: string, seenAt: string, known: Partial<Device> =
     macs: [],
     sources: [],
     services: [],
-    ssh: { port: 22, user: 'root' },
+    ssh: {},
     docker: null,
     serialPath: null,
     tags: {},
@@ -136,8 +138,9 @@ export const DeviceUpdate = z
     name: z.string().min(1).max(100).optional(),
     tags: z.record(z.string(), z.string()).optional(),
     notes: z.string().max(10_000).optional(),
-    sshPort: SshPort.optional(),
-    sshUser: SshUser.optional(),
+    /** The device's own port and login; null goes back to the site's default (else 22 / root). */
+    sshPort: SshPort.nullable().optional(),
+    sshUser: SshUser.nullable().optional(),
     /** A key file for this device; null goes back to the site's key or the laptop key. */
     sshIdentityFile: IdentityFile.nullable().optional(),
     /** The engine's socket on this device, tried first; null: look in the usual places. */

@@ -4,6 +4,7 @@ import { buffersChannels, buffersEvents } from './buffers';
 import { devicesChannels, devicesEvents } from './devices';
 import { discoveryChannels, discoveryEvents } from './discovery';
 import { latencyChannels, latencyEvents } from './latency';
+import { linkChannels, linkEvents } from './link';
 import { serialChannels, serialEvents } from './serial';
 import { jobsChannels, jobsEvents } from './jobs';
 import { pkiChannels, pkiEvents } from './pki';
@@ -35,6 +36,7 @@ export const channels = {
   ...devicesChannels,
   ...discoveryChannels,
   ...latencyChannels,
+  ...linkChannels,
   ...serialChannels,
   ...jobsChannels,
   ...pkiChannels,
@@ -49,6 +51,7 @@ export const events = {
   ...devicesEvents,
   ...discoveryEvents,
   ...latencyEvents,
+  ...linkEvents,
   ...serialEvents,
   ...jobsEvents,
   ...pkiEvents,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { channel } from './define';
 
 export const SshUser = z.string().min(1).max(64).regex(/^[A-Za-z0-9._-]+$/, 'a login name (letters, digits, . _ -)');
 export const SshPort = z.number().int().min(1).max(65535);
@@ -25,43 +26,37 @@ export const LinkOptions = z
   .strict();
 export type LinkOptions = z.infer<typeof LinkOptions>;
 
-/** Removes empty strings and unset fields, so an untouched override form sends `{}`. */
-export function cleanLinkOptions(link: LinkOptions | undefined): LinkOptions {
-  const out: LinkOptions = {};
-  if (!link) return out;
-  if (link.user?.trim()) out.user = link.user.trim();
-  if (typeof link.port === 'number') out.port = link.port;
-  if (link.identityFile?.trim()) out.identityFile = link.identityFile.trim();
-  if (link.acceptNewHostKey) out.acceptNewHostKey = true;
-  if (link.expectedFingerprint?.trim()) out.expectedFingerprint = link.expectedFingerprint.trim();
-  return out;
-}
-
-/** Where each part of an effective link came from, so every view can say what it will use and why. */
-export type LinkSource = 'this run' | 'device' | 'site default' | 'built-in';
-
-export interface EffectiveLink {
-  user: string;
-  port: number;
-  /** Null: the laptop's own key (and ssh-agent). */
-  identityFile: string | null;
-  from: { user: LinkSource; port: LinkSource; identityFile: LinkSource };
-}
-
-interface DeviceLinkFields {
-  ssh: { user?: string; port?: number; identityFile?: string };
-}
-
 /**
- * What a call will use to reach a device: the per-run override first, then the device's own settings in the
- * inventory, then built-in root / 22 / the laptop key. The core dials with it and the UI shows it.
+ * The site's defaults: how to reach a device that has no login, port or key of its own (a technician sets them once,
+ * e.g. every gateway at this plant takes `pi` on 2222 with the site key). Kept in the laptop's store.
  */
-export function effectiveLink(device: DeviceLinkFields, override: LinkOptions | undefined): EffectiveLink {
-  const o = cleanLinkOptions(override);
-  const pick = <T>(run: T | undefined, own: T | undefined, builtIn: T): [T, LinkSource] =>
-    run !== undefined ? [run, 'this run'] : own !== undefined ? [own, 'device'] : [builtIn, 'built-in'];
-  const [user, userFrom] = pick(o.user, device.ssh.user, 'root');
-  const [port, portFrom] = pick(o.port, device.ssh.port, 22);
-  const [identityFile, keyFrom] = pick<string | null>(o.identityFile, device.ssh.identityFile, null);
-  return { user, port, identityFile, from: { user: userFrom, port: portFrom, identityFile: keyFrom } };
-}
+export const SiteLinkDefaults = z
+  .object({
+    user: SshUser.optional(),
+    port: SshPort.optional(),
+    identityFile: IdentityFile.optional(),
+  })
+  .strict();
+export type SiteLinkDefaults = z.infer<typeof SiteLinkDefaults>;
+
+// The resolver is zod-free (CLI commands and the renderer use it without building schemas).
+export { BUILT_IN_LINK, cleanLinkOptions, describeLink, effectiveLink, type EffectiveLink, type LinkSource } from './link-resolve';
+
+/** A change to the site defaults: a value sets it, null removes it (back to built-in), left out keeps it. */
+export const SiteLinkDefaultsChange = z
+  .object({
+    user: SshUser.nullable().optional(),
+    port: SshPort.nullable().optional(),
+    identityFile: IdentityFile.nullable().optional(),
+  })
+  .strict();
+export type SiteLinkDefaultsChange = z.infer<typeof SiteLinkDefaultsChange>;
+
+export const linkChannels = {
+  'link:defaults': channel(z.object({}).strict().default({}), SiteLinkDefaults),
+  'link:defaults-set': channel(SiteLinkDefaultsChange, SiteLinkDefaults),
+};
+
+export const linkEvents = {
+  'link:defaults-changed': SiteLinkDefaults,
+};

@@ -205,7 +205,12 @@ export const workloadsChannels = {
   'workloads:stats': channel(z.object({ ...Target, container: z.string().min(1) }).strict(), ContainerStats),
   'workloads:inspect': channel(z.object({ ...Target, container: z.string().min(1) }).strict(), z.record(z.string(), z.unknown())),
   'workloads:facts': channel(z.object({ ...Target }).strict(), DeviceFacts),
-  'workloads:bundle': channel(z.object({ ...Target, out: z.string().min(1).max(4096) }).strict(), z.object({ path: z.string(), entries: z.array(z.string()), bytes: z.number().int() })),
+  'workloads:bundle': channel(
+    // `out`: a file on this laptop (the CLI, Electron's save dialog). Without it (browser mode) the zip comes back
+    // in the answer for the page to download, and nothing is left on disk.
+    z.object({ ...Target, out: z.string().min(1).max(4096).optional() }).strict(),
+    z.object({ path: z.string().nullable(), entries: z.array(z.string()), bytes: z.number().int(), zipBase64: z.string().optional() }),
+  ),
   'workloads:follow': channel(
     z.object({ ...Target, kind: z.enum(['logs', 'stats', 'events']), container: z.string().optional(), since: z.string().optional(), grep: z.string().max(1000).optional() }).strict(),
     z.object({ streamId: z.string() }),

@@ -140,4 +140,35 @@ describe('<device> conventions over a real link', () => {
     const overridden = outpostIn(laptop, 'buffers', 'scan', dev.ip, '--identity', join(laptop, 'no-such-key'));
     expect(overridden.json.error?.kind).toBe('invalid-input');
   });
+
+  it('a command on an address never seen uses the site default user and key; --user overrides them for one run', async () => {
+    const dev = lab.devices[0]!;
+    // A login that only the site key opens: user fieldtech, its own authorized_keys (not the lab's global file's key).
+    const laptop = mkdtempSync(join(tmpdir(), 'outpost-cli-site-'));
+    const siteKey = join(laptop, 'site_ed25519');
+    expect(spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'site-key', '-f', siteKey]).status).toBe(0);
+    const pub = readFileSync(`${siteKey}.pub`, 'utf8').trim();
+    const added = await dev.exec(
+      ['sh', '-c', 'echo "fieldtech:x:4242:4242::/home/fieldtech:/bin/sh" >> /etc/passwd && echo "fieldtech:*:19000:0:99999:7:::" >> /etc/shadow && mkdir -p /home/fieldtech/.ssh && cat > /home/fieldtech/.ssh/authorized_keys && chown -R 4242:4242 /home/fieldtech'],
+      { input: `${pub}\n` },
+    );
+    expect(added.code, added.stderr).toBe(0);
+
+    const set = outpostEnv({ OUTPOST_HOME: laptop }, 'link', 'defaults', 'set', '--user', 'fieldtech', '--identity', siteKey);
+    expect(set.json).toEqual({ user: 'fieldtech', identityFile: siteKey });
+
+    // The address is not in this laptop's inventory: it is added on the fly and dialled with the site defaults.
+    const clock = outpostEnv({ OUTPOST_HOME: laptop }, 'clock', 'check', dev.ip, '--yes');
+    expect(clock.code, JSON.stringify(clock.json) + clock.stderr).toBe(0);
+    const log = await dev.exec(['cat', '/var/log/sshd.log']);
+    expect(log.stdout).toMatch(/Accepted publickey for fieldtech from 10\.\S+ port \d+ ssh2: ED25519 SHA256:/);
+    // The device keeps no login of its own: the site's applies, and says so.
+    const shown = spawnSync(process.execPath, [bin, 'devices', 'get', dev.ip], { env: { ...process.env, OUTPOST_HOME: laptop }, encoding: 'utf8' });
+    expect(shown.stdout).toContain(`fieldtech@${dev.ip}:22, key ${siteKey} (user: site default, port: built-in, key: site default)`);
+
+    // A run override wins: root with the site key is refused (that key is authorized only for fieldtech).
+    const asRoot = outpostEnv({ OUTPOST_HOME: laptop }, 'clock', 'check', dev.ip, '--user', 'root');
+    expect(asRoot.code).toBe(3);
+    expect(asRoot.json.error?.kind).toBe('auth');
+  });
 });

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { collect, leaf, parseIntOption, runWith, type CliIo } from '../context';
 import { table } from '../table';
-import type { Device } from '../../../shared/contract';
+import type { Device, SiteLinkDefaults } from '../../../shared/contract';
+import { describeLink, effectiveLink } from '../../../shared/contract/link-resolve';
 import { OutpostError } from '../../../shared/errors';
 import { resolveDevice } from '../resolve-device';
 
@@ -25,12 +26,13 @@ function deviceTable(devices: Device[]): string {
 }
 
 /** One device as a technician reads it: addresses, how Outpost logs in, and where its engine answered. */
-export function deviceDetails(d: Device): string {
+export function deviceDetails(d: Device, site: SiteLinkDefaults = {}): string {
+  const link = effectiveLink(d, {}, site);
   const engine = d.docker?.engine;
   const lines = [
     `${d.name}  (${d.id})  ${d.state}`,
     `addresses: ${[...d.addresses, ...d.hostnames].join(', ') || '-'}`,
-    `ssh:       ${d.ssh.user}@:${d.ssh.port}  key ${d.ssh.identityFile ?? 'the laptop key'}${d.ssh.hostKeyFingerprint ? `  host key ${d.ssh.hostKeyFingerprint}` : ''}`,
+    `ssh:       ${describeLink(link, d.addresses[0] ?? d.hostnames[0] ?? '?')}${d.ssh.hostKeyFingerprint ? `  host key ${d.ssh.hostKeyFingerprint}` : ''}`,
     `engine:    ${engine ? `${engine.product} ${engine.version ?? ''} at ${engine.socket} (${engine.source}${engine.systemd === false ? ', no systemd' : ''}; found ${engine.foundAt})` : 'not looked for yet'}`,
   ];
   if (d.docker?.socket) lines.push(`engine socket setting: ${d.docker.socket}`);
@@ -81,7 +83,7 @@ export function registerDevices(program: Command, io: CliIo): void {
     .action(
       runWith(io, async (ctx, ref: string) => {
         const device = await resolveDevice(ctx, ref, {}, { addIfMissing: false });
-        return { data: device, human: deviceDetails(device) };
+        return { data: device, human: deviceDetails(device, await ctx.api.invoke('link:defaults', {})) };
       }),
     );
 
@@ -90,21 +92,23 @@ export function registerDevices(program: Command, io: CliIo): void {
     .option('--tag <key=value>', 'replace tags (repeatable)', collect)
     .option('--notes <text>', 'replace notes')
     .option('--port <port>', 'SSH port', parseIntOption('--port'))
+    .option('--no-port', 'forget the device\'s own port (use the site default, else 22)')
     .option('--user <user>', 'SSH user')
+    .option('--no-user', 'forget the device\'s own user (use the site default, else root)')
     .option('--identity <file>', 'SSH private key file on this laptop for this device')
     .option('--no-identity', 'forget the device\'s key file (use the laptop key)')
     .option('--engine-socket <path>', 'where the device\'s container engine listens (tried before DOCKER_HOST and the usual places)')
     .option('--no-engine-socket', 'look for the engine in the usual places again')
     .action(
-      runWith(io, async (ctx, ref: string, opts: { name?: string; tag?: string[]; notes?: string; port?: number; user?: string; identity?: string | false; engineSocket?: string | false }) => {
+      runWith(io, async (ctx, ref: string, opts: { name?: string; tag?: string[]; notes?: string; port?: number | false; user?: string | false; identity?: string | false; engineSocket?: string | false }) => {
         const device = await resolveDevice(ctx, ref, {}, { addIfMissing: false });
         const updated = await ctx.api.invoke('devices:update', {
           id: device.id,
           name: opts.name,
           tags: tagsFrom(opts.tag),
           notes: opts.notes,
-          sshPort: opts.port,
-          sshUser: opts.user,
+          sshPort: opts.port === false ? null : opts.port,
+          sshUser: opts.user === false ? null : opts.user,
           sshIdentityFile: opts.identity === false ? null : opts.identity,
           engineSocket: opts.engineSocket === false ? null : opts.engineSocket,
         });

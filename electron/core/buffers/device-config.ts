@@ -17,6 +17,8 @@ export class BufferConfigs {
   }
 
   set(deviceId: string, change: { spools?: string[]; outboxes?: OutboxSpec[]; ack?: 'delete' | 'move'; reset?: boolean }): BufferConfig {
+    // Nothing to change: a read, which leaves a device on the defaults (it does not freeze them as its own).
+    if (!change.reset && change.spools === undefined && change.outboxes === undefined && change.ack === undefined) return this.get(deviceId);
     if (change.reset) this.db.prepare(`DELETE FROM buffer_configs WHERE device_id = ?`).run(deviceId);
     const current = this.get(deviceId);
     const next = {

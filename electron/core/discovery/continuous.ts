@@ -18,8 +18,10 @@ const MISSES_BEFORE_STALE = 2;
  * an accept, so its SSH port does unless it only ever offered something else.
  */
 export function livenessPort(d: Device): number {
-  if (d.services.some((s) => s.port === d.ssh.port) || d.ssh.hostKeyFingerprint) return d.ssh.port;
-  return d.services.find((s) => s.port > 0)?.port ?? d.ssh.port;
+  // Any answer counts (a RST too), so the built-in port stands in for a device with no port of its own.
+  const sshPort = d.ssh.port ?? 22;
+  if (d.services.some((s) => s.port === sshPort) || d.ssh.hostKeyFingerprint) return sshPort;
+  return d.services.find((s) => s.port > 0)?.port ?? sshPort;
 }
 
 /**

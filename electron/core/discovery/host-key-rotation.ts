@@ -104,7 +104,7 @@ async function waitForKey(host: string, port: number, wanted: ReadonlySet<string
  */
 export async function regenerateHostKeys(deps: RotationDeps, device: Device, link: { user?: string; port?: number; identityFile?: string } = {}): Promise<RotationResult> {
   const host = dialAddress(device);
-  const port = link.port ?? device.ssh.port;
+  const port = deps.links.effective(device, link).port;
   // The pinned connection: an unknown or changed key stops here (nothing is regenerated over an unproven link).
   const old: SshConnection = await deps.links.ssh(device, link);
   const previous = old.hostKeyFingerprint;

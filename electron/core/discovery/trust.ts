@@ -30,10 +30,10 @@ export const INSTALL_KEY_SCRIPT =
   'if [ -s "$f" ] && [ -n "$(tail -c1 "$f")" ]; then echo >> "$f"; fi; printf "%s\\n" "$key" >> "$f" && echo added';
 
 /** A `<device>` reference from the inventory, or a bare address not yet in it. */
-export function deviceOrAddress(devices: DevicesRepo, ref: string): { device?: Device; host: string; port: number } {
+export function deviceOrAddress(devices: DevicesRepo, ref: string, portOf: (device?: Device) => number = (d) => d?.ssh.port ?? 22): { device?: Device; host: string; port: number } {
   const device = devices.find(ref);
-  if (device) return { device, host: dialAddress(device), port: device.ssh.port };
-  if (/^[A-Za-z0-9.:_%-]+$/.test(ref)) return { host: ref, port: 22 };
+  if (device) return { device, host: dialAddress(device), port: portOf(device) };
+  if (/^[A-Za-z0-9.:_%-]+$/.test(ref)) return { host: ref, port: portOf() };
   throw new OutpostError('not-found', `no device matches ${JSON.stringify(ref)} (id, name, hostname or address)`);
 }
 
@@ -50,13 +50,16 @@ function hostKeyChangedForYes(host: string, port: number, pinned: string, offere
 export class TrustService {
   constructor(private readonly deps: TrustDeps) {}
 
+  /** The SSH port a device (or a bare address) is dialled on: its own, else the site's default, else 22. */
+  private readonly portOf = (device?: Device): number => this.deps.links.effective(device ?? { ssh: {} }).port;
+
   /**
    * Reads the key the device offers now and pins it: an unknown key on `yes` or a matching `fingerprint`; a key
    * already pinned for this device at another address (it moved) at once; a **changed** key only with the matching
    * `fingerprint` — `yes` never replaces a pinned key.
    */
   async pin(ref: string, opts: { fingerprint?: string; yes: boolean; port?: number }): Promise<{ host: string; port: number; fingerprint: string; pinned: boolean; previous?: string }> {
-    const { device, host, port: defaultPort } = deviceOrAddress(this.deps.devices, ref);
+    const { device, host, port: defaultPort } = deviceOrAddress(this.deps.devices, ref, this.portOf);
     const port = opts.port ?? defaultPort;
     const identity = await probeSsh(host, port, this.deps.probeTimeoutMs ?? 5_000);
     if (!identity.hostKey || !identity.hostKeyFingerprint) throw new OutpostError('unreachable', `no SSH host key from ${host}:${port} (is sshd running there?)`, { host, port });
@@ -96,9 +99,19 @@ export class TrustService {
     return this.deps.knownHosts.list().map(({ host, port, keyType, fingerprint, pinnedAt }) => ({ host, port, keyType, fingerprint, pinnedAt }));
   }
 
+  /**
+   * Forgets the pinned key. For a device in the inventory, at every address and hostname it is known by (its own key
+   * pinned at an old DHCP address would otherwise still be accepted), and its pooled connection is closed, so the
+   * next connection asks again as on first contact.
+   */
   forget(ref: string, port?: number): { forgotten: boolean } {
-    const target = deviceOrAddress(this.deps.devices, ref);
-    return { forgotten: this.deps.knownHosts.forget(target.host, port ?? target.port) };
+    const target = deviceOrAddress(this.deps.devices, ref, this.portOf);
+    const p = port ?? target.port;
+    const hosts = target.device ? [...new Set([target.host, ...target.device.addresses, ...target.device.hostnames])] : [target.host];
+    let forgotten = false;
+    for (const host of hosts) forgotten = this.deps.knownHosts.forget(host, p) || forgotten;
+    if (target.device) this.deps.pool.drop(this.deps.links.targetFor(target.device, { port: p }));
+    return { forgotten };
   }
 
   /**
@@ -109,7 +122,7 @@ export class TrustService {
     const device = this.deps.devices.find(args.device);
     if (!device) throw new OutpostError('not-found', `no device matches ${JSON.stringify(args.device)}; add or discover it first`);
     if (args.rememberPassword && args.password !== undefined) this.deps.vault.assertReady();
-    const user = args.user ?? device.ssh.user;
+    const user = this.deps.links.effective(device, { user: args.user }).user;
     const secretName = `ssh-password:${device.id}:${user}`;
     const password = args.password ?? (args.identityFile ? undefined : this.deps.vault.get(secretName));
     // Installing needs only the public half; a key made now is made encrypted (so it needs the vault).

@@ -129,7 +129,7 @@ export function registerLatencyService(deps: LatencyDeps): LatencyHandle {
     monitor.refreshStats(s);
     return monitor.info(s);
   });
-  router.handle('latency:suggest', ({ device: ref }) => suggestTargets(device(ref), deps.history));
+  router.handle('latency:suggest', ({ device: ref }) => suggestTargets(device(ref), deps.history, deps.links.effective(device(ref)).port));
 
   router.handle('latency:recording-save', ({ name, seriesIds }) => {
     const recorded: RecordedSeries[] = seriesIds.map((id) => {
@@ -186,10 +186,10 @@ const WELL_KNOWN: Record<string, { port: number; kind: 'tcp' | 'http' | 'mqtt' }
 };
 
 /** What a technician may want to probe on a device: its SSH and engine, what discovery saw, what our deploys publish. */
-export function suggestTargets(device: Device, history: DeployHistory): TargetSuggestion[] {
+export function suggestTargets(device: Device, history: DeployHistory, sshPort: number = device.ssh.port ?? 22): TargetSuggestion[] {
   const out: TargetSuggestion[] = [{ target: 'ssh', label: 'SSH round trip', source: 'ssh', onDevice: false }];
   if (device.addresses[0]) out.push({ target: 'icmp', label: 'ICMP echo', source: 'ssh', onDevice: false });
-  out.push({ target: `tcp:${device.ssh.port}`, label: 'sshd TCP connect', source: 'ssh', onDevice: false });
+  out.push({ target: `tcp:${sshPort}`, label: 'sshd TCP connect', source: 'ssh', onDevice: false });
   if (device.docker || device.services.some((s) => s.type === '_docker._tcp')) out.push({ target: 'docker', label: 'Docker /_ping', source: 'engine', onDevice: false });
   for (const svc of device.services) {
     const known = WELL_KNOWN[svc.type];

@@ -24,6 +24,8 @@ export interface SerialDeps {
   /** The laptop's SSH public key line (made on first use). */
   laptopPublicKey: () => string;
   dataDir: string;
+  /** The port the device's sshd is reached on: its own, else the site's default, else 22. */
+  sshPortOf?: (device: Device) => number;
 }
 
 type LoginArgs = ParsedArgsOf<'serial:identify'>;
@@ -171,7 +173,7 @@ export function registerSerialService(deps: SerialDeps): SerialHandle {
     const blob = Buffer.from(key.publicKey.split(' ')[1] ?? '', 'base64');
     const pinned: Array<{ host: string; port: number; fingerprint: string }> = [];
     for (const host of reachableAddresses(id)) {
-      const port = device.ssh.port;
+      const port = deps.sshPortOf?.(device) ?? device.ssh.port ?? 22;
       const verdict = knownHosts.check(host, port, blob);
       if (verdict.status === 'changed') continue;
       if (verdict.status === 'unknown') knownHosts.pin(host, port, blob);

@@ -130,7 +130,12 @@ export class DevicesRepo {
         hostnames: host && !isAddress ? [host] : [],
         addresses: host && isAddress ? [host] : [],
         sources: [input.serialPath && !host ? 'serial' : 'manual'],
-        ssh: { port: input.sshPort ?? 22, user: input.sshUser ?? 'root', ...(input.sshIdentityFile ? { identityFile: input.sshIdentityFile } : {}) },
+        // Only what was given is the device's own; the rest comes from the site's defaults when it dials.
+        ssh: {
+          ...(input.sshPort !== undefined ? { port: input.sshPort } : {}),
+          ...(input.sshUser !== undefined ? { user: input.sshUser } : {}),
+          ...(input.sshIdentityFile ? { identityFile: input.sshIdentityFile } : {}),
+        },
         serialPath: input.serialPath ?? null,
         tags: input.tags ?? {},
         notes: input.notes ?? '',
@@ -148,8 +153,13 @@ export class DevicesRepo {
       tags: input.tags ?? current.tags,
       notes: input.notes ?? current.notes,
       addresses: input.addresses ?? current.addresses,
-      ssh: { ...current.ssh, port: input.sshPort ?? current.ssh.port, user: input.sshUser ?? current.ssh.user },
+      ssh: { ...current.ssh },
     };
+    // A value sets the device's own, null goes back to the site's default (else root / 22), left out keeps it.
+    if (input.sshPort === null) delete next.ssh.port;
+    else if (input.sshPort !== undefined) next.ssh.port = input.sshPort;
+    if (input.sshUser === null) delete next.ssh.user;
+    else if (input.sshUser !== undefined) next.ssh.user = input.sshUser;
     if (input.sshIdentityFile === null) delete next.ssh.identityFile;
     else if (input.sshIdentityFile !== undefined) next.ssh.identityFile = input.sshIdentityFile;
     if (input.engineSocket !== undefined) {

@@ -7,6 +7,7 @@ import { buffersMigrations } from '../buffers/schema';
 import { latencyMigrations } from '../latency/latency-repo';
 import { deviceLocksMigration } from '../jobs/device-locks';
 import { pkiMigrations } from '../pki/schema';
+import { settingsMigration } from '../settings/link-defaults';
 
 export interface Migration {
   version: number;
@@ -104,6 +105,7 @@ export const migrations: readonly Migration[] = [
     `,
   },
   deviceLocksMigration,
+  settingsMigration,
   ...buffersMigrations,
   ...latencyMigrations,
   ...pkiMigrations,

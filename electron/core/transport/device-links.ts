@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import { effectiveLink, type Device, type LinkOptions } from '../../../shared/contract';
+import { effectiveLink, type Device, type EffectiveLink, type LinkOptions, type SiteLinkDefaults } from '../../../shared/contract';
 import { OutpostError } from '../../../shared/errors';
 import type { DevicesRepo } from '../store/devices-repo';
 import { cipherFor, parseCpuInfo } from './cpu-features';
@@ -35,22 +35,30 @@ export class DeviceLinks {
     private readonly pool: SshPool,
     private readonly devices: DevicesRepo,
     private readonly knownHosts?: KnownHosts,
+    /** The site's link defaults, read at each dial (another process may have changed them). */
+    private readonly siteDefaults: () => SiteLinkDefaults = () => ({}),
   ) {}
+
+  /** What a call will use: the per-run options, the device's own settings, the site's defaults, built-in. */
+  effective(device: Pick<Device, 'ssh'>, opts: LinkOptions = {}): EffectiveLink {
+    return effectiveLink(device, opts, this.siteDefaults());
+  }
 
   /**
    * Keys pinned for this device at its other addresses and names: after a DHCP move (the merge proved it is the same
    * device: same MAC, same key) its own key is not asked about again at the new address.
    */
-  knownForDevice(device: Device, port: number = device.ssh.port): string[] {
+  knownForDevice(device: Device, port: number = this.effective(device).port): string[] {
     if (!this.knownHosts) return [];
     const here = dialAddress(device);
     const others = [...device.addresses, ...device.hostnames].filter((h) => h !== here);
     return [...new Set(this.knownHosts.pinnedForAny(others, port).map((k) => k.fingerprint))];
   }
 
-  /** Where and as whom to log in: the per-run options first, then the device's own settings in the inventory. */
+  /** Where and as whom to log in: the per-run options, the device's own settings, the site's defaults, built-in. */
   targetFor(device: Device, opts: DialOptions = {}): SshTarget {
-    const link = effectiveLink(device, opts);
+    const { password: _password, ...link0 } = opts;
+    const link = this.effective(device, link0);
     return { host: dialAddress(device), port: link.port, user: link.user, identityFile: link.identityFile ?? undefined, password: opts.password, cipher: device.ssh.cipher };
   }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ContainerSummary, Device } from '../../../shared/contract';
@@ -115,7 +115,7 @@ export function registerWorkloadsService(deps: WorkloadsDeps): WorkloadsHandle {
     return list.map((c) => (c.health === 'starting' ? { ...c, health: HEALTH_NOT_RUN } : c));
   }
 
-  async function supportBundle(device: Device, link: LinkOptions | undefined, out: string) {
+  async function supportBundle(device: Device, link: LinkOptions | undefined, out: string | undefined) {
     const entries: BundleEntry[] = [];
     const json = (name: string, v: unknown): void => void entries.push({ name, body: JSON.stringify(redact(v), null, 2) });
     const attempt = async (name: string, fn: () => Promise<void>) => {
@@ -161,7 +161,15 @@ export function registerWorkloadsService(deps: WorkloadsDeps): WorkloadsHandle {
     json('device.json', device);
     const log = join(deps.dataDir, 'outpost.log');
     if (existsSync(log)) entries.push({ name: 'outpost.log', body: readFileSync(log, 'utf8').slice(-2_000_000) });
-    return writeBundle(out, entries);
+    if (out !== undefined) return writeBundle(out, entries);
+    // For a download: written beside the store (0600), read back, removed.
+    const tmp = join(deps.dataDir, `bundle-${process.pid}-${Date.now()}.zip.part`);
+    try {
+      const written = await writeBundle(tmp, entries);
+      return { ...written, path: null, zipBase64: readFileSync(tmp).toString('base64') };
+    } finally {
+      rmSync(tmp, { force: true });
+    }
   }
 
   return { deployer, history, cache };

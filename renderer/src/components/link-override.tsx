@@ -112,12 +112,13 @@ export function LinkOverride({ devices }: { devices: Device[] }) {
 
 /** Per device: the login, port and key a call will use, and where each came from. */
 function WillUse({ devices, link }: { devices: Device[]; link: LinkOptions }) {
+  const site = useOutpost((s) => s.siteLinkDefaults);
   const shown = devices.slice(0, 8);
   return (
     <Table withRowBorders={false} verticalSpacing={2} fz="xs" data-testid="link-will-use">
       <Table.Tbody>
         {shown.map((d) => {
-          const e = effectiveLink(d, link);
+          const e = effectiveLink(d, link, site);
           return (
             <Table.Tr key={d.id} data-testid="link-will-use-row" data-device-id={d.id}>
               <Table.Td>{d.name}</Table.Td>
@@ -126,10 +127,16 @@ function WillUse({ devices, link }: { devices: Device[]; link: LinkOptions }) {
               </Table.Td>
               <Table.Td>{e.identityFile ? baseName(e.identityFile) : 'laptop key'}</Table.Td>
               <Table.Td>
-                {Object.values(e.from).includes('this run') && (
+                {Object.values(e.from).includes('this run') ? (
                   <Badge size="xs" color="orange" variant="light">
                     overridden
                   </Badge>
+                ) : (
+                  Object.values(e.from).includes('site default') && (
+                    <Badge size="xs" color="blue" variant="light">
+                      site default
+                    </Badge>
+                  )
                 )}
               </Table.Td>
             </Table.Tr>

@@ -63,6 +63,8 @@ export interface BuffersSlice {
   checkUpstream(): Promise<void>;
   /** An automatic push ended: refresh the queue and say how it went. */
   automaticPushEnded(error: { kind: string; message: string } | null): void;
+  /** A device's buffer locations: read (no change) or set, checked on the device when locations are named. */
+  bufferConfig(args: Omit<ArgsOf<'buffers:config'>, 'link'>): Promise<ResultOf<'buffers:config'> | null>;
 }
 
 const FlushResults = z.array(DeviceFlushSchema);
@@ -212,6 +214,17 @@ export const createBuffersSlice: SliceCreator<BuffersSlice> = (set, get, { api }
         set({ upstream: (await api.invoke('upstream:status', {})).streams });
       } catch (err) {
         get().reportError(err, 'Could not read the upstream queue');
+      }
+    },
+    async bufferConfig(args) {
+      const change = args.spools !== undefined || args.outboxes !== undefined || args.ack !== undefined || args.reset === true;
+      try {
+        const r = await api.invoke('buffers:config', { ...args, link: get().linkOverride });
+        if (change) get().notify({ tone: r.check?.missing.length ? 'warning' : 'success', title: 'Buffer locations saved', message: r.defaults ? 'the defaults apply again' : `${r.spools.length} spool director${r.spools.length === 1 ? 'y' : 'ies'}, ${r.outboxes.length} outbox${r.outboxes.length === 1 ? '' : 'es'}` });
+        return r;
+      } catch (err) {
+        get().reportError(err, change ? 'Buffer locations not saved' : 'Could not read the buffer locations');
+        return null;
       }
     },
     async pushUpstream(args) {

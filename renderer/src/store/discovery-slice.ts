@@ -48,6 +48,8 @@ export interface DiscoverySlice {
   checkHostKey(device: Device): Promise<HostKeyCheck | null>;
   /** Pins exactly the fingerprint the technician confirmed; a different key on the wire is refused. */
   pinHostKey(device: Device, fingerprint: string): Promise<boolean>;
+  /** Forgets the device's pinned key at every address it is known by; the next connection asks again. */
+  forgetHostKey(device: Device, port: number): Promise<boolean>;
   dismissHostKeyAlert(): void;
   /** New host keys for the device over its pinned link, the new key pinned in the same step (shared host keys). */
   regenerateHostKeys(device: Device, link?: Omit<ArgsOf<'trust:regenerate'>, 'device'>): Promise<ResultOf<'trust:regenerate'> | null>;
@@ -144,6 +146,17 @@ export const createDiscoverySlice: SliceCreator<DiscoverySlice> = (set, get, { a
       const alert = hostKeyAlertOf(err);
       if (alert) set({ hostKeyAlert: alert });
       get().reportError(err, 'Host key not pinned');
+      return false;
+    }
+  },
+  async forgetHostKey(device, port) {
+    try {
+      const r = await api.invoke('trust:forget', { device: device.id, port });
+      get().notify({ tone: 'success', title: r.forgotten ? 'Pinned key forgotten' : 'No key was pinned', message: `${device.name}: the next connection asks to trust its key again.` });
+      await get().loadPinnedKeys();
+      return true;
+    } catch (err) {
+      get().reportError(err, 'Pinned key not forgotten');
       return false;
     }
   },

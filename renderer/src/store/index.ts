@@ -51,6 +51,8 @@ export function connectStore(store: OutpostStore, deps: Pick<StoreDeps, 'api'>):
   const offAb = api.on('latency:ab-progress', (event) => store.getState().abProgressEvent(event));
   void store.getState().loadLatencySeries();
   const offJobs = api.on('jobs:changed', ({ jobs }) => store.getState().setJobs(jobs));
+  const offLinkDefaults = api.on('link:defaults-changed', (defaults) => store.getState().setSiteLinkDefaults(defaults));
+  void store.getState().loadSiteLinkDefaults();
   void store.getState().loadInfo();
   void store.getState().loadVault();
   void store.getState().loadDevices();
@@ -68,6 +70,7 @@ export function connectStore(store: OutpostStore, deps: Pick<StoreDeps, 'api'>):
     offAb();
     offVault();
     offJobs();
+    offLinkDefaults();
     store.getState().cancelDevicesRefresh();
   };
 }

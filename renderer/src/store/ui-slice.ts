@@ -2,7 +2,7 @@ import { isErrorKind, type ErrorKind } from '../../../shared/errors';
 import type { SliceCreator } from './types';
 import { needsUnlock } from './vault-slice';
 
-export const VIEW_IDS = ['devices', 'certificates', 'buffers', 'workloads', 'latency', 'console'] as const;
+export const VIEW_IDS = ['devices', 'certificates', 'buffers', 'workloads', 'latency', 'console', 'settings'] as const;
 export type ViewId = (typeof VIEW_IDS)[number];
 export type ColorScheme = 'light' | 'dark';
 

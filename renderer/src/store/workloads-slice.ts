@@ -48,6 +48,8 @@ export interface WorkloadsSlice {
   loadPendingRollouts(): Promise<void>;
   /** Finishes or undoes whatever an interruption left mid-rollout on one device. */
   reconcile(deviceId: string, deviceName?: string): Promise<DeployRecord[] | null>;
+  /** Collects the device's support bundle: written at `out` (the desktop's save dialog), else returned for a download. */
+  saveSupportBundle(deviceId: string, deviceName: string, out?: string): Promise<ResultOf<'workloads:bundle'> | null>;
   /** Follows deploy progress and rollout steps; returns the unsubscriber. */
   followWorkloads(): () => void;
   /** Follows a container's logs / stats / the engine's events; resolves with the stopper. */
@@ -238,6 +240,18 @@ export const createWorkloadsSlice: SliceCreator<WorkloadsSlice> = (set, get, { a
         return null;
       } finally {
         set({ reconciling: get().reconciling.filter((id) => id !== deviceId) });
+      }
+    },
+
+    async saveSupportBundle(deviceId, deviceName, out) {
+      try {
+        const r = await api.invoke('workloads:bundle', { device: deviceId, link: link(), ...(out ? { out } : {}) });
+        const where = r.path ? `saved to ${r.path}` : 'downloaded';
+        get().notify({ tone: 'success', title: `Support bundle of ${deviceName}`, message: `${r.entries.length} files, ${Math.ceil(r.bytes / 1024)} KiB, secrets redacted — ${where}` });
+        return r;
+      } catch (err) {
+        get().reportError(err, `Could not collect ${deviceName}'s support bundle`);
+        return null;
       }
     },
 

@@ -1,5 +1,5 @@
 import type { ComponentType, SVGProps } from 'react';
-import { BufferIcon, CertificateIcon, ConsoleIcon, DevicesIcon, LatencyIcon, WorkloadIcon } from '../components/icons';
+import { BufferIcon, CertificateIcon, ConsoleIcon, DevicesIcon, LatencyIcon, SettingsIcon, WorkloadIcon } from '../components/icons';
 import type { ViewId } from '../store';
 import { BuffersView } from './buffers/buffers-view';
 import { CertificatesView } from './certificates-view';
@@ -7,6 +7,7 @@ import { ConsoleView } from './console-view';
 import { DevicesView } from './devices/devices-view';
 import { LatencyView } from './latency-view';
 import { WorkloadsView } from './workloads/workloads-view';
+import { SettingsView } from './settings/settings-view';
 
 export interface ViewEntry {
   id: ViewId;
@@ -23,4 +24,5 @@ export const VIEWS: readonly ViewEntry[] = [
   { id: 'workloads', label: 'Workloads', Icon: WorkloadIcon, Component: WorkloadsView },
   { id: 'latency', label: 'Latency', Icon: LatencyIcon, Component: LatencyView },
   { id: 'console', label: 'Console', Icon: ConsoleIcon, Component: ConsoleView },
+  { id: 'settings', label: 'Settings', Icon: SettingsIcon, Component: SettingsView },
 ];

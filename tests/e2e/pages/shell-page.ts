@@ -1,6 +1,6 @@
 import type { Locator, Page } from 'playwright-core';
 
-export const VIEW_IDS = ['devices', 'certificates', 'buffers', 'workloads', 'latency', 'console'] as const;
+export const VIEW_IDS = ['devices', 'certificates', 'buffers', 'workloads', 'latency', 'console', 'settings'] as const;
 export type ViewId = (typeof VIEW_IDS)[number];
 
 const TIMEOUT = 15_000;

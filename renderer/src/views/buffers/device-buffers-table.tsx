@@ -5,6 +5,7 @@ import type { Device } from '../../../../shared/contract';
 import { EmptyRow } from '../../components/empty-row';
 import type { DeviceBuffers } from '../../store/buffers-slice';
 import { useOutpost } from '../../store/context';
+import { BufferPathsButton } from './buffer-paths';
 import { DeviceFlushProgress } from './flush-progress';
 import { formatAge, formatBytes } from './transfer-format';
 
@@ -44,6 +45,7 @@ export function DeviceBuffersTable({ devices, selection, onSelectionChange }: { 
             <Text size="xs" c="dimmed" ff="monospace">
               {row.original.addresses[0] ?? row.original.hostnames[0] ?? '—'}
             </Text>
+            <BufferPathsButton device={row.original} />
           </div>
         ),
       }),

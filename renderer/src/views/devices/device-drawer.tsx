@@ -1,12 +1,13 @@
 import { Badge, Code, Divider, Drawer, Group, Stack, Table, Text, Title } from '@mantine/core';
 import { useEffect, type ReactNode } from 'react';
-import type { Device } from '../../../../shared/contract';
+import { effectiveLink, type Device } from '../../../../shared/contract';
 import { useOutpost } from '../../store/context';
 import { SharedHostKeyBadge, SourceBadges, StateBadge } from './device-badges';
 import { DeviceEditForm } from './device-edit-form';
 import { relativeTime } from './device-format';
 import { InstallKeyForm } from './install-key-form';
 import { Field, TrustSection } from './trust-section';
+import { SaveBundleButton } from '../workloads/save-bundle-button';
 
 /** The device detail: what discovery knows, the SSH trust state, and the technician's edits. */
 export function DeviceDrawer() {
@@ -48,6 +49,8 @@ function DrawerTitle({ device }: { device: Device }) {
 }
 
 function DeviceDetail({ device }: { device: Device }) {
+  const site = useOutpost((s) => s.siteLinkDefaults);
+  const link = effectiveLink(device, {}, site);
   return (
     <Stack gap="md" data-testid="device-detail" data-device-id={device.id}>
       <Section title="Network">
@@ -93,8 +96,16 @@ function DeviceDetail({ device }: { device: Device }) {
           </Table>
         )}
       </Section>
-      <Section title={`SSH — ${device.ssh.user}, port ${device.ssh.port}, ${device.ssh.identityFile ? `key ${device.ssh.identityFile.split('/').pop()}` : 'laptop key'}`}>
+      <Section title={`SSH — ${link.user}, port ${link.port}, ${link.identityFile ? `key ${link.identityFile.split('/').pop()}` : 'laptop key'}${Object.values(link.from).includes('site default') ? ' (site defaults)' : ''}`}>
         <TrustSection device={device} />
+      </Section>
+      <Section title="Diagnostics">
+        <Group gap="xs">
+          <SaveBundleButton deviceId={device.id} deviceName={device.name} size="xs" />
+          <Text size="xs" c="dimmed">
+            Facts, containers, logs, events and deploy history (over SSH and the engine), secrets redacted.
+          </Text>
+        </Group>
       </Section>
       <Section title="Laptop key">
         <InstallKeyForm device={device} />

@@ -1,6 +1,6 @@
 import { Button, Group, NumberInput, Stack, Text, TextInput, Textarea } from '@mantine/core';
 import { useState, type FormEvent } from 'react';
-import type { Device, DeviceUpdate } from '../../../../shared/contract';
+import { effectiveLink, type Device, type DeviceUpdate } from '../../../../shared/contract';
 import { useOutpost } from '../../store/context';
 import { formatTags, parseTags } from './device-filters';
 
@@ -10,8 +10,11 @@ export function DeviceEditForm({ device }: { device: Device }) {
   const [name, setName] = useState(device.name);
   const [tags, setTags] = useState(formatTags(device.tags));
   const [notes, setNotes] = useState(device.notes);
-  const [sshUser, setSshUser] = useState(device.ssh.user);
-  const [sshPort, setSshPort] = useState<number>(device.ssh.port);
+  const site = useOutpost((s) => s.siteLinkDefaults);
+  // Only the device's own values fill the fields; an empty field shows what it inherits (site default, built-in).
+  const [sshUser, setSshUser] = useState(device.ssh.user ?? '');
+  const [sshPort, setSshPort] = useState<number | string>(device.ssh.port ?? '');
+  const inherited = effectiveLink({ ssh: {} }, {}, site);
   const [sshKey, setSshKey] = useState(device.ssh.identityFile ?? '');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -21,7 +24,15 @@ export function DeviceEditForm({ device }: { device: Device }) {
     const parsed = parseTags(tags);
     if ('error' in parsed) return setError(parsed.error);
     setError(null);
-    const input: DeviceUpdate = { id: device.id, name: name.trim(), tags: parsed.tags, notes, sshUser: sshUser.trim(), sshPort, sshIdentityFile: sshKey.trim() || null };
+    const input: DeviceUpdate = {
+      id: device.id,
+      name: name.trim(),
+      tags: parsed.tags,
+      notes,
+      sshUser: sshUser.trim() || null,
+      sshPort: typeof sshPort === 'number' ? sshPort : null,
+      sshIdentityFile: sshKey.trim() || null,
+    };
     setBusy(true);
     await updateDevice(input);
     setBusy(false);
@@ -35,13 +46,13 @@ export function DeviceEditForm({ device }: { device: Device }) {
           <TextInput label="Tags" placeholder="site=north, role=gateway" value={tags} onChange={(e) => setTags(e.currentTarget.value)} data-testid="device-edit-tags" error={error} />
         </Group>
         <Group gap="sm" grow>
-          <TextInput label="SSH user" value={sshUser} onChange={(e) => setSshUser(e.currentTarget.value)} data-testid="device-edit-user" />
-          <NumberInput label="SSH port" value={sshPort} min={1} max={65535} onChange={(v) => setSshPort(typeof v === 'number' ? v : Number(v) || 22)} data-testid="device-edit-port" />
+          <TextInput label="SSH user" placeholder={`${inherited.user} (${inherited.from.user})`} value={sshUser} onChange={(e) => setSshUser(e.currentTarget.value)} data-testid="device-edit-user" />
+          <NumberInput label="SSH port" placeholder={`${inherited.port} (${inherited.from.port})`} value={sshPort} min={1} max={65535} onChange={setSshPort} data-testid="device-edit-port" />
         </Group>
         <TextInput
           label="SSH key file on this laptop"
-          description="Used for this device by every view and command; empty: the laptop's own key."
-          placeholder="/home/tech/.ssh/site_ed25519"
+          description="Used for this device by every view and command. Empty fields use the site defaults (Settings), else root, 22 and the laptop's own key."
+          placeholder={inherited.identityFile ? `${inherited.identityFile} (site default)` : '/home/tech/.ssh/site_ed25519'}
           value={sshKey}
           onChange={(e) => setSshKey(e.currentTarget.value)}
           data-testid="device-edit-identity"

@@ -1,14 +1,15 @@
 import { Alert, Badge, Button, Checkbox, Code, Group, Modal, Stack, Text, TextInput } from '@mantine/core';
 import { useState } from 'react';
-import type { Device } from '../../../../shared/contract';
+import { effectiveLink, type Device } from '../../../../shared/contract';
 import { useOutpost } from '../../store/context';
 import type { HostKeyAlert, HostKeyCheck, PinnedKey } from '../../store/discovery-slice';
+import { ForgetHostKeyButton } from './forget-host-key';
 import { RegenerateHostKeysButton, SharedHostKeyAlert } from './regenerate-host-keys';
 
 /** The pinned key for the address the laptop dials (first address, else hostname) on the device's SSH port. */
-export function pinnedKeyFor(device: Device, pinned: readonly PinnedKey[]): PinnedKey | undefined {
+export function pinnedKeyFor(device: Device, pinned: readonly PinnedKey[], port: number = device.ssh.port ?? 22): PinnedKey | undefined {
   const hosts = [...device.addresses, ...device.hostnames];
-  return pinned.find((k) => k.port === device.ssh.port && hosts.includes(k.host));
+  return pinned.find((k) => k.port === port && hosts.includes(k.host));
 }
 
 /** A pinned key that differs from the one discovery last saw, or a refused connection reported by the core. */
@@ -31,9 +32,10 @@ export function TrustSection({ device }: { device: Device }) {
   const pinnedKeys = useOutpost((s) => s.pinnedKeys);
   const alert = useOutpost((s) => s.hostKeyAlert);
   const checkHostKey = useOutpost((s) => s.checkHostKey);
+  const site = useOutpost((s) => s.siteLinkDefaults);
   const [check, setCheck] = useState<HostKeyCheck | null>(null);
   const [checking, setChecking] = useState(false);
-  const pinned = pinnedKeyFor(device, pinnedKeys);
+  const pinned = pinnedKeyFor(device, pinnedKeys, effectiveLink(device, {}, site).port);
   const changed = keyChange(device, pinned, alert);
 
   async function openCheck() {
@@ -69,6 +71,7 @@ export function TrustSection({ device }: { device: Device }) {
         </Button>
         {/* Always mounted: the key it changes re-renders this section, and its dialog must stay to show the result. */}
         <RegenerateHostKeysButton device={device} disabled={!pinned || Boolean(changed)} />
+        {pinned && <ForgetHostKeyButton device={device} pinned={pinned} />}
       </Group>
       {check && <PinDialog device={device} check={check} onClose={() => setCheck(null)} />}
     </Stack>

@@ -6,6 +6,7 @@ import { useOutpost } from '../../store/context';
 import type { DeviceContainers } from '../../store/workloads-slice';
 import { ContainerDetail } from './container-detail';
 import { formatDuration, shortId, stateColor } from './format';
+import { SaveBundleButton } from './save-bundle-button';
 
 // Containers change slowly; a quiet re-list keeps states and restart counts honest without loading the links.
 const REFRESH_MS = 10_000;
@@ -151,11 +152,14 @@ function DeviceSection({ entry }: { entry: DeviceContainers }) {
             </Badge>
           )}
         </Group>
-        <Tooltip label="Finish or undo any rollout an interruption left half-done on this device" withArrow>
-          <Button size="compact-xs" variant="subtle" loading={reconciling} onClick={() => void reconcile(entry.deviceId, entry.deviceName)} data-testid="device-reconcile">
-            Reconcile
-          </Button>
-        </Tooltip>
+        <Group gap={4}>
+          <SaveBundleButton deviceId={entry.deviceId} deviceName={entry.deviceName} />
+          <Tooltip label="Finish or undo any rollout an interruption left half-done on this device" withArrow>
+            <Button size="compact-xs" variant="subtle" loading={reconciling} onClick={() => void reconcile(entry.deviceId, entry.deviceName)} data-testid="device-reconcile">
+              Reconcile
+            </Button>
+          </Tooltip>
+        </Group>
       </Group>
       {!entry.ok && (
         <Alert color="red" variant="light" radius={0} data-testid="device-error">
