@@ -3,11 +3,13 @@
 // the device, the support bundle saved as a download, and forgetting a pinned host key.
 // Run: OUTPOST_LAB_ID=<id> bash tests/lab/in-lab.sh npx vitest run --project e2e tests/e2e/reach.test.ts
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type Lab, type LabDevice } from '../lab/lab';
 import { openBrowserSession, type BrowserSession } from './pages/browser-session';
+import { BuffersPage } from './pages/buffers-page';
 import { DevicesPage } from './pages/devices-page';
 
 const TIMEOUT = 30_000;
@@ -112,6 +114,38 @@ describe('reaching the core from the app', () => {
     // The zip went to the page; nothing of it stays in the data dir.
     expect(readdirSync(session.home).filter((f) => f.endsWith('.zip.part'))).toEqual([]);
     await page.getByTestId('notice-success').filter({ hasText: 'Support bundle of reach-a' }).waitFor({ timeout: TIMEOUT });
+  });
+
+  it('lists a running flush in the status bar with a Cancel that stops it; the device keeps what was not acknowledged', async () => {
+    const page = session.page;
+    await devices.closeDrawer();
+    const ready = join(dev.spoolDir, 'bulk', 'ready');
+    mkdirSync(ready, { recursive: true });
+    for (let i = 1; i <= 8; i++) writeFileSync(join(ready, `seg-000${i}.bin`), randomBytes(1024 * 1024));
+    // 4 Mbit/s: the 8 MiB take ~17 s, time to find the job in the status bar.
+    await dev.rateLimit(4000);
+    try {
+      await session.shell.goTo('buffers');
+      const buffers = new BuffersPage(page);
+      await buffers.select(['reach-a']);
+      await buffers.startFlush();
+      await buffers.midFlight('reach-a');
+      await page.getByTestId('status-jobs').click();
+      const job = page.locator('[data-testid="status-job"][data-kind="flush"]');
+      await job.waitFor({ timeout: TIMEOUT });
+      await session.screenshot('reach-status-bar-job');
+      await job.getByTestId('status-job-cancel').click();
+      await page.getByTestId('status-jobs').waitFor({ state: 'detached', timeout: TIMEOUT });
+    } finally {
+      await dev.rateLimit(null);
+    }
+    const left = readdirSync(ready).filter((f) => f.endsWith('.bin'));
+    // Stopped before the end, and nothing lost: what left the device is in the laptop store, the rest is still there.
+    expect(left.length).toBeGreaterThan(0);
+    const stored = (await session.api.invoke('store:list', { limit: 1000 })).segments.filter((s) => s.stream === 'bulk');
+    expect(stored.length).toBe(8 - left.length);
+    await session.shell.goTo('devices');
+    await devices.openDevice(await devices.waitForDevice('reach-a'));
   });
 
   it('forgets the pinned host key: the next connection asks again', async () => {
