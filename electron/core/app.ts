@@ -147,7 +147,7 @@ export function createCore(config: CoreConfig): Core {
   let pki: PkiHandle | undefined;
   router.lazy(['pki'], async () => {
     const { registerPkiService } = await import('./pki/pki-service');
-    pki = registerPkiService({ router, bus, db: db(), devices: devices(), links: links(), vault: vault(), onEngineLinkChanged: (d) => engines().relink(d) });
+    pki = registerPkiService({ router, bus, db: db(), devices: devices(), links: links(), vault: vault(), jobs, onEngineLinkChanged: (d) => engines().relink(d) });
   });
 
   const built = <T>(name: string, handle: T | undefined, areas: string): T => {

@@ -3,6 +3,8 @@
 export const KEY_ALGORITHMS = ['ec-p256', 'rsa-3072', 'ed25519'] as const;
 export const PROFILE_NAMES = ['docker-server', 'docker-client', 'mqtt-server', 'mqtt-client', 'device-identity'] as const;
 export const INSTALL_TARGETS = ['docker', 'mqtt', 'files'] as const;
+/** A device's provisioning, step by step: connect, clock check, key on the device, sign, store, install, verify. */
+export const PROVISION_STAGES = ['queued', 'connect', 'clock', 'key', 'sign', 'store', 'install', 'verify', 'done', 'failed'] as const;
 
 export const EXPIRY_WARNING_DAYS = 30;
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { channel } from './define';
 import { LinkOptions } from './link';
-import { INSTALL_TARGETS, KEY_ALGORITHMS, PROFILE_NAMES } from './pki-names';
+import { INSTALL_TARGETS, KEY_ALGORITHMS, PROFILE_NAMES, PROVISION_STAGES } from './pki-names';
 
 export * from './pki-names';
 
@@ -187,9 +187,34 @@ export const IssueResult = z.object({
 });
 export type IssueResult = z.infer<typeof IssueResult>;
 
-export const BulkIssueResult = z.array(
-  z.object({ deviceId: z.string(), deviceName: z.string(), ok: z.boolean(), result: IssueResult.optional(), error: z.object({ kind: z.string(), message: z.string() }).optional() }),
-);
+/** Where one device's provisioning is: the steps a technician watches, in order. */
+export const ProvisionStage = z.enum(PROVISION_STAGES);
+export type ProvisionStage = z.infer<typeof ProvisionStage>;
+
+/** One device's outcome in a bulk run: ok with its certificate, or the stage it failed at and why (with a kind). */
+export const BulkOutcome = z.object({
+  deviceId: z.string(),
+  deviceName: z.string(),
+  ok: z.boolean(),
+  /** The last stage reached: `done`, or the stage that failed. */
+  stage: ProvisionStage,
+  attempts: z.number().int(),
+  error: z.object({ kind: z.string(), message: z.string() }).optional(),
+  result: IssueResult.optional(),
+});
+export type BulkOutcome = z.infer<typeof BulkOutcome>;
+
+/** A bulk run: every device's outcome; `pki:bulk-retry` with its id runs the failed devices again (only those). */
+export const BulkSummary = z.object({
+  runId: z.string(),
+  profile: ProfileName,
+  install: InstallTarget.nullable(),
+  total: z.number().int(),
+  succeeded: z.number().int(),
+  failed: z.number().int(),
+  outcomes: z.array(BulkOutcome),
+});
+export type BulkSummary = z.infer<typeof BulkSummary>;
 
 export const pkiChannels = {
   'pki:ca-list': channel(z.object({}).strict().default({}), z.array(CaInfo)),
@@ -202,7 +227,9 @@ export const pkiChannels = {
   ),
   'pki:cert-list': channel(z.object({ deviceId: z.string().optional(), caId: z.string().optional() }).strict().default({}), z.array(CertificateRecord)),
   'pki:issue': channel(IssueArgs, IssueResult),
-  'pki:issue-bulk': channel(IssueArgs.omit({ device: true }).extend({ devices: z.array(Ref).min(1).max(500), concurrency: z.number().int().min(1).max(64).default(8) }).strict(), BulkIssueResult),
+  'pki:issue-bulk': channel(IssueArgs.omit({ device: true }).extend({ devices: z.array(Ref).min(1).max(500), concurrency: z.number().int().min(1).max(64).default(8) }).strict(), BulkSummary),
+  /** Runs only the failed devices of a bulk run again (optionally setting their clocks this time); the summary is updated in place. */
+  'pki:bulk-retry': channel(z.object({ runId: z.string().min(1).max(64), setClock: z.boolean().optional(), link: LinkOptions.default({}), passphrase: Passphrase }).strict(), BulkSummary),
   'pki:install': channel(
     z.object({ serial: z.string().min(1).max(64), target: InstallTarget, planOnly: z.boolean().default(false), files: FilesTarget.optional(), mqtt: MqttTargetOptions.optional(), link: LinkOptions.default({}), passphrase: Passphrase }).strict(),
     IssueResult,
@@ -221,11 +248,30 @@ export const pkiChannels = {
     z.object({ serial: z.string().min(1).max(64), reason: z.enum(['unspecified', 'keyCompromise', 'superseded', 'cessationOfOperation']).default('unspecified'), passphrase: Passphrase, push: z.boolean().default(true), link: LinkOptions.default({}) }).strict(),
     z.object({ certificate: CertificateRecord, crlPem: z.string(), pushedTo: z.array(z.object({ deviceName: z.string(), target: z.string().optional(), ok: z.boolean(), message: z.string() })), notes: z.array(z.string()) }),
   ),
+  /** What a certificate for each device would say under a profile, before anything is made: the wizard's SANs preview. */
+  'pki:preview': channel(
+    z.object({ devices: z.array(Ref).min(1).max(500), profile: ProfileName, extraSans: z.array(z.string().min(1).max(253)).max(50).default([]) }).strict(),
+    z.object({
+      profile: z.object({ name: ProfileName, description: z.string(), lifetimeDays: z.number().int(), targets: z.array(InstallTarget), sans: z.enum(['required', 'optional', 'none']) }),
+      devices: z.array(z.object({ deviceId: z.string(), deviceName: z.string(), commonName: z.string().optional(), sans: z.array(SubjectAltName).optional(), error: z.object({ kind: z.string(), message: z.string() }).optional() })),
+    }),
+  ),
   'pki:clock-check': channel(z.object({ device: Ref, link: LinkOptions.default({}), maxSkewSeconds: z.number().int().min(1).default(300) }).strict(), ClockStatus),
   'pki:clock-set': channel(z.object({ device: Ref, link: LinkOptions.default({}) }).strict(), ClockStatus),
 };
 
 export const pkiEvents = {
-  'pki:progress': z.object({ deviceId: z.string(), deviceName: z.string(), step: z.string(), done: z.boolean(), error: z.string().optional() }),
+  'pki:progress': z.object({
+    deviceId: z.string(),
+    deviceName: z.string(),
+    /** The bulk run this step belongs to, when it is part of one. */
+    runId: z.string().optional(),
+    stage: ProvisionStage,
+    /** What is happening, in words (`installing Docker TLS and restarting the engine`). */
+    step: z.string(),
+    done: z.boolean(),
+    error: z.string().optional(),
+    kind: z.string().optional(),
+  }),
   'pki:changed': z.object({ serials: z.array(z.string()) }),
 };

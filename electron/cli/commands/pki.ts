@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
-import type { CertificateRecord, FilesTarget, InstallPlan, InstallTarget, KeyAlgorithm, ProfileName } from '../../../shared/contract/pki';
+import type { CertificateRecord, FilesTarget, InstallPlan, InstallTarget, IssueResult, KeyAlgorithm, ProfileName } from '../../../shared/contract/pki';
 import { expiryState, INSTALL_TARGETS, KEY_ALGORITHMS, PROFILE_NAMES } from '../../../shared/contract/pki-names';
 import { OutpostError } from '../../../shared/errors';
 import { collect, leaf, parseIntOption, runWith, type CliIo, type CommandContext } from '../context';
@@ -92,26 +92,39 @@ async function issue(ctx: CommandContext, io: CliIo, refs: string[], opts: LinkF
     ...targetOptions(opts),
     link: linkFrom(opts),
   };
-  const off = ctx.api.on('pki:progress', (p) => ctx.log(`  ${p.deviceName}: ${p.step}${p.error ? ` — ${p.error}` : ''}`));
+  // Per-device progress on stderr, one line per step, prefixed by the device so parallel devices stay readable.
+  const off = ctx.api.on('pki:progress', (p) => ctx.log(`  ${p.deviceName}: ${p.stage === 'failed' ? `failed at ${p.step.replace(/^failed at /, '')} [${p.kind ?? 'error'}] ${p.error ?? ''}` : p.step}`));
   try {
-    if (ids.length === 1) {
-      const r = await ctx.api.invoke('pki:issue', { ...common, device: ids[0] as string });
-      const human = [
-        r.plan ? formatPlan(r.plan) : '',
-        r.certificate ? `issued ${r.certificate.serial} ${r.certificate.subject} (${r.certificate.profile}) valid ${day(r.certificate.notBefore)} → ${day(r.certificate.notAfter)}, key made on the ${r.certificate.keyOrigin}` : '',
-        ...r.notes.map((n) => `note: ${n}`),
-      ].filter(Boolean);
-      return { data: r, human: human.join('\n') };
-    }
-    const results = await ctx.api.invoke('pki:issue-bulk', { ...common, devices: ids, concurrency: opts.concurrency });
-    const failed = results.filter((r) => !r.ok);
+    // One device or fifty: the same bulk path (each device a cancellable job holding its lock).
+    const summary = await ctx.api.invoke('pki:issue-bulk', { ...common, devices: ids, concurrency: opts.concurrency });
+    const only = summary.outcomes.length === 1 ? summary.outcomes[0] : undefined;
+    if (only && !only.ok && only.error) throw new OutpostError(only.error.kind as never, only.error.message);
+    if (only?.result) return { data: summary, human: formatIssue(only.result) };
+    const failed = summary.outcomes.filter((r) => !r.ok);
     if (failed.length) io.setExitCode(1);
-    const rows = results.map((r) => [r.deviceName, r.ok ? 'ok' : (r.error?.kind ?? 'error'), r.ok ? (r.result?.certificate?.serial.slice(0, 16) ?? '-') : (r.error?.message ?? '')]);
-    const retry = failed.length ? `\nretry the ${failed.length} failed: outpost cert issue ${failed.map((f) => f.deviceName).join(' ')} --profile ${opts.profile}${opts.install ? ` --install ${opts.install}` : ''}` : '';
-    return { data: results, human: `${table(['DEVICE', 'RESULT', 'SERIAL / REASON'], rows)}${retry}` };
+    const rows = summary.outcomes.map((r) => [
+      r.deviceName,
+      r.ok ? 'ok' : `${r.error?.kind ?? 'error'} at ${r.stage}`,
+      r.ok ? `${r.result?.certificate?.serial.slice(0, 16) ?? '(plan only)'}${r.result?.certificate ? ` until ${day(r.result.certificate.notAfter)}` : ''}` : (r.error?.message ?? ''),
+    ]);
+    const clockFix = failed.some((f) => f.error?.kind === 'clock-skew') && !opts.setClock ? ' --set-clock' : '';
+    const retry = failed.length
+      ? `\nretry the ${failed.length} failed: outpost cert issue ${failed.map((f) => f.deviceName).join(' ')} --profile ${opts.profile}${opts.install ? ` --install ${opts.install}` : ''}${clockFix}`
+      : '';
+    return { data: summary, human: `${table(['DEVICE', 'RESULT', 'SERIAL / REASON'], rows)}\n${summary.succeeded} of ${summary.total} provisioned${retry}` };
   } finally {
     off();
   }
+}
+
+function formatIssue(r: IssueResult): string {
+  return [
+    r.plan ? formatPlan(r.plan) : '',
+    r.certificate ? `issued ${r.certificate.serial} ${r.certificate.subject} (${r.certificate.profile}) valid ${day(r.certificate.notBefore)} → ${day(r.certificate.notAfter)}, key made on the ${r.certificate.keyOrigin}` : '',
+    ...r.notes.map((n) => `note: ${n}`),
+  ]
+    .filter(Boolean)
+    .join('\n');
 }
 
 export function registerPki(program: Command, io: CliIo): void {

@@ -157,3 +157,28 @@ export async function runOnDevice(ssh: SshConnection, argv: string[]): Promise<{
   const r = await ssh.run(argv, { maxBytes: 1024 * 1024 });
   return { code: r.code, stdout: r.stdout.toString('utf8'), stderr: r.stderr };
 }
+
+/**
+ * Checks, on the device and under its own clock, what was stored: its openssl verifies the certificate against the
+ * site CA (the CA is an anchor even when its root is not in the chain) and the key matches the certificate. A
+ * device without openssl gets its certificate read back and compared. Returns how it was checked.
+ */
+export async function verifyOnDevice(ssh: SshConnection, dir: string, expectedCertPem: string): Promise<'openssl' | 'read-back'> {
+  const script = [
+    'd=$1',
+    'if openssl version >/dev/null 2>&1; then',
+    '  out=$(openssl verify -partial_chain -CAfile "$d/ca.pem" "$d/cert.pem" 2>&1) || { printf "%s\\n" "$out" >&2; exit 4; }',
+    '  a=$(openssl x509 -in "$d/cert.pem" -noout -pubkey) && b=$(openssl pkey -in "$d/key.pem" -pubout) || exit 1',
+    '  [ "$a" = "$b" ] || { echo "$d/key.pem does not belong to $d/cert.pem" >&2; exit 5; }',
+    '  echo openssl',
+    'else',
+    '  echo read-back; cat "$d/cert.pem"',
+    'fi',
+  ].join('\n');
+  const r = await sh(ssh, script, [dir]);
+  if (r.code === 4 || r.code === 5) throw new OutpostError('integrity', `${ssh.target.host}: the device does not accept what was installed: ${r.stderr.trim().slice(0, 500)}`);
+  if (r.code !== 0) throw failed(ssh, `verifying ${dir}`, r);
+  if (r.stdout.startsWith('openssl')) return 'openssl';
+  if (r.stdout.slice('read-back\n'.length).trim() !== expectedCertPem.trim()) throw new OutpostError('integrity', `${ssh.target.host}: ${dir}/cert.pem reads back different from the certificate just issued`);
+  return 'read-back';
+}

@@ -1,19 +1,21 @@
 import { createHash } from 'node:crypto';
 import type { Device } from '../../../shared/contract';
-import type { ClockStatus, FilesTarget, InstallPlan, InstallTarget, IssueResult, MqttTargetOptions, ProfileName, SubjectAltName } from '../../../shared/contract/pki';
+import type { ClockStatus, FilesTarget, InstallPlan, InstallTarget, IssueResult, MqttTargetOptions, ProfileName, ProvisionStage, SubjectAltName } from '../../../shared/contract/pki';
 import type { LinkOptions } from '../../../shared/contract/link';
-import { OutpostError, toErrorBody } from '../../../shared/errors';
+import { OutpostError } from '../../../shared/errors';
+import { throwIfCancelled } from '../jobs/job-registry';
 import type { EventBus } from '../router';
 import type { Vault } from '../secrets/vault';
 import type { DevicesRepo } from '../store/devices-repo';
 import type { DeviceLinks } from '../transport/device-links';
 import type { SshConnection } from '../transport/ssh-connection';
 import { ALGORITHMS, generateKeyPair, privateKeyPem, x509 } from './crypto';
-import { devicePkiDir, discardPendingKey, generateKeyOnDevice, hasOpenssl, readDeviceClock, readRemote, sendKeyToDevice, setDeviceClock, storeOnDevice } from './device-ops';
+import { devicePkiDir, discardPendingKey, generateKeyOnDevice, hasOpenssl, readDeviceClock, readRemote, sendKeyToDevice, setDeviceClock, storeOnDevice, verifyOnDevice } from './device-ops';
 import { applyDockerPlan, dockerHashes, DOCKER_TLS_PORT, planDockerTls, readDockerFacts, type DockerPlan } from './docker-target';
 import { ensureLaptopClient, laptopClientCredentials, tlsPing } from './laptop-client';
 import type { PkiRepo, StoredCa } from './pki-repo';
-import { profile as profileOf } from './profiles';
+import { profile as profileOf, type Profile } from './profiles';
+import { certificateRecord } from './record';
 import { parseSan, signRequest, type SigningCa } from './signer';
 import type { SiteCas } from './site-ca';
 import { installFiles, installMqtt, mqttOptions, planFilesTarget, planMqtt, type TargetContext } from './targets';
@@ -36,6 +38,12 @@ export interface IssueOptions {
   link?: LinkOptions;
   passphrase?: string;
   replaces?: string;
+  /** Cancels at the next step boundary (kind `cancelled`); the device keeps its current key until the new one is stored. */
+  signal?: AbortSignal;
+  /** The bulk run this issue belongs to: carried on every `pki:progress` event. */
+  runId?: string;
+  /** Called as each stage starts (the bulk runner records where a device failed). */
+  onStage?(stage: ProvisionStage): void;
 }
 
 export interface IssuerDeps {
@@ -74,6 +82,11 @@ export function approvedSans(device: Device, profileName: ProfileName, extra: st
   return [...out.values()];
 }
 
+/** The subject's common name: the device's name, or name-profile for the client profiles that carry no names. */
+export function commonNameFor(device: Device, prof: Pick<Profile, 'name' | 'sans'>): string {
+  return prof.sans === 'none' ? `${device.name}-${prof.name}`.slice(0, 64) : device.name.slice(0, 64);
+}
+
 /**
  * Issuing to a device, end to end: clock first, the key made on the device, the CSR checked and signed by the
  * profile, the certificate stored next to its key, then (optionally) an install target, planned before it runs.
@@ -87,8 +100,11 @@ export class Issuer {
     return device;
   }
 
-  private progress(device: Device, step: string, done = false, error?: string): void {
-    this.deps.bus.emit('pki:progress', { deviceId: device.id, deviceName: device.name, step, done, ...(error ? { error } : {}) });
+  /** Announces a step of one device's provisioning; a cancelled run stops here, between steps. */
+  private progress(device: Device, opts: Pick<IssueOptions, 'signal' | 'runId' | 'onStage'>, stage: ProvisionStage, step: string): void {
+    throwIfCancelled(opts.signal, `provisioning ${device.name}`);
+    opts.onStage?.(stage);
+    this.deps.bus.emit('pki:progress', { deviceId: device.id, deviceName: device.name, ...(opts.runId ? { runId: opts.runId } : {}), stage, step, done: stage === 'done' });
   }
 
   async clock(ref: string, link: LinkOptions | undefined, maxSkewSeconds = DEFAULT_MAX_SKEW_SECONDS): Promise<ClockStatus> {
@@ -132,15 +148,15 @@ export class Issuer {
     const signing = await this.deps.cas.unlock(ca, opts.passphrase);
     if (new Date() > signing.certificate.notAfter) throw new OutpostError('expired', `the CA ${ca.name} expired on ${ca.notAfter}; it signs nothing`);
     const sans = approvedSans(device, prof.name, opts.extraSans);
-    const commonName = prof.sans === 'none' ? `${device.name}-${prof.name}`.slice(0, 64) : device.name.slice(0, 64);
+    const commonName = commonNameFor(device, prof);
 
-    this.progress(device, 'connecting');
+    this.progress(device, opts, 'connect', 'connecting');
     const ssh = await this.deps.links.ssh(device, opts.link);
-    this.progress(device, 'checking the clock');
+    this.progress(device, opts, 'clock', 'checking the clock');
     let clock = await this.readClock(device, ssh);
     if (!clock.ok) {
       if (!opts.setClock || opts.planOnly) throw this.clockError(clock);
-      this.progress(device, 'setting the clock');
+      this.progress(device, opts, 'clock', 'setting the clock');
       await setDeviceClock(ssh, new Date());
       notes.push(`clock set from the laptop (it read ${clock.deviceTime})`);
       clock = await this.readClock(device, ssh);
@@ -164,7 +180,7 @@ export class Issuer {
     }
 
     const dir = devicePkiDir(prof.name);
-    this.progress(device, 'making the key on the device');
+    this.progress(device, opts, 'key', 'making the key on the device');
     let keyOrigin: 'device' | 'laptop' = 'device';
     let csrPem: string;
     if (await hasOpenssl(ssh)) {
@@ -178,10 +194,10 @@ export class Issuer {
       notes.push(`${device.name} has no openssl: its key was made on the laptop and sent over the SSH link (recorded: the key left the laptop)`);
     }
 
-    this.progress(device, 'signing');
     let certificate: x509.X509Certificate;
     let spki: string;
     try {
+      this.progress(device, opts, 'sign', 'signing');
       const signed = await signRequest(csrPem, prof, { commonName, sans, lifetimeDays: opts.lifetimeDays, lifetimeMinutes: opts.lifetimeMinutes }, signing);
       certificate = signed.certificate;
       spki = signed.spki;
@@ -192,28 +208,18 @@ export class Issuer {
       await discardPendingKey(ssh, dir);
       throw err;
     }
-    const record = {
-      serial: certificate.serialNumber,
+    const record = certificateRecord(certificate, {
       caId: ca.id,
-      profile: prof.name,
-      profileVersion: prof.version,
+      profile: prof,
+      spki,
       deviceId: device.id,
-      subject: certificate.subject,
       sans,
-      notBefore: certificate.notBefore.toISOString(),
-      notAfter: certificate.notAfter.toISOString(),
-      issuedAt: new Date().toISOString(),
-      spkiSha256: spki,
       keyOrigin,
-      status: 'valid' as const,
-      revokedAt: null,
-      revokeReason: null,
-      replaces: opts.replaces ?? null,
-      installed: [{ target: 'device-store', paths: [`${dir}/key.pem`, `${dir}/cert.pem`, `${dir}/ca.pem`], at: new Date().toISOString() }],
-      pem: `${certificate.toString('pem')}\n`,
-    };
+      replaces: opts.replaces,
+      installed: [{ target: 'device-store', paths: [`${dir}/key.pem`, `${dir}/cert.pem`, `${dir}/ca.pem`] }],
+    });
     const caPem = `${ca.certificatePem}${ca.chainPem}`;
-    this.progress(device, 'storing the certificate on the device');
+    this.progress(device, opts, 'store', 'storing the certificate on the device');
     await storeOnDevice(ssh, dir, { certPem: record.pem, caPem });
     this.deps.repo.insertCertificate(record);
     this.deps.bus.emit('pki:changed', { serials: [record.serial] });
@@ -223,18 +229,22 @@ export class Issuer {
       plan = await this.installTarget(ctx, opts.install, record.serial, record.pem, dir, opts);
       notes.push(...plan.notes);
     }
-    this.progress(device, 'done', true);
+    this.progress(device, opts, 'verify', 'verifying on the device');
+    const how = await verifyOnDevice(ssh, dir, record.pem);
+    notes.push(how === 'openssl' ? `${device.name}'s own openssl accepts the certificate (its clock, the site CA) and its key matches` : `${device.name} has no openssl: its certificate was read back and matches`);
+    this.progress(device, opts, 'done', 'done');
     return { certificate: this.deps.repo.certificate(record.serial), caPem: ca.certificatePem, chainPem: ca.chainPem, clock, plan, installed: plan !== null, notes };
   }
 
   /** Plans, shows, applies and records one install target for a certificate whose key is in the device's store `dir`. */
-  private async installTarget(ctx: TargetContext, target: InstallTarget, serial: string, certPem: string, dir: string, opts: { files?: FilesTarget; mqtt?: Partial<MqttTargetOptions>; passphrase?: string; planOnly?: boolean }): Promise<InstallPlan> {
+  private async installTarget(ctx: TargetContext, target: InstallTarget, serial: string, certPem: string, dir: string, opts: { files?: FilesTarget; mqtt?: Partial<MqttTargetOptions>; passphrase?: string; planOnly?: boolean } & Pick<IssueOptions, 'signal' | 'runId' | 'onStage'>): Promise<InstallPlan> {
     const { device, ssh } = ctx;
     const keySource = `${dir}/key.pem`;
     const paths = (p: InstallPlan) => p.changes.filter((c) => c.path).map((c) => c.path as string);
     if (target === 'docker') {
       const plan = await this.dockerPlan(device, ssh, `${ctx.ca.certificatePem}${ctx.ca.chainPem}`, certPem, dir);
       if (opts.planOnly) return stripPlan(plan);
+      this.progress(device, opts, 'install', plan.unchanged ? 'Docker TLS already in place' : 'installing Docker TLS and restarting the engine');
       await this.installDocker(device, ssh, ctx.ca, ctx.signing, plan, opts.passphrase);
       this.deps.repo.recordInstall(serial, 'docker', paths(plan));
       return stripPlan(plan);
@@ -243,7 +253,7 @@ export class Issuer {
       const options = mqttOptions(opts.mqtt);
       const plan = await planMqtt(ctx, certPem, keySource, options);
       if (opts.planOnly) return stripAny(plan);
-      this.progress(device, plan.unchanged ? 'MQTT TLS already in place' : 'installing the MQTT TLS listener and restarting mosquitto');
+      this.progress(device, opts, 'install', plan.unchanged ? 'MQTT TLS already in place' : 'installing the MQTT TLS listener and restarting mosquitto');
       await installMqtt(ctx, plan);
       this.deps.repo.recordInstall(serial, 'mqtt', paths(plan), new Date(), { mqtt: options });
       return stripAny(plan);
@@ -251,7 +261,7 @@ export class Issuer {
     if (!opts.files) throw new OutpostError('invalid-input', 'the files target needs the paths: certPath and keyPath');
     const plan = await planFilesTarget(ctx, certPem, keySource, opts.files);
     if (opts.planOnly) return stripAny(plan);
-    this.progress(device, plan.unchanged ? 'files already in place' : 'writing the files');
+    this.progress(device, opts, 'install', plan.unchanged ? 'files already in place' : 'writing the files');
     await installFiles(ctx, plan);
     this.deps.repo.recordInstall(serial, 'files', paths(plan), new Date(), { files: opts.files });
     return stripAny(plan);
@@ -269,7 +279,6 @@ export class Issuer {
     await ensureLaptopClient(this.deps.repo, ca, signing, vault);
     const creds = laptopClientCredentials(this.deps.repo, ca, vault);
     const host = ssh.target.host;
-    this.progress(device, plan.unchanged ? 'Docker TLS already in place' : 'installing Docker TLS and restarting the engine');
     await applyDockerPlan(plan, {
       ssh,
       tlsHealthy: () => tlsPing(host, DOCKER_TLS_PORT, creds),
@@ -305,29 +314,6 @@ export class Issuer {
     const ctx: TargetContext = { deps: this.deps, device, ssh, ca, signing, passphrase: opts.passphrase };
     const plan = await this.installTarget(ctx, target, cert.serial, cert.pem, dir, { files, mqtt: opts.mqtt ?? previous?.mqtt, passphrase: opts.passphrase, planOnly: opts.planOnly });
     return { certificate: this.deps.repo.certificate(cert.serial), caPem: ca.certificatePem, chainPem: ca.chainPem, clock: null, plan, installed: !opts.planOnly, notes: plan.notes };
-  }
-
-  /** Many devices at once, each answering for itself; the failures can be retried as a group. */
-  async issueMany(refs: string[], opts: Omit<IssueOptions, 'device'>, concurrency = 8): Promise<Array<{ deviceId: string; deviceName: string; ok: boolean; result?: IssueResult; error?: { kind: string; message: string } }>> {
-    const out: Array<{ deviceId: string; deviceName: string; ok: boolean; result?: IssueResult; error?: { kind: string; message: string } }> = new Array(refs.length);
-    let next = 0;
-    const worker = async () => {
-      while (next < refs.length) {
-        const i = next++;
-        const ref = refs[i] as string;
-        const device = this.deps.devices.find(ref);
-        try {
-          const result = await this.issue({ ...opts, device: ref });
-          out[i] = { deviceId: device?.id ?? ref, deviceName: device?.name ?? ref, ok: true, result };
-        } catch (err) {
-          const body = toErrorBody(err);
-          if (device) this.progress(device, 'failed', true, body.message);
-          out[i] = { deviceId: device?.id ?? ref, deviceName: device?.name ?? ref, ok: false, error: { kind: body.kind, message: body.message } };
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrency, refs.length) }, worker));
-    return out;
   }
 
   /** Same profile, a new key on the device, works after expiry too; reinstalls where the old one was installed. */

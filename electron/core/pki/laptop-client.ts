@@ -5,6 +5,7 @@ import type { Vault } from '../secrets/vault';
 import { generateKeyPair, privateKeyPem, subtle, x509 } from './crypto';
 import type { PkiRepo, StoredCa } from './pki-repo';
 import { profile } from './profiles';
+import { certificateRecord } from './record';
 import { signPublicKey, type SigningCa } from './signer';
 import { currentLaptopClient, laptopClientKeySecret, type LaptopProfile, type TlsCredentials } from './laptop-credentials';
 
@@ -23,26 +24,7 @@ export async function ensureLaptopClient(repo: PkiRepo, ca: StoredCa, signing: S
   const prof = profile(profileName);
   const { certificate, spki } = await signPublicKey(publicKey, prof, { commonName: laptopCommonName(), sans: [] }, signing, now);
   vault.put(laptopClientKeySecret(certificate.serialNumber), await privateKeyPem(keys.privateKey), now);
-  repo.insertCertificate({
-    serial: certificate.serialNumber,
-    caId: ca.id,
-    profile: profileName,
-    profileVersion: prof.version,
-    deviceId: null,
-    subject: certificate.subject,
-    sans: [],
-    notBefore: certificate.notBefore.toISOString(),
-    notAfter: certificate.notAfter.toISOString(),
-    issuedAt: now.toISOString(),
-    spkiSha256: spki,
-    keyOrigin: 'laptop',
-    status: 'valid',
-    revokedAt: null,
-    revokeReason: null,
-    replaces: null,
-    installed: [{ target: 'laptop', paths: ['vault'], at: now.toISOString() }],
-    pem: `${certificate.toString('pem')}\n`,
-  });
+  repo.insertCertificate(certificateRecord(certificate, { caId: ca.id, profile: prof, spki, deviceId: null, sans: [], keyOrigin: 'laptop', installed: [{ target: 'laptop', paths: ['vault'] }], now }));
   return repo.certificate(certificate.serialNumber);
 }
 

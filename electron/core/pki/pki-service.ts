@@ -1,10 +1,12 @@
 import type { Device } from '../../../shared/contract';
-import { OutpostError } from '../../../shared/errors';
+import { OutpostError, toErrorBody } from '../../../shared/errors';
+import type { JobRegistry } from '../jobs/job-registry';
 import type { EventBus, Router } from '../router';
 import { Vault } from '../secrets/vault';
 import type { Db } from '../store/database';
 import type { DevicesRepo } from '../store/devices-repo';
 import type { DeviceLinks } from '../transport/device-links';
+import type { BulkProvisioner } from './bulk';
 import type { Issuer } from './issuer';
 import { currentLaptopClient, laptopClientCredentials, type TlsCredentials } from './laptop-credentials';
 import { PkiRepo, publicInfo } from './pki-repo';
@@ -18,13 +20,15 @@ export interface PkiDeps {
   links: DeviceLinks;
   /** The app's vault: unlocked for the session in the UI, or by OUTPOST_PASSPHRASE / --passphrase-file. */
   vault: Vault;
+  /** Bulk provisioning runs each device as a job (cancellable, holding the device's lock). */
+  jobs: JobRegistry;
   onEngineLinkChanged?(device: Device): void;
 }
 
 export interface PkiHandle {
   repo: PkiRepo;
   /** The signer and the issuing flow, loaded on first use (the X.509 library costs ~0.2 s of CLI start-up). */
-  load(): Promise<{ cas: SiteCas; issuer: Issuer }>;
+  load(): Promise<{ cas: SiteCas; issuer: Issuer; bulk: BulkProvisioner }>;
   /** The laptop's docker-client credentials for a device's engine, pinned to the CA that signed the engine's certificate. */
   tlsCredentials(device: Device): TlsCredentials;
 }
@@ -39,11 +43,13 @@ export function registerPkiService(deps: PkiDeps): PkiHandle {
   // A passphrase given with the call is checked against the vault's verifier by a one-off instance; without one, the
   // app's vault answers (session unlock, environment, keychain).
   const vault = (passphrase?: string) => (passphrase === undefined ? deps.vault : new Vault(db, () => passphrase));
-  let loading: Promise<{ cas: SiteCas; issuer: Issuer }> | null = null;
+  let loading: Promise<{ cas: SiteCas; issuer: Issuer; bulk: BulkProvisioner }> | null = null;
   const load = () =>
-    (loading ??= Promise.all([import('./site-ca'), import('./issuer')]).then(([{ SiteCas }, { Issuer }]) => {
+    (loading ??= Promise.all([import('./site-ca'), import('./issuer'), import('./bulk')]).then(([{ SiteCas }, { Issuer }, { BulkProvisioner }]) => {
       const cas = new SiteCas(repo, vault);
-      return { cas, issuer: new Issuer({ repo, cas, vault, devices: deps.devices, links: deps.links, bus, onEngineLinkChanged: deps.onEngineLinkChanged }) };
+      const issuer = new Issuer({ repo, cas, vault, devices: deps.devices, links: deps.links, bus, onEngineLinkChanged: deps.onEngineLinkChanged });
+      const bulk = new BulkProvisioner({ issue: (opts) => issuer.issue(opts), findDevice: (ref) => deps.devices.find(ref), jobs: deps.jobs, bus });
+      return { cas, issuer, bulk };
     }));
 
   router.handle('pki:ca-list', () => repo.listCas().map(publicInfo));
@@ -63,7 +69,7 @@ export function registerPkiService(deps: PkiDeps): PkiHandle {
   });
   router.handle('pki:cert-list', (filter) => repo.certificates({ caId: filter.caId, deviceId: filter.deviceId ? (deps.devices.find(filter.deviceId)?.id ?? filter.deviceId) : undefined }));
   router.handle('pki:sign-csr', async (args) => {
-    const [{ cas }, { profile }, { parseSan, signRequest }] = await Promise.all([load(), import('./profiles'), import('./signer')]);
+    const [{ cas }, { profile }, { parseSan, signRequest }, { certificateRecord }] = await Promise.all([load(), import('./profiles'), import('./signer'), import('./record')]);
     const ca = repo.ca(args.caId);
     const prof = profile(args.profile);
     const sans = args.approvedSans.map((s) => {
@@ -73,33 +79,32 @@ export function registerPkiService(deps: PkiDeps): PkiHandle {
     });
     const signing = await cas.unlock(ca, args.passphrase);
     const { certificate, spki } = await signRequest(args.csrPem, prof, { commonName: args.commonName ?? 'outpost', sans }, signing);
-    repo.insertCertificate({
-      serial: certificate.serialNumber,
-      caId: ca.id,
-      profile: prof.name,
-      profileVersion: prof.version,
-      deviceId: null,
-      subject: certificate.subject,
-      sans,
-      notBefore: certificate.notBefore.toISOString(),
-      notAfter: certificate.notAfter.toISOString(),
-      issuedAt: new Date().toISOString(),
-      spkiSha256: spki,
-      keyOrigin: 'device',
-      status: 'valid',
-      revokedAt: null,
-      revokeReason: null,
-      replaces: null,
-      installed: [],
-      pem: `${certificate.toString('pem')}\n`,
-    });
+    repo.insertCertificate(certificateRecord(certificate, { caId: ca.id, profile: prof, spki, deviceId: null, sans, keyOrigin: 'device' }));
     bus.emit('pki:changed', { serials: [certificate.serialNumber] });
     return repo.certificate(certificate.serialNumber);
+  });
+  router.handle('pki:preview', async ({ devices, profile: name, extraSans }) => {
+    const [{ profile }, { approvedSans, commonNameFor }] = await Promise.all([import('./profiles'), import('./issuer')]);
+    const prof = profile(name);
+    return {
+      profile: { name: prof.name, description: prof.description, lifetimeDays: prof.lifetimeDays, targets: prof.targets, sans: prof.sans },
+      devices: devices.map((ref) => {
+        const device = deps.devices.find(ref);
+        if (!device) return { deviceId: ref, deviceName: ref, error: { kind: 'not-found', message: `no device matches ${JSON.stringify(ref)}` } };
+        try {
+          return { deviceId: device.id, deviceName: device.name, commonName: commonNameFor(device, prof), sans: approvedSans(device, prof.name, extraSans) };
+        } catch (err) {
+          const { kind, message } = toErrorBody(err);
+          return { deviceId: device.id, deviceName: device.name, error: { kind, message } };
+        }
+      }),
+    };
   });
   router.handle('pki:clock-check', async ({ device, link, maxSkewSeconds }) => (await load()).issuer.clock(device, link, maxSkewSeconds));
   router.handle('pki:clock-set', async ({ device, link }) => (await load()).issuer.setClock(device, link));
   router.handle('pki:issue', async (args) => (await load()).issuer.issue(args));
-  router.handle('pki:issue-bulk', async ({ devices, concurrency, ...opts }) => (await load()).issuer.issueMany(devices, opts, concurrency));
+  router.handle('pki:issue-bulk', async ({ devices, concurrency, ...opts }) => (await load()).bulk.start(devices, opts, concurrency));
+  router.handle('pki:bulk-retry', async ({ runId, ...overrides }) => (await load()).bulk.retry(runId, overrides));
   router.handle('pki:install', async ({ serial, target, planOnly, link, passphrase, files, mqtt }) => (await load()).issuer.install(serial, target, { link, passphrase, planOnly, files, mqtt }));
   router.handle('pki:laptop-client', async ({ caId, profile, outDir, passphrase }) => {
     const [{ cas }, { ensureLaptopClient }, { writeLaptopClientFiles }] = await Promise.all([load(), import('./laptop-client'), import('./laptop-files')]);
