@@ -12,12 +12,13 @@ import type { SshConnection } from '../transport/ssh-connection';
 import { ALGORITHMS, generateKeyPair, privateKeyPem, x509 } from './crypto';
 import { devicePkiDir, discardPendingKey, generateKeyOnDevice, hasOpenssl, readDeviceClock, readRemote, sendKeyToDevice, setDeviceClock, storeOnDevice, verifyOnDevice } from './device-ops';
 import { applyDockerPlan, dockerHashes, DOCKER_TLS_PORT, planDockerTls, readDockerFacts, type DockerPlan } from './docker-target';
-import { ensureLaptopClient, laptopClientCredentials, tlsPing } from './laptop-client';
+import { ensureLaptopClient, tlsPing } from './laptop-client';
 import type { PkiRepo, StoredCa } from './pki-repo';
 import { profile as profileOf, type Profile } from './profiles';
 import { certificateRecord } from './record';
-import { parseSan, signRequest, type SigningCa } from './signer';
+import { parseSan, signRequest } from './signer';
 import type { SiteCas } from './site-ca';
+import { UnlockCache } from './unlock-cache';
 import { installFiles, installMqtt, mqttOptions, planFilesTarget, planMqtt, type TargetContext } from './targets';
 
 export const DEFAULT_MAX_SKEW_SECONDS = 300;
@@ -137,7 +138,28 @@ export class Issuer {
     );
   }
 
-  async issue(opts: IssueOptions): Promise<IssueResult> {
+  private cache(passphrase?: string): UnlockCache {
+    return new UnlockCache(this.deps, passphrase);
+  }
+
+  /** Unlocked CAs shared by the devices of one bulk run, dropped once the run has been quiet for a while. */
+  private readonly runCaches = new Map<string, { passphrase?: string; cache: UnlockCache; timer: NodeJS.Timeout }>();
+
+  /**
+   * One unlock (one scrypt, one laptop client certificate) per bulk run instead of per device: a run's devices share
+   * it; the decrypted CA key is forgotten 30 s after the run's last device used it.
+   */
+  private cacheFor(opts: Pick<IssueOptions, 'runId' | 'passphrase'>): UnlockCache {
+    if (!opts.runId) return this.cache(opts.passphrase);
+    const hit = this.runCaches.get(opts.runId);
+    if (hit) clearTimeout(hit.timer);
+    const entry = hit && hit.passphrase === opts.passphrase ? hit : { passphrase: opts.passphrase, cache: this.cache(opts.passphrase), timer: undefined as unknown as NodeJS.Timeout };
+    entry.timer = setTimeout(() => this.runCaches.delete(opts.runId as string), 30_000).unref();
+    this.runCaches.set(opts.runId, entry);
+    return entry.cache;
+  }
+
+  async issue(opts: IssueOptions, cache = this.cacheFor(opts)): Promise<IssueResult> {
     const device = this.device(opts.device);
     const prof = profileOf(opts.profile);
     if (opts.install && !prof.targets.includes(opts.install)) throw new OutpostError('invalid-input', `profile ${prof.name} does not install to ${opts.install} (it goes to ${prof.targets.join(', ')})`);
@@ -145,7 +167,7 @@ export class Issuer {
     const ca = this.deps.repo.ca(opts.caId);
     const notes: string[] = [];
     // The passphrase is checked before the device is touched: a wrong one changes nothing anywhere.
-    const signing = await this.deps.cas.unlock(ca, opts.passphrase);
+    const signing = await cache.unlock(ca);
     if (new Date() > signing.certificate.notAfter) throw new OutpostError('expired', `the CA ${ca.name} expired on ${ca.notAfter}; it signs nothing`);
     const sans = approvedSans(device, prof.name, opts.extraSans);
     const commonName = commonNameFor(device, prof);
@@ -165,7 +187,7 @@ export class Issuer {
 
     // The install is planned before a key is made: a target that cannot take the certificate (daemon.json that is not
     // JSON, an init Outpost cannot edit) fails here and the device is left exactly as it was.
-    const ctx: TargetContext = { deps: this.deps, device, ssh, ca, signing, passphrase: opts.passphrase };
+    const ctx: TargetContext = { deps: this.deps, device, ssh, ca, signing, cache };
     const keySource = `${devicePkiDir(prof.name)}/key.pem`;
     const draft: (InstallPlan & { files?: unknown }) | null =
       opts.install === 'docker'
@@ -226,7 +248,7 @@ export class Issuer {
 
     let plan: InstallPlan | null = null;
     if (opts.install) {
-      plan = await this.installTarget(ctx, opts.install, record.serial, record.pem, dir, opts);
+      plan = await this.installTarget(ctx, opts.install, record.serial, record.pem, dir, { files: opts.files, mqtt: opts.mqtt });
       notes.push(...plan.notes);
     }
     this.progress(device, opts, 'verify', 'verifying on the device');
@@ -237,7 +259,7 @@ export class Issuer {
   }
 
   /** Plans, shows, applies and records one install target for a certificate whose key is in the device's store `dir`. */
-  private async installTarget(ctx: TargetContext, target: InstallTarget, serial: string, certPem: string, dir: string, opts: { files?: FilesTarget; mqtt?: Partial<MqttTargetOptions>; passphrase?: string; planOnly?: boolean } & Pick<IssueOptions, 'signal' | 'runId' | 'onStage'>): Promise<InstallPlan> {
+  private async installTarget(ctx: TargetContext, target: InstallTarget, serial: string, certPem: string, dir: string, opts: { files?: FilesTarget; mqtt?: Partial<MqttTargetOptions>; planOnly?: boolean } & Pick<IssueOptions, 'signal' | 'runId' | 'onStage'>): Promise<InstallPlan> {
     const { device, ssh } = ctx;
     const keySource = `${dir}/key.pem`;
     const paths = (p: InstallPlan) => p.changes.filter((c) => c.path).map((c) => c.path as string);
@@ -245,7 +267,7 @@ export class Issuer {
       const plan = await this.dockerPlan(device, ssh, `${ctx.ca.certificatePem}${ctx.ca.chainPem}`, certPem, dir);
       if (opts.planOnly) return stripPlan(plan);
       this.progress(device, opts, 'install', plan.unchanged ? 'Docker TLS already in place' : 'installing Docker TLS and restarting the engine');
-      await this.installDocker(device, ssh, ctx.ca, ctx.signing, plan, opts.passphrase);
+      await this.installDocker(device, ssh, ctx.ca, plan, ctx.cache);
       this.deps.repo.recordInstall(serial, 'docker', paths(plan));
       return stripPlan(plan);
     }
@@ -274,10 +296,8 @@ export class Issuer {
     return planDockerTls({ deviceName: device.name, facts, caPem, certPem, keySource, hashes, sha256 });
   }
 
-  private async installDocker(device: Device, ssh: SshConnection, ca: StoredCa, signing: SigningCa, plan: DockerPlan, passphrase?: string): Promise<void> {
-    const vault = this.deps.vault(passphrase);
-    await ensureLaptopClient(this.deps.repo, ca, signing, vault);
-    const creds = laptopClientCredentials(this.deps.repo, ca, vault);
+  private async installDocker(device: Device, ssh: SshConnection, ca: StoredCa, plan: DockerPlan, cache: UnlockCache): Promise<void> {
+    const creds = await cache.laptopCredentials(ca, 'docker-client');
     const host = ssh.target.host;
     await applyDockerPlan(plan, {
       ssh,
@@ -306,13 +326,14 @@ export class Issuer {
     if (target === 'files' && !files) throw new OutpostError('invalid-input', 'the files target needs the paths: certPath and keyPath');
     const device = this.deps.devices.get(cert.deviceId);
     const ca = this.deps.repo.ca(cert.caId);
-    const signing = await this.deps.cas.unlock(ca, opts.passphrase);
+    const cache = this.cache(opts.passphrase);
+    const signing = await cache.unlock(ca);
     const ssh = await this.deps.links.ssh(device, opts.link);
     const dir = devicePkiDir(cert.profile);
     const stored = await readRemote(ssh, `${dir}/cert.pem`);
     if (stored?.trim() !== cert.pem.trim()) throw new OutpostError('conflict', `${device.name}: ${dir}/cert.pem is not certificate ${cert.serial} (a newer one was issued, or the device was reset): issue a new one`);
-    const ctx: TargetContext = { deps: this.deps, device, ssh, ca, signing, passphrase: opts.passphrase };
-    const plan = await this.installTarget(ctx, target, cert.serial, cert.pem, dir, { files, mqtt: opts.mqtt ?? previous?.mqtt, passphrase: opts.passphrase, planOnly: opts.planOnly });
+    const ctx: TargetContext = { deps: this.deps, device, ssh, ca, signing, cache };
+    const plan = await this.installTarget(ctx, target, cert.serial, cert.pem, dir, { files, mqtt: opts.mqtt ?? previous?.mqtt, planOnly: opts.planOnly });
     return { certificate: this.deps.repo.certificate(cert.serial), caPem: ca.certificatePem, chainPem: ca.chainPem, clock: null, plan, installed: !opts.planOnly, notes: plan.notes };
   }
 

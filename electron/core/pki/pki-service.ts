@@ -118,15 +118,16 @@ export function registerPkiService(deps: PkiDeps): PkiHandle {
   });
   router.handle('pki:renew', async ({ serial, link, passphrase, setClock }) => (await load()).issuer.renew(serial, { link, passphrase, setClock }));
   router.handle('pki:revoke', async ({ serial, reason, passphrase, push, link }) => {
-    const [{ cas }, { pushCrl }] = await Promise.all([load(), import('./targets')]);
+    const [{ cas }, { pushCrl }, { UnlockCache }] = await Promise.all([load(), import('./targets'), import('./unlock-cache')]);
     const cert = repo.certificate(serial);
     const ca = repo.ca(cert.caId);
-    const signing = await cas.unlock(ca, passphrase);
+    const cache = new UnlockCache({ cas, repo, vault }, passphrase);
+    const signing = await cache.unlock(ca);
     repo.revoke(cert.serial, reason);
     const crlPem = await cas.crl(repo.ca(ca.id), signing);
     bus.emit('pki:changed', { serials: [cert.serial] });
     const { issuer } = await load();
-    const pushedTo = push ? await pushCrl(issuer.deps, ca, signing, crlPem, link, passphrase) : [];
+    const pushedTo = push ? await pushCrl(issuer.deps, ca, cache, crlPem, link) : [];
     const notes = [
       ...(cert.profile === 'docker-client' || cert.profile === 'docker-server' ? [DOCKERD_CRL_NOTE] : []),
       pushedTo.length

@@ -1,4 +1,7 @@
+import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import type { Problem, SubjectAltName } from '../../../shared/contract/pki';
 import { OutpostError } from '../../../shared/errors';
 import { randomSerial, spkiSha256, x509 } from './crypto';
@@ -128,6 +131,26 @@ async function authorityKeyId(caCert: x509.X509Certificate): Promise<x509.Author
   return skid ? new x509.AuthorityKeyIdentifierExtension(skid.keyId) : x509.AuthorityKeyIdentifierExtension.create(caCert.publicKey);
 }
 
+/**
+ * What every certificate of one CA repeats, worked out once per unlocked CA: its subject as the issuer Name (the
+ * library re-derives it from the certificate on every read, ~4 ms) and the authority key identifier.
+ */
+const perCa = new WeakMap<SigningCa, Promise<{ issuer: x509.Name; aki: x509.AuthorityKeyIdentifierExtension }>>();
+function caParts(ca: SigningCa): Promise<{ issuer: x509.Name; aki: x509.AuthorityKeyIdentifierExtension }> {
+  let parts = perCa.get(ca);
+  if (!parts) {
+    parts = authorityKeyId(ca.certificate).then((aki) => ({ issuer: new x509.Name(ca.certificate.subjectName.toArrayBuffer()), aki }));
+    perCa.set(ca, parts);
+  }
+  return parts;
+}
+
+/** RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey BIT STRING, hashed here rather than through WebCrypto. */
+function subjectKeyId(publicKey: x509.PublicKey): x509.SubjectKeyIdentifierExtension {
+  const spki = AsnConvert.parse(publicKey.rawData, SubjectPublicKeyInfo);
+  return new x509.SubjectKeyIdentifierExtension(createHash('sha1').update(Buffer.from(spki.subjectPublicKey)).digest('hex'));
+}
+
 function escapeDn(value: string): string {
   return value.replace(/([,+"\\<>;=])/g, '\\$1').replace(/^([ #])/, '\\$1').replace(/ $/, '\\ ');
 }
@@ -141,6 +164,7 @@ export async function signRequest(csrPem: string, profile: Profile, approved: Ap
 
 export async function signPublicKey(publicKey: x509.PublicKey, profile: Profile, approved: Approved, ca: SigningCa, now = new Date()): Promise<{ certificate: x509.X509Certificate; spki: string; notes: string[] }> {
   const notes: string[] = [];
+  const parts = await caParts(ca);
   const notBefore = new Date(now.getTime() - profile.backdateMinutes * 60_000);
   let notAfter = new Date(now.getTime() + (approved.lifetimeMinutes !== undefined ? approved.lifetimeMinutes * 60_000 : (approved.lifetimeDays ?? profile.lifetimeDays) * 86_400_000));
   if (notAfter > ca.certificate.notAfter) {
@@ -155,14 +179,14 @@ export async function signPublicKey(publicKey: x509.PublicKey, profile: Profile,
     new x509.BasicConstraintsExtension(false, undefined, true),
     new x509.KeyUsagesExtension(usages, true),
     new x509.ExtendedKeyUsageExtension(profile.extendedKeyUsage.map((u) => EKU_OID[u])),
-    await x509.SubjectKeyIdentifierExtension.create(publicKey),
-    await authorityKeyId(ca.certificate),
+    subjectKeyId(publicKey),
+    parts.aki,
   ];
   if (approved.sans.length) extensions.push(new x509.SubjectAlternativeNameExtension(approved.sans.map((s) => ({ type: s.type, value: s.value }))));
   const certificate = await x509.X509CertificateGenerator.create({
     serialNumber: randomSerial(),
     subject: `CN=${escapeDn(approved.commonName)}`,
-    issuer: ca.certificate.subjectName,
+    issuer: parts.issuer,
     notBefore,
     notAfter,
     signingAlgorithm: ca.signingAlgorithm,

@@ -8,11 +8,12 @@ import type { SshConnection } from '../transport/ssh-connection';
 import { readRemote, runOnDevice, writeRemote } from './device-ops';
 import { applyFilesPlan, filesHashes, planFiles, type FilesPlan } from './files-target';
 import type { IssuerDeps } from './issuer';
-import { ensureLaptopClient, laptopClientCredentials, mqttPing } from './laptop-client';
+import { mqttPing } from './laptop-client';
 import { applyMqttPlan, MQTT_FILES, mqttHashes, planMqttTls, pushCrlToBroker, readMosquittoFacts, type MqttPlan } from './mqtt-target';
 import type { StoredCa } from './pki-repo';
 import type { SigningCa } from './signer';
 import { crlIsCurrent } from './site-ca';
+import type { UnlockCache } from './unlock-cache';
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
@@ -22,7 +23,7 @@ export interface TargetContext {
   ssh: SshConnection;
   ca: StoredCa;
   signing: SigningCa;
-  passphrase?: string;
+  cache: UnlockCache;
 }
 
 /** The CRL a target should hold: the one already on the device if it is still current, else a freshly signed one. */
@@ -44,9 +45,7 @@ export async function planMqtt(ctx: TargetContext, certPem: string, keySource: s
 
 /** The laptop's mqtt-client certificate (made on first need) proves the listener: an mTLS CONNECT must be accepted. */
 export async function installMqtt(ctx: TargetContext, plan: MqttPlan): Promise<void> {
-  const vault = ctx.deps.vault(ctx.passphrase);
-  await ensureLaptopClient(ctx.deps.repo, ctx.ca, ctx.signing, vault, new Date(), 'mqtt-client');
-  const creds = laptopClientCredentials(ctx.deps.repo, ctx.ca, vault, 'mqtt-client');
+  const creds = await ctx.cache.laptopCredentials(ctx.ca, 'mqtt-client');
   const host = ctx.ssh.target.host;
   await applyMqttPlan(plan, { ssh: ctx.ssh, tlsHealthy: () => mqttPing(host, plan.port, creds) });
 }
@@ -71,7 +70,7 @@ export interface PushResult {
  * installed to (crlfile rewritten, broker restarted through its service manager, an mTLS CONNECT checked) and every
  * files target given a CRL path (rewritten, its reload run). Each device answers for itself.
  */
-export async function pushCrl(deps: IssuerDeps, ca: StoredCa, signing: SigningCa, crlPem: string, link: LinkOptions | undefined, passphrase?: string): Promise<PushResult[]> {
+export async function pushCrl(deps: IssuerDeps, ca: StoredCa, cache: UnlockCache, crlPem: string, link: LinkOptions | undefined): Promise<PushResult[]> {
   const holders = deps.repo
     .certificates({ caId: ca.id })
     .filter((c) => c.status === 'valid' && c.deviceId && new Date(c.notAfter) > new Date())
@@ -99,9 +98,7 @@ export async function pushCrl(deps: IssuerDeps, ca: StoredCa, signing: SigningCa
       for (const h of list) {
         try {
           if (h.install.target === 'mqtt') {
-            const vault = deps.vault(passphrase);
-            await ensureLaptopClient(deps.repo, ca, signing, vault, new Date(), 'mqtt-client');
-            const creds = laptopClientCredentials(deps.repo, ca, vault, 'mqtt-client');
+            const creds = await cache.laptopCredentials(ca, 'mqtt-client');
             const facts = await readMosquittoFacts(ssh);
             const port = mqttOptions(h.install.mqtt).port;
             await pushCrlToBroker(ssh, facts.init, crlPem, { tlsHealthy: () => mqttPing(ssh.target.host, port, creds) });
