@@ -66,6 +66,24 @@ describe('finding the engine', () => {
     expect(out).toContain('on the DOCKER_HOST engine');
   });
 
+  it('reaches a recorded engine directly the next time (no probe), and looks again in full once it no longer answers there', async () => {
+    const id = devices['eng-dh']!.id;
+    const before = core.devices.get(id).docker?.engine;
+    expect(before).toMatchObject({ socket: SOCKET, source: 'DOCKER_HOST' });
+    // A new link (as in a new CLI process): the record is used as it is, so when it was found stays the same.
+    core.engines.forget(core.devices.get(id));
+    const [again] = await api.invoke('workloads:ps', { devices: [id], link });
+    expect(again).toMatchObject({ ok: true, engine: { socket: SOCKET, source: 'DOCKER_HOST' } });
+    expect(core.devices.get(id).docker?.engine?.foundAt).toBe(before!.foundAt);
+    // A record that no longer holds (the engine moved): the device is asked again and the new place recorded.
+    const current = core.devices.get(id);
+    core.devices.save({ ...current, docker: { ...current.docker, engine: { ...before!, socket: '/var/run/docker.sock', source: 'docker' } } });
+    core.engines.forget(core.devices.get(id));
+    const [moved] = await api.invoke('workloads:ps', { devices: [id], link });
+    expect(moved).toMatchObject({ ok: true, engine: { socket: SOCKET, source: 'DOCKER_HOST' } });
+    expect(core.devices.get(id).docker?.engine?.foundAt).not.toBe(before!.foundAt);
+  });
+
   it('a per-device socket setting comes first; the CLI shows what was found', async () => {
     const id = devices['eng-dh']!.id;
     await api.invoke('devices:update', { id, engineSocket: '/run/nothing/here.sock' });

@@ -102,6 +102,34 @@ export interface LocatedEngine {
 }
 
 /**
+ * The engine where it answered last time (recorded with the device), asked for its /version directly: no probe
+ * exec, no login shell on the device — a fleet refresh after the first visit costs one API round trip per device
+ * before its listing. Only when that place no longer answers, or the technician's socket setting changed since, is
+ * the device asked again in full (locateEngine).
+ */
+export async function locateKnownEngine(
+  conn: SshConnection,
+  deviceName: string,
+  setting: string | undefined,
+  known: EngineFound | undefined,
+  opts: { timeoutMs?: number; now?: () => Date } = {},
+): Promise<LocatedEngine> {
+  // The record holds while the technician's setting is what it was: set and found there, or unset and found elsewhere.
+  const stillSo = known?.socket && (setting ? known.source === 'setting' && known.socket === setting : known.source !== 'setting');
+  if (known && stillSo) {
+    const timeoutMs = opts.timeoutMs ?? 8000;
+    const { docker, agent } = dockerOverSsh(conn, { socketPath: known.socket });
+    try {
+      const version = (await withTimeout(docker.version() as Promise<VersionAnswer>, timeoutMs, `no answer within ${timeoutMs} ms`)) as VersionAnswer;
+      return { found: { ...known, product: productOf(version), version: version.Version, apiVersion: version.ApiVersion }, docker, agent };
+    } catch {
+      agent.destroy();
+    }
+  }
+  return locateEngine(conn, deviceName, setting, opts);
+}
+
+/**
  * Finds the device's engine where the device keeps it: asks the device (one exec), then tries each place in order
  * until one answers the Engine API's /version. When none does, the error names every place and why it failed.
  */

@@ -5,11 +5,11 @@ import type { DevicesRepo } from '../store/devices-repo';
 import type { DeviceLinks } from '../transport/device-links';
 import type { SshConnection } from '../transport/ssh-connection';
 import { engineError, withTimeout } from './engine-errors';
-import { locateEngine } from './locate';
-import { lazyModule } from '../lazy-require';
+import { locateKnownEngine } from './locate';
+import { dockerodeModule } from '../lazy-require';
 
 // Loaded when an engine is first reached over mTLS: `outpost info` and a flush never pay for dockerode (~20 MiB).
-const dockerode = lazyModule<typeof Docker>('dockerode');
+const dockerode = () => dockerodeModule<typeof Docker>();
 
 /**
  * How a device's engine is reached: its unix socket on the device, through the device's SSH connection (where it
@@ -39,6 +39,9 @@ export interface DeviceResult<T> {
 
 /** The laptop's client certificate and the site CA it is pinned to, for a device whose engine speaks mTLS. */
 export type TlsCredentialsProvider = (device: Device) => Promise<{ ca: string; cert: string; key: string }>;
+
+/** Devices dialled and asked at once by a fleet call (ps, the Workloads view's refresh). */
+export const FLEET_PARALLEL = 16;
 
 /**
  * One engine client per device, results tagged with the device, a deadline on every call, and a fresh client
@@ -77,7 +80,7 @@ export class EngineRegistry {
     const cached = this.engines.get(device.id);
     if (cached?.ssh.isOpen) return cached;
     const ssh = await this.links.ssh(device, link);
-    const { found, docker: local } = await locateEngine(ssh, device.name, device.docker?.socket);
+    const { found, docker: local } = await locateKnownEngine(ssh, device.name, device.docker?.socket, device.docker?.engine);
     this.record(device.id, found);
     // Over mTLS only the Docker API leaves the SSH link; files (image staging, deploy state) still travel over SSH.
     const tls = this.endpointKind(device) === 'tls' ? { kind: 'tls' as const, host: device.addresses[0] ?? device.hostnames[0] ?? '', port: device.docker?.port ?? 2376 } : null;
@@ -130,8 +133,20 @@ export class EngineRegistry {
   }
 
   /** The same call on many devices at once; each answers for itself. */
-  async fleet<T>(devices: Device[], fn: (engine: Engine) => Promise<T>, opts: { link?: LinkOptions; timeoutMs?: number; what?: string } = {}): Promise<Array<DeviceResult<T>>> {
-    const settled = await Promise.allSettled(devices.map((d) => this.call(d, fn, opts)));
+  async fleet<T>(devices: Device[], fn: (engine: Engine) => Promise<T>, opts: { link?: LinkOptions; timeoutMs?: number; what?: string; parallel?: number } = {}): Promise<Array<DeviceResult<T>>> {
+    // Bounded: a site of 200 devices must not open 200 SSH handshakes at once (the laptop's CPU and the site's
+    // switch both choke); links already open answer at once and free their slot quickly.
+    const settled = new Array<PromiseSettledResult<T>>(devices.length);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      for (let i = next++; i < devices.length; i = next++) {
+        settled[i] = await this.call(devices[i] as Device, fn, opts).then(
+          (value): PromiseFulfilledResult<T> => ({ status: 'fulfilled', value }),
+          (reason: unknown): PromiseRejectedResult => ({ status: 'rejected', reason }),
+        );
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(opts.parallel ?? FLEET_PARALLEL, devices.length) }, worker));
     return settled.map((s, i) => {
       const d = devices[i] as Device;
       const found = this.engines.get(d.id)?.found;

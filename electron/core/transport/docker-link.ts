@@ -3,9 +3,9 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { inspect } from 'node:util';
 import type Docker from 'dockerode';
-import { lazyModule } from '../lazy-require';
+import { dockerodeModule } from '../lazy-require';
 
-const dockerode = lazyModule<typeof Docker>('dockerode');
+const dockerode = () => dockerodeModule<typeof Docker>();
 import type { SshConnection } from './ssh-connection';
 
 export const DEFAULT_ENGINE_SOCKET = '/var/run/docker.sock';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import type * as Ssh2 from 'ssh2';
-import type { AnyAuthMethod, Client, ClientChannel, ConnectConfig } from 'ssh2';
+import type { AnyAuthMethod, Client, ClientChannel, ConnectConfig, ParsedKey } from 'ssh2';
 import { lazyModule } from '../lazy-require';
 import { OutpostError } from '../../../shared/errors';
 import { AES_GCM } from './cpu-features';
@@ -11,6 +11,19 @@ import { expandHome } from './laptop-key';
 import { commandLine } from './shell-quote';
 
 const ssh2 = lazyModule<typeof Ssh2>('ssh2');
+
+/** Identity files parsed by content (a key file is read at each dial, so a replaced file is seen at once). */
+const identities = new Map<string, ParsedKey | Error>();
+
+function parsedIdentity(text: string): ParsedKey | Error {
+  const known = identities.get(text);
+  if (known) return known;
+  const result: ParsedKey | ParsedKey[] | Error = ssh2().utils.parseKey(text);
+  const parsed = Array.isArray(result) ? (result[0] ?? new Error('no key in the file')) : result;
+  if (identities.size >= 16) identities.clear();
+  identities.set(text, parsed);
+  return parsed;
+}
 
 export interface SshTarget {
   host: string;
@@ -117,7 +130,7 @@ export class SshConnection {
     let verdict: HostKeyVerdict | undefined;
     let fingerprint = '';
     let cipher = '';
-    const privateKeys: string[] = [];
+    const privateKeys: Array<string | ParsedKey> = [];
     if (target.identityFile) {
       const path = expandHome(target.identityFile);
       let text: string;
@@ -126,7 +139,7 @@ export class SshConnection {
       } catch (err) {
         return Promise.reject(new OutpostError('invalid-input', `cannot read identity file ${path}: ${(err as Error).message}`));
       }
-      const parsed = ssh2().utils.parseKey(text);
+      const parsed = parsedIdentity(text);
       if (parsed instanceof Error) {
         const locked = /encrypted|passphrase/i.test(parsed.message);
         return Promise.reject(
@@ -135,7 +148,8 @@ export class SshConnection {
             : new OutpostError('invalid-input', `identity file ${path} is not an SSH private key: ${parsed.message}`),
         );
       }
-      privateKeys.push(text);
+      // Parsed once: ssh2 takes the parsed key as it is (a fleet of ten links would parse it ten more times).
+      privateKeys.push(parsed);
     }
     let laptopKey: string | undefined;
     try {
