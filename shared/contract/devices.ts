@@ -41,6 +41,25 @@ export const EngineSocketPath = z
   .max(1024)
   .regex(/^\/[A-Za-z0-9._/@-]*$/, 'an absolute socket path (letters, digits, . _ - @ /)');
 
+/**
+ * The flush's compression, decided per device from two measurements over the link itself: the link's rate (random
+ * bytes, which nothing compresses) and how fast the device's `gzip -1` takes the spool's own data, and how small it
+ * gets. gzip only when the compressed stream is clearly faster than the plain one; re-measured after a while (the
+ * technician may plug in elsewhere).
+ */
+export const FlushCompression = z.object({
+  choice: z.enum(['gzip', 'none']),
+  /** Link rate in bytes/s (null: not measured, e.g. data that does not compress). */
+  linkBps: z.number().nullable(),
+  /** gzip -1 input bytes/s on the device (null: the device has no gzip). */
+  compressBps: z.number().nullable(),
+  /** Input bytes per compressed byte on a sample of the spool. */
+  ratio: z.number().nullable(),
+  reason: z.string(),
+  decidedAt: z.string(),
+});
+export type FlushCompression = z.infer<typeof FlushCompression>;
+
 export const Device = z.object({
   id: z.string(),
   name: z.string(),
@@ -63,6 +82,8 @@ export const Device = z.object({
       cpuAes: z.boolean().nullable().optional(),
       /** The SSH cipher Outpost asks this device for, chosen for its CPU (see cpuAes). */
       cipher: z.string().optional(),
+      /** Whether flushes are compressed on the device, and the measurements that decided it (see FlushCompression). */
+      compression: FlushCompression.optional(),
       /**
        * Other inventory records (ids) whose SSH host key is this one's: devices flashed from one image. The key
        * cannot tell them apart; regenerate host keys on each. Derived on every read, never stored.

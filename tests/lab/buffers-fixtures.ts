@@ -31,16 +31,16 @@ export interface PristineSpool {
  * Writes the set once beside the streams, on the device's own spool file system and outside any stream (a flush
  * never lists it), so each refill is hard links rather than copies.
  */
-export function pristineSpool(dev: LabDevice, segments: number, segBytes: number): PristineSpool {
+export function pristineSpool(dev: LabDevice, segments: number, segBytes: number, body: (index: number, bytes: number) => Buffer = (_, n) => randomBytes(n)): PristineSpool {
   const pristine = join(dev.spoolDir, '.pristine');
   mkdirSync(pristine);
   const files: Array<{ src: string; rel: string }> = [];
   for (let i = 0; i < segments; i++) {
     const name = `seg-${String(i).padStart(5, '0')}.bin`;
     const rel = `s${i % 5}/ready/${name}`;
-    const body = randomBytes(segBytes);
-    writeFileSync(join(pristine, String(i)), body);
-    writeFileSync(join(pristine, `${i}.sha256`), `${sha256(body)}  ${name}\n`);
+    const bytes = body(i, segBytes);
+    writeFileSync(join(pristine, String(i)), bytes);
+    writeFileSync(join(pristine, `${i}.sha256`), `${sha256(bytes)}  ${name}\n`);
     files.push({ src: join(pristine, String(i)), rel }, { src: join(pristine, `${i}.sha256`), rel: `${rel}.sha256` });
   }
   return {

@@ -5,6 +5,7 @@ import type { Device, SiteLinkDefaults } from '../../../shared/contract';
 import { describeLink, effectiveLink } from '../../../shared/contract/link-resolve';
 import { OutpostError } from '../../../shared/errors';
 import { resolveDevice } from '../resolve-device';
+import { compressionText } from '../../../shared/format/compression';
 
 function tagsFrom(list: string[] | undefined): Record<string, string> | undefined {
   if (!list?.length) return undefined;
@@ -33,6 +34,7 @@ export function deviceDetails(d: Device, site: SiteLinkDefaults = {}): string {
     `${d.name}  (${d.id})  ${d.state}`,
     `addresses: ${[...d.addresses, ...d.hostnames].join(', ') || '-'}`,
     `ssh:       ${describeLink(link, d.addresses[0] ?? d.hostnames[0] ?? '?')}${d.ssh.hostKeyFingerprint ? `  host key ${d.ssh.hostKeyFingerprint}` : ''}`,
+    `link:      cipher ${d.ssh.cipher ?? 'chosen at first connection'}; flush compression ${compressionText(d.ssh.compression)}`,
     `engine:    ${engine ? `${engine.product} ${engine.version ?? ''} at ${engine.socket} (${engine.source}${engine.systemd === false ? ', no systemd' : ''}; found ${engine.foundAt})` : 'not looked for yet'}`,
   ];
   if (d.docker?.socket) lines.push(`engine socket setting: ${d.docker.socket}`);

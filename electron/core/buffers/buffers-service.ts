@@ -53,7 +53,7 @@ function readHead(path: string, bytes: number): Buffer {
 export function registerBuffersService(core: BuffersDeps): BuffersService {
   const store = new SegmentStore(core.dataDir, core.db.name);
   const configs = new BufferConfigs(core.db);
-  const engine = new FlushEngine({ links: core.links, pool: core.pool, configs, store, bus: core.bus });
+  const engine = new FlushEngine({ links: core.links, pool: core.pool, configs, store, bus: core.bus, devices: core.devices });
   const forwarder = new UpstreamForwarder(core.db, store, core.devices);
   const { router } = core;
 

@@ -1,4 +1,4 @@
-import type { Device } from '../../../shared/contract';
+import type { Device, FlushCompression } from '../../../shared/contract';
 import type { DeviceFlush, StreamFlush } from '../../../shared/contract/buffers';
 import { OutpostError } from '../../../shared/errors';
 import type { RunResult, SshConnection } from '../transport/ssh-connection';
@@ -17,6 +17,8 @@ export interface DeviceFlushContext {
   result: DeviceFlush;
   /** Aborted when the technician cancels: the transfer stops, what was acknowledged stays acknowledged. */
   signal?: AbortSignal;
+  /** Keeps a new compression decision with the device (compression.ts). */
+  recordCompression?: (decision: FlushCompression) => void;
 }
 
 export function streamTotals(result: DeviceFlush, stream: string): StreamFlush {

@@ -1,4 +1,5 @@
-import type { Device, LinkOptions } from '../../../shared/contract';
+import type { Device, FlushCompression, LinkOptions } from '../../../shared/contract';
+import type { DevicesRepo } from '../store/devices-repo';
 import type { BufferConfig, BufferScan, ConfigCheck, DeviceFlush, StreamScan } from '../../../shared/contract/buffers';
 import { OutpostError, isErrorKind, toErrorBody } from '../../../shared/errors';
 import { throwIfCancelled, type Job } from '../jobs/job-registry';
@@ -21,6 +22,8 @@ export interface FlushEngineDeps {
   configs: BufferConfigs;
   store: SegmentStore;
   bus?: EventBus;
+  /** Where a device's compression decision is kept (compression.ts); without it the decision lasts one flush. */
+  devices?: DevicesRepo;
 }
 
 interface Sources {
@@ -119,7 +122,13 @@ export class FlushEngine {
     try {
       throwIfCancelled(signal, `the flush of ${device.name}`);
       const conn = await this.deps.links.ssh(device, link);
-      const ctx: DeviceFlushContext = { device, conn, store: this.deps.store, ackMode: this.deps.configs.get(device.id).ack, stallMs, progress, result, signal };
+      const recordCompression = (compression: FlushCompression) => {
+        const current = this.deps.devices?.find(device.id);
+        if (!current) return;
+        this.deps.devices?.save({ ...current, ssh: { ...current.ssh, compression } });
+        this.deps.bus?.emit('devices:changed', { ids: [device.id] });
+      };
+      const ctx: DeviceFlushContext = { device, conn, store: this.deps.store, ackMode: this.deps.configs.get(device.id).ack, stallMs, progress, result, signal, recordCompression };
       // The first spool's session also probes the outboxes (an exec saved); without spools the probe runs alone.
       const config = this.deps.configs.get(device.id);
       let probed: Set<string> | null = null;

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../store/database';
@@ -207,7 +208,7 @@ describe.each(shells)('FLUSH_SESSION under %s', (...shell) => {
     await s.until('the listing', () => listingEnd(s.out()) >= 0);
     const scan = parseScan(root, s.out().subarray(0, listingEnd(s.out())));
     expect(scan.entries.map((e) => e.rel)).toEqual(['t/ready/a', 't/ready/b', 't/ready/c']);
-    s.child.stdin.write('t/ready/a.sha256\nt/ready/a\nt/ready/b\n.\nt/ready/b\n.\n');
+    s.child.stdin.write('plain\nt/ready/a.sha256\nt/ready/a\nt/ready/b\n.\nt/ready/b\n.\n');
     await s.until('the trailer', () => s.out().toString().endsWith('\nOUTPOST-END 0\n'));
     await s.until('the device checksums', () => s.err().includes('OUTPOST-HASHED'));
     expect(s.out().subarray(listingEnd(s.out())).toString()).toBe(`${sha('hello')}  a\nhelloworld!\nOUTPOST-END 0\n`);
@@ -221,6 +222,35 @@ describe.each(shells)('FLUSH_SESSION under %s', (...shell) => {
     expect(readdirSync(join(root, 't', 'ready')).sort()).toEqual(['b', 'c']);
   });
 
+  it('gzips the transfer (only the transfer) when the request asks for it; acknowledgements work the same', async () => {
+    const root = tempDir('spool-gzip');
+    mkdirSync(join(root, 't', 'ready'), { recursive: true });
+    const ndjson = Array.from({ length: 2000 }, (_, i) => `{"t":${i},"temp":21.5,"site":"north"}\n`).join('');
+    writeFileSync(join(root, 't', 'ready', 'a'), ndjson);
+    writeFileSync(join(root, 't', 'ready', 'b'), 'world!');
+    const s = session(shell, root, 'delete');
+    await s.until('the listing', () => listingEnd(s.out()) >= 0);
+    const start = listingEnd(s.out());
+    s.child.stdin.write('gzip\nt/ready/a\nt/ready/b\n.\n.\n');
+    await s.until('the device checksums', () => s.err().includes('OUTPOST-HASHED'));
+    // gzip writes its end (and so the trailer) once the transfer's input ends.
+    await s.until('the whole gzip stream', () => {
+      try {
+        return gunzipSync(s.out().subarray(start)).toString().endsWith('\nOUTPOST-END 0\n');
+      } catch {
+        return false;
+      }
+    });
+    const wire = s.out().length - start;
+    expect(gunzipSync(s.out().subarray(start)).toString()).toBe(`${ndjson}world!\nOUTPOST-END 0\n`);
+    expect(wire).toBeLessThan(ndjson.length / 5);
+    s.child.stdin.write('t/ready/a\nt/ready/b\n.\n');
+    await s.until('the acknowledgement', () => s.err().includes('OUTPOST-ACK ok'));
+    s.child.stdin.end();
+    expect(await s.exited).toBe(0);
+    expect(readdirSync(join(root, 't', 'ready'))).toEqual([]);
+  });
+
   it('moves acknowledged segments with their sidecars to acked/ in move mode; probes outboxes; reports an absent root', async () => {
     const root = tempDir('spool-move');
     mkdirSync(join(root, 't', 'ready'), { recursive: true });
@@ -228,7 +258,7 @@ describe.each(shells)('FLUSH_SESSION under %s', (...shell) => {
     writeFileSync(join(root, 't', 'ready', 'a.sha256'), `${sha('hello')}  a\n`);
     const s = session(shell, root, 'move');
     await s.until('the listing', () => listingEnd(s.out()) >= 0);
-    s.child.stdin.write('.\n.\nt/ready/a\n.\n');
+    s.child.stdin.write('plain\n.\n.\nt/ready/a\n.\n');
     await s.until('the acknowledgement', () => s.err().includes('OUTPOST-ACK ok'));
     s.child.stdin.end();
     expect(await s.exited).toBe(0);

@@ -1,3 +1,5 @@
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import { OutpostError } from '../../../shared/errors';
 import type { ExecHandle, SshConnection } from '../transport/ssh-connection';
 import { FLUSH_SESSION, shArgv } from './remote-scripts';
@@ -34,6 +36,7 @@ export class FlushSession {
   transferDone = false;
   /** Time of the last byte from the device, for the caller's stall watchdog. */
   lastData = Date.now();
+  private encoding: 'plain' | 'gzip' = 'plain';
 
   private constructor(
     private readonly handle: ExecHandle,
@@ -82,13 +85,22 @@ export class FlushSession {
     }
   }
 
-  /** Starts the transfer of `send` (in this order) and the device checksums of `hash`. */
-  request(send: readonly string[], hash: readonly string[]): void {
-    this.handle.stdin.write(`${[...send, '.', ...hash, '.'].join('\n')}\n`);
+  /** Starts the transfer of `send` (in this order), gzipped on the device or not, and the device checksums of `hash`. */
+  request(send: readonly string[], hash: readonly string[], encoding: 'plain' | 'gzip' = 'plain'): void {
+    this.encoding = encoding;
+    this.handle.stdin.write(`${[encoding, ...send, '.', ...hash, '.'].join('\n')}\n`);
   }
 
-  /** The transfer stream: whatever followed the listing, then the rest of stdout. */
+  /** The transfer stream (decompressed): whatever followed the listing, then the rest of stdout. */
   async *transfer(): AsyncGenerator<Buffer> {
+    if (this.encoding === 'gzip') {
+      yield* this.gunzipped();
+      return;
+    }
+    yield* this.raw();
+  }
+
+  private async *raw(): AsyncGenerator<Buffer> {
     if (this.leftover) yield this.leftover;
     this.leftover = null;
     for (;;) {
@@ -96,6 +108,24 @@ export class FlushSession {
       if (next.done) return;
       this.lastData = Date.now();
       yield next.value;
+    }
+  }
+
+  /** gunzip on the laptop as the stream arrives; a corrupt stream fails the transfer (kind protocol), nothing is stored from it. */
+  private async *gunzipped(): AsyncGenerator<Buffer> {
+    const gunzip = createGunzip({ chunkSize: 256 * 1024 });
+    const raw = Readable.from(this.raw(), { objectMode: false });
+    raw.on('error', (err) => gunzip.destroy(err));
+    raw.pipe(gunzip);
+    try {
+      for await (const chunk of gunzip as AsyncIterable<Buffer>) yield chunk;
+    } catch (err) {
+      if (this.stallError) throw this.stallError;
+      // Cut short (the link or the device went away): the caller reports the transfer as ended early.
+      if ((err as { code?: string }).code === 'Z_BUF_ERROR') return;
+      throw new OutpostError('protocol', `the compressed transfer from the device is corrupt: ${(err as Error).message}`);
+    } finally {
+      raw.destroy();
     }
   }
 

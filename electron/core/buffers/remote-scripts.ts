@@ -61,7 +61,9 @@ export const FLUSH_SESSION = [
   '    if [ -f "$rel.sha256" ]; then mv -f -- "$rel.sha256" "$s/acked/$b.sha256" || return 1; fi',
   '  done',
   '}',
-  '{',
+  // The laptop's request starts with the transfer's encoding: `plain`, or `gzip` (compressed here, see compression.ts).
+  'IFS= read -r enc',
+  'session() {',
   '  while IFS= read -r rel && [ "$rel" != . ]; do printf \'%s\\n\' "$rel"; done',
   '  exec >/dev/null',
   '  while IFS= read -r rel && [ "$rel" != . ]; do printf \'%s\\n\' "$rel"; done | xargs sha256sum -- >&2',
@@ -79,7 +81,9 @@ export const FLUSH_SESSION = [
   '    fi',
   '    echo "OUTPOST-ACK ok" >&2',
   '  done',
-  "} | { xargs cat --; printf '\\nOUTPOST-END %s\\n' \"$?\"; }",
+  '}',
+  'send() { xargs cat --; printf \'\\nOUTPOST-END %s\\n\' "$?"; }',
+  'if [ "$enc" = gzip ]; then session | { send | gzip -1 -c; }; else session | send; fi',
 ].join('\n');
 
 /** Reads many small files given as argv (sidecars of segments the laptop may already hold). */

@@ -1,4 +1,5 @@
 import { OutpostError } from '../../../shared/errors';
+import { PROBE_MIN_BYTES, measureCompression, standingDecision } from './compression';
 import { streamTotals, type DeviceFlushContext } from './device-ops';
 import { FlushSession } from './flush-session';
 import { OffThreadWriter } from './off-thread-writer';
@@ -48,7 +49,7 @@ export async function flushSpool(ctx: DeviceFlushContext, root: string, probeOut
     }
     const settled = new Set(await alreadyHeld(ctx, root, scan.entries));
     session.lastData = Date.now(); // the resume check used execs of its own; the session was idle meanwhile
-    const settling = receive(ctx, session, scan.entries.filter((e) => !settled.has(e)), [...settled]);
+    const settling = receive(ctx, session, root, scan.entries.filter((e) => !settled.has(e)), [...settled]);
     await settling;
     ok = true;
     return probe;
@@ -106,12 +107,32 @@ async function finalize(ctx: DeviceFlushContext, entry: SizedEntry, tmpPath: str
 }
 
 /**
+ * gzip on the device when it pays (compression.ts): decided from measurements before a big flush, kept with the
+ * device and reused for a while. A small flush uses a standing decision, or sends plain.
+ */
+async function transferEncoding(ctx: DeviceFlushContext, root: string, entries: readonly SizedEntry[]): Promise<'plain' | 'gzip'> {
+  const standing = standingDecision(ctx.device.ssh.compression);
+  if (standing) return standing.choice === 'gzip' ? 'gzip' : 'plain';
+  const bytes = entries.reduce((n, e) => n + e.size, 0);
+  if (bytes < PROBE_MIN_BYTES) return 'plain';
+  try {
+    const decision = await measureCompression(ctx.conn, root, entries, ctx.stallMs);
+    ctx.device = { ...ctx.device, ssh: { ...ctx.device.ssh, compression: decision } };
+    ctx.recordCompression?.(decision);
+    return decision.choice === 'gzip' ? 'gzip' : 'plain';
+  } catch {
+    // A measurement that failed decides nothing: this flush goes plain, the next big one measures again.
+    return 'plain';
+  }
+}
+
+/**
  * ONE `cat` streams every segment, each preceded by its sidecar. Chunks are copied to a writer thread that hashes,
  * writes and fsyncs them as they arrive (no per-segment round trip, no Buffer.concat), so this thread only
  * decrypts and splits. Verified segments are committed in groups (renames + one dir fsync + one index
  * transaction) and each group is acknowledged in the same session while the transfer continues.
  */
-async function receive(ctx: DeviceFlushContext, session: FlushSession, entries: SizedEntry[], settled: SizedEntry[]): Promise<void> {
+async function receive(ctx: DeviceFlushContext, session: FlushSession, root: string, entries: SizedEntry[], settled: SizedEntry[]): Promise<void> {
   const parts: Array<{ entry: SizedEntry; sidecar: boolean }> = [];
   const sidecars = new Map<SizedEntry, string>();
   for (const e of entries) {
@@ -125,6 +146,7 @@ async function receive(ctx: DeviceFlushContext, session: FlushSession, entries: 
   session.request(
     parts.map((p) => (p.sidecar ? `${p.entry.rel}.sha256` : p.entry.rel)),
     entries.filter((e) => e.sidecarBytes === null).map((e) => e.rel),
+    await transferEncoding(ctx, root, entries),
   );
   const acks: Array<Promise<void>> = [];
   if (settled.length) {

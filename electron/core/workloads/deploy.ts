@@ -16,6 +16,7 @@ import { ensureNetwork } from './networks';
 import { planLayers, transferImage } from './image-transfer';
 import { Reconciler } from './reconciler';
 import { findContainer, rollout, type RolloutDeps, type RolloutOptions } from './rollout';
+import { standingDecision } from '../buffers/compression';
 
 export interface DeployArgs {
   devices: string[];
@@ -124,7 +125,8 @@ export class Deployer {
       const image = this.cache.get(spec.image);
       // The transfer is long on a slow link; the registry's per-call deadline guards connecting, not the copy.
       const engine = await this.engines.call(device, async (e) => e, { link: args.link, what: 'connecting' });
-      const sent = await transferImage(engine, this.cache, image, spec.image, (phase, p) => this.bus.emit('workloads:progress', { deviceId: device.id, phase, ...p })).catch((err: unknown) => {
+      const linkBps = standingDecision(device.ssh.compression)?.linkBps ?? null;
+      const sent = await transferImage(engine, this.cache, image, spec.image, (phase, p) => this.bus.emit('workloads:progress', { deviceId: device.id, phase, ...p }), linkBps).catch((err: unknown) => {
         if (toErrorBody(err).kind === 'unreachable' || toErrorBody(err).kind === 'timeout') this.engines.forget(device);
         throw err;
       });

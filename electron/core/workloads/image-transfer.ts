@@ -6,6 +6,7 @@ import type { Engine } from '../engines/registry';
 import { chainIds, missingLayers } from './chain-id';
 import { writeDeltaArchive } from './delta-archive';
 import type { ImageCache, StoredImage } from './image-cache';
+import { stagedPayload } from './image-compression';
 import { loadStaged, stageFile, type Progress } from './staging';
 
 /** Every layer chain the device's engine already holds, from its images' RootFS diff IDs. */
@@ -57,6 +58,8 @@ export async function transferImage(
   image: StoredImage,
   tag: string,
   onProgress: (phase: 'building' | 'staging' | 'loading' | 'verifying', p: Progress) => void,
+  /** The device's link rate as last measured (its flush compression decision), if it still holds. */
+  linkBps: number | null = null,
 ): Promise<TransferResult> {
   const plan = await planLayers(engine.docker, image);
   if (plan.alreadyPresent) {
@@ -68,10 +71,14 @@ export async function transferImage(
     const key = `${image.id.slice(7, 23)}-${needed.map((n) => (n ? 1 : 0)).join('')}`;
     const out = join(cache.root, 'outgoing', `${key}.tar`);
     const archive = await writeDeltaArchive(image, (d) => cache.blobPath(d), needed, out, [tag]);
-    const staged = await stageFile(engine.ssh, { path: archive.path, size: statSync(archive.path).size, sha256: archive.sha256 }, (p) => onProgress('staging', p));
-    onProgress('loading', { bytesSent: archive.size, bytesTotal: archive.size, bytesPerSecond: 0, etaSeconds: null });
+    // gzip only where it makes staging faster (image-compression.ts); the device's load takes either.
+    const payload = await stagedPayload(engine.ssh, { path: archive.path, size: statSync(archive.path).size, sha256: archive.sha256 }, linkBps);
+    const staged = await stageFile(engine.ssh, payload, (p) => onProgress('staging', p));
+    onProgress('loading', { bytesSent: payload.size, bytesTotal: payload.size, bytesPerSecond: 0, etaSeconds: null });
+    if (payload.encoding === 'gzip') compressed = `staged ${payload.reason}`;
     return { archive, staged };
   };
+  let compressed: string | undefined;
   let { archive, staged } = await send(plan.needed);
   let note: string | undefined;
   try {
@@ -94,6 +101,7 @@ export async function transferImage(
     .inspect()
     .catch(() => undefined);
   if (loaded?.Id !== image.id) throw new OutpostError('integrity', `${engine.deviceName}: after the load, ${tag} is ${loaded?.Id ?? 'missing'}, expected ${image.id}`);
+  note = [note, compressed].filter(Boolean).join('; ') || undefined;
   return { imageId: image.id, bytesSent: staged.bytesSent, archiveBytes: archive.size, layersSent: archive.layersSent, resumedFrom: staged.resumedFrom, skipped: false, note };
 }
 

@@ -13,6 +13,18 @@ import type { LabDevice } from '../../lab/lab';
 import type { BenchContext, BenchRow } from '../types';
 
 const MB = 1024 * 1024;
+
+/** A segment of telemetry as devices spool it: one JSON record per line, repeated keys, slowly moving values. */
+function telemetrySegment(index: number, bytes: number): Buffer {
+  const lines: string[] = [];
+  let size = 0;
+  for (let i = 0; size < bytes; i++) {
+    const line = JSON.stringify({ ts: 1_764_500_000_000 + index * 100_000 + i * 250, site: 'pump-station-7', sensor: `temp-${i % 8}`, value: Number((20 + Math.sin((index * 1000 + i) / 50) * 3).toFixed(2)), unit: 'C', ok: true });
+    lines.push(line);
+    size += line.length + 1;
+  }
+  return Buffer.from(`${lines.join('\n')}\n`).subarray(0, bytes);
+}
 const GB = 1024 * MB;
 const TICK = 100; // USER_HZ
 
@@ -47,7 +59,7 @@ interface Run {
   laptopCpuPerGb: number;
 }
 
-async function measured(dev: LabDevice, bytes: number, fn: () => Promise<void>): Promise<Run> {
+async function measured(dev: LabDevice, bytes: number, fn: () => Promise<unknown>): Promise<Run> {
   const d0 = deviceCpu(dev);
   const l0 = laptopCpu();
   const t0 = process.hrtime.bigint();
@@ -82,17 +94,23 @@ export async function rows(ctx: BenchContext): Promise<BenchRow[]> {
   const out: BenchRow[] = [];
   const stores: string[] = [];
 
-  const flushOnce = async (dev: LabDevice, cipher?: string): Promise<void> => {
+  /** One flush from a fresh laptop store; returns the compression the device ended up with (chosen or given). */
+  const flushOnce = async (dev: LabDevice, cipher?: string, compression?: 'gzip' | 'none', expected = bytes): Promise<string> => {
     const dataDir = mkdtempSync(join(tmpdir(), 'outpost-bench-link-'));
     stores.push(dataDir);
     const core = createCore({ dataDir, transport: 'in-process' });
     try {
-      const device = core.devices.add({ name: dev.name, host: dev.ip });
+      let device = core.devices.add({ name: dev.name, host: dev.ip });
       // The cipher the device was given, or (for the cipher row) the other one, stored as the choice before connecting.
-      if (cipher) core.devices.save({ ...device, ssh: { ...device.ssh, cipher } });
+      if (cipher) device = { ...device, ssh: { ...device.ssh, cipher } };
+      // A compression decision given as if measured a moment ago; without one the flush measures and decides itself.
+      if (compression) device = { ...device, ssh: { ...device.ssh, compression: { choice: compression, linkBps: null, compressBps: null, ratio: null, reason: 'given by the bench', decidedAt: new Date().toISOString() } } };
+      core.devices.save(device);
       const res = await inProcessApi(core).invoke('buffers:flush', { devices: [device.id], link: { identityFile: ctx.lab.clientKeyPath, acceptNewHostKey: true } });
       const got = Object.values(res.devices[0]!.streams).reduce((a, s) => a + s.bytes, 0);
-      if (got !== bytes) throw new Error(`flush stored ${got} of ${bytes} bytes`);
+      if (got !== expected) throw new Error(`flush stored ${got} of ${expected} bytes`);
+      const chosen = core.devices.get(device.id).ssh.compression;
+      return chosen ? `${chosen.choice} (${chosen.reason})` : 'none (below the measuring threshold)';
     } finally {
       await core.close();
     }
@@ -132,6 +150,31 @@ export async function rows(ctx: BenchContext): Promise<BenchRow[]> {
     await dev.rateLimit(null);
   } finally {
     spool.remove();
+  }
+
+  // Compression rows: telemetry NDJSON (compresses ~10x) over the 100 Mbit/s link and unshaped, the flush deciding
+  // for itself (its measurements included in its time) against the same flush told to send plain.
+  const ndjsonMb = Number(process.env.OUTPOST_BENCH_NDJSON_MB ?? 64);
+  const telemetryDev = await ctx.lab.addDevice({ name: 'link-ndjson' });
+  const telemetry = pristineSpool(telemetryDev, 256, Math.floor((ndjsonMb * MB) / 256), telemetrySegment);
+  const telemetryBytes = Math.floor((ndjsonMb * MB) / 256) * 256;
+  try {
+    for (const kbit of [100_000, null]) {
+      await telemetryDev.rateLimit(kbit);
+      const label = kbit ? '100 Mbit/s' : 'unshaped (veth)';
+      ctx.log(`link: NDJSON compression, ${label}`);
+      telemetry.refill();
+      const plain = await measured(telemetryDev, telemetryBytes, () => flushOnce(telemetryDev, undefined, 'none', telemetryBytes).then(() => undefined));
+      telemetry.refill();
+      let chose = '';
+      const auto = await measured(telemetryDev, telemetryBytes, async () => {
+        chose = await flushOnce(telemetryDev, undefined, undefined, telemetryBytes);
+      });
+      out.push({ metric: `flush ${Math.round(telemetryBytes / MB)} MB of NDJSON telemetry, ${label}: compression as decided`, ours: auto.mbps, anchor: plain.mbps, unit: 'MB/s', anchorName: 'the same flush sent plain', note: `chose ${chose}; decided ${fmt(auto)}; plain ${fmt(plain)}` });
+    }
+    await telemetryDev.rateLimit(null);
+  } finally {
+    telemetry.remove();
   }
 
   // The cipher row: a device without AES instructions, unshaped, the chosen cipher against the other one.

@@ -2,12 +2,15 @@
 // docker CLI over ssh:// and the engine's unix socket; and an upgrade where one layer changed, bytes on the wire
 // against `docker save | docker load` of the whole image. All measured in this run against bench-00's dockerd.
 import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { inProcessApi } from '../../../electron/core/app';
-import type { LabDevice } from '../../lab/lab';
+import { buildImage, type LabDevice } from '../../lab/lab';
 import { buildLabImages } from '../../lab/workloads-fixtures';
 import type { BenchContext, BenchRow } from '../types';
 
@@ -109,5 +112,57 @@ export async function rows(ctx: BenchContext): Promise<BenchRow[]> {
     anchorName: 'docker save | docker load of the whole image',
     note: `goal ≤ 1.05; changed layer ${changed} B, staged archive ${record.bytesSent} B, device rx ${wire} B (incl. SSH framing and API calls)`,
   });
+  rows.push(...(await compressionRows(ctx, dev, device.id, link, unix, work, images.v1, compose)));
+  return rows;
+}
+
+/**
+ * A one-layer upgrade whose new layer is 24 MiB of text-like files (configs, scripts: what compresses), over the
+ * 100 Mbit/s shaped link and unshaped: the staged archive gzipped as decided (the deploy measures the link itself)
+ * against the same upgrade told the link is fast (so it stages plain). Wall time of the whole upgrade, health gate
+ * included, and bytes into the device.
+ */
+async function compressionRows(ctx: BenchContext, dev: LabDevice, deviceId: string, link: { identityFile: string; acceptNewHostKey: boolean }, unix: Docker, work: string, v1: string, compose: (image: string) => { text: string; name: string }): Promise<BenchRow[]> {
+  const api = inProcessApi(ctx.core);
+  const v3 = 'outpost/app:3';
+  const body = Buffer.from(Array.from({ length: (24 * 1024 * 1024) / 64 }, (_, i) => `export SETTING_${i % 997}="value-${(i * 7) % 131}" # site image v3\n`.padEnd(64, ' ')).join(''));
+  await buildImage(dev, v3, { from: v1, files: { '/www/index.html': 'v3\n', '/etc/site.conf': body }, cmd: ['/app/run.sh'] });
+  const archive = join(work, 'app3.tar');
+  await pipeline((await unix.getImage(v3).get()) as unknown as Readable, createWriteStream(archive));
+  await api.invoke('workloads:images-import', { path: archive });
+  const upgrade = async (forcePlain: boolean): Promise<{ ms: number; wire: number; note: string }> => {
+    // Back on v1 without v3 and nothing staged, as before a release; the plain run is told the link is fast.
+    await api.invoke('workloads:deploy', { devices: [deviceId], compose: compose(v1), link, healthTimeoutMs: 60_000 });
+    await unix.getImage(v3).remove({ force: true }).catch(() => undefined);
+    await dev.exec(['sh', '-c', 'rm -f /var/lib/outpost/staging/*']);
+    const current = ctx.core.devices.get(deviceId);
+    const { compression: _measured, ...ssh } = current.ssh;
+    const given = { choice: 'none' as const, linkBps: 1e12, compressBps: null, ratio: null, reason: 'given by the bench: a fast link', decidedAt: new Date().toISOString() };
+    ctx.core.devices.save({ ...current, ssh: forcePlain ? { ...ssh, compression: given } : ssh });
+    const before = await rxBytes(dev);
+    const t = performance.now();
+    const result = await api.invoke('workloads:deploy', { devices: [deviceId], compose: compose(v3), link, healthTimeoutMs: 60_000 });
+    const ms = performance.now() - t;
+    const record = result.results[0]?.value?.[0];
+    if (record?.phase !== 'done') throw new Error(`v3 upgrade did not finish: ${JSON.stringify(result.results[0])}`);
+    return { ms, wire: (await rxBytes(dev)) - before, note: record.message };
+  };
+  const rows: BenchRow[] = [];
+  try {
+    for (const kbit of [100_000, null]) {
+      await dev.rateLimit(kbit);
+      const label = kbit ? '100 Mbit/s' : 'unshaped (veth)';
+      ctx.log(`workloads: compressed upgrade, ${label}`);
+      const plain = await upgrade(true);
+      const decided = await upgrade(false);
+      const gz = /staged (gzip [^;—]*)/.exec(decided.note)?.[1] ?? 'plain';
+      rows.push({ metric: `upgrade, one 24 MiB text-like layer changed, ${label}: staged archive as decided`, ours: decided.ms, anchor: plain.ms, unit: 'ms', anchorName: 'the same upgrade staged plain', note: `chose ${gz}; device rx ${(decided.wire / 1e6).toFixed(1)} MB vs ${(plain.wire / 1e6).toFixed(1)} MB plain (health gate included)` });
+    }
+  } finally {
+    await dev.rateLimit(null);
+    const current = ctx.core.devices.get(deviceId);
+    const { compression: _given, ...ssh } = current.ssh;
+    ctx.core.devices.save({ ...current, ssh });
+  }
   return rows;
 }

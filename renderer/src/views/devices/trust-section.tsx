@@ -1,6 +1,7 @@
 import { Alert, Badge, Button, Checkbox, Code, Group, Modal, Stack, Text, TextInput } from '@mantine/core';
 import { useState } from 'react';
 import { effectiveLink, type Device } from '../../../../shared/contract';
+import { compressionText } from '../../../../shared/format/compression';
 import { useOutpost } from '../../store/context';
 import type { HostKeyAlert, HostKeyCheck, PinnedKey } from '../../store/discovery-slice';
 import { ForgetHostKeyButton } from './forget-host-key';
@@ -51,6 +52,7 @@ export function TrustSection({ device }: { device: Device }) {
       <Field label="Banner" value={device.ssh.banner ?? '—'} testId="device-ssh-banner" />
       <Field label="Host key seen" value={device.ssh.hostKeyFingerprint ?? 'not read yet'} testId="device-fingerprint" />
       <Field label="Cipher" value={cipherText(device)} testId="device-cipher" />
+      <Field label="Flush compression" value={compressionText(device.ssh.compression)} testId="device-compression" />
       <Group gap="xs">
         <Text size="sm" c="dimmed" w={120}>
           Pinned
