@@ -54,7 +54,7 @@ interface TargetFlags {
 }
 
 /** --install mqtt / files options as the contract's shapes; --reload is split on blanks into argv (no shell runs it). */
-function targetOptions(o: TargetFlags): { mqtt?: { port?: number; identityAsUsername?: boolean }; files?: FilesTarget } {
+export function targetOptions(o: TargetFlags): { mqtt?: { port?: number; identityAsUsername?: boolean }; files?: FilesTarget } {
   const mqtt = o.mqttPort !== undefined || o.mqttIdentity === false ? { port: o.mqttPort, identityAsUsername: o.mqttIdentity } : undefined;
   const anyFiles = o.certPath || o.keyPath || o.caPath || o.crlPath || o.reload;
   if (anyFiles && (!o.certPath || !o.keyPath)) throw new OutpostError('invalid-input', '--install files needs --cert-path and --key-path');
