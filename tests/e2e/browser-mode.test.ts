@@ -140,9 +140,9 @@ describe('browser mode, driven through Chromium', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'browser-mode.png') });
   });
 
-  // Certificates is not built in the UI yet (its empty state says what is coming); Latency starts empty ("No probes
-  // yet") until a probe runs. The Console view opens on its port picker.
-  const PLACEHOLDER_VIEWS: string[] = ['certificates', 'latency'];
+  // Latency starts empty ("No probes yet") until a probe runs. The Console view opens on its port picker; Certificates
+  // on its CA panel, which asks for a first site CA.
+  const PLACEHOLDER_VIEWS: string[] = ['latency'];
 
   it('navigates to each view', async () => {
     for (const view of VIEW_IDS) {
@@ -151,7 +151,11 @@ describe('browser mode, driven through Chromium', () => {
       // Views that are built show their own content (covered by their e2e files); the rest explain what is coming.
       if (PLACEHOLDER_VIEWS.includes(view)) expect(await section.getByTestId('empty-state').isVisible()).toBe(true);
       else expect(await section.getByTestId('empty-state').count()).toBe(0);
-      if (view === 'certificates') await page.screenshot({ path: join(ARTIFACTS, 'browser-mode-certificates.png') });
+      if (view === 'certificates') {
+        await section.getByTestId('ca-empty').waitFor();
+        expect(await section.getByTestId('cert-empty').isVisible()).toBe(true);
+        await page.screenshot({ path: join(ARTIFACTS, 'browser-mode-certificates.png') });
+      }
     }
     await shell.goTo('devices');
   });

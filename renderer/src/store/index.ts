@@ -10,6 +10,7 @@ import type { OutpostState, StoreDeps } from './types';
 import { createUiSlice } from './ui-slice';
 import { createVaultSlice } from './vault-slice';
 import { createWorkloadsSlice } from './workloads-slice';
+import { createPkiSlice } from './pki-slice';
 
 export type { OutpostState, StoreDeps, KeyValueStorage } from './types';
 export { VIEW_IDS, type ViewId, type ColorScheme, type Notice } from './ui-slice';
@@ -29,6 +30,7 @@ export function createOutpostStore(deps: StoreDeps): OutpostStore {
     ...createVaultSlice(set, get, deps),
     ...createLinkSlice(set, get, deps),
     ...createJobsSlice(set, get, deps),
+    ...createPkiSlice(set, get, deps),
   }));
 }
 
@@ -53,6 +55,9 @@ export function connectStore(store: OutpostStore, deps: Pick<StoreDeps, 'api'>):
   const offJobs = api.on('jobs:changed', ({ jobs }) => store.getState().setJobs(jobs));
   const offLinkDefaults = api.on('link:defaults-changed', (defaults) => store.getState().setSiteLinkDefaults(defaults));
   void store.getState().loadSiteLinkDefaults();
+  const offPki = api.on('pki:changed', () => void store.getState().loadPki());
+  const offPkiProgress = api.on('pki:progress', (event) => store.getState().applyPkiProgress(event));
+  void store.getState().loadPki(true);
   void store.getState().loadInfo();
   void store.getState().loadVault();
   void store.getState().loadDevices();
@@ -71,6 +76,8 @@ export function connectStore(store: OutpostStore, deps: Pick<StoreDeps, 'api'>):
     offVault();
     offJobs();
     offLinkDefaults();
+    offPki();
+    offPkiProgress();
     store.getState().cancelDevicesRefresh();
   };
 }

@@ -10,6 +10,7 @@ import type { JobsSlice } from './jobs-slice';
 import type { UiSlice } from './ui-slice';
 import type { VaultSlice } from './vault-slice';
 import type { WorkloadsSlice } from './workloads-slice';
+import type { PkiSlice } from './pki-slice';
 
 /** The part of `localStorage` the store uses; tests pass a Map-backed one. */
 export interface KeyValueStorage {
@@ -24,6 +25,6 @@ export interface StoreDeps {
   refreshDelayMs: number;
 }
 
-export type OutpostState = AppSlice & DevicesSlice & UiSlice & DiscoverySlice & BuffersSlice & WorkloadsSlice & VaultSlice & LatencySlice & LinkSlice & JobsSlice;
+export type OutpostState = AppSlice & DevicesSlice & UiSlice & DiscoverySlice & BuffersSlice & WorkloadsSlice & VaultSlice & LatencySlice & LinkSlice & JobsSlice & PkiSlice;
 
 export type SliceCreator<T> = (set: StoreApi<OutpostState>['setState'], get: StoreApi<OutpostState>['getState'], deps: StoreDeps) => T;

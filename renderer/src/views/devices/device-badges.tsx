@@ -2,6 +2,7 @@ import { Badge, Group, Tooltip } from '@mantine/core';
 import type { Device, DeviceSource } from '../../../../shared/contract';
 import { latencyBreaches } from '../../store/latency-slice';
 import { useOutpost } from '../../store/context';
+import { deviceExpiry } from '../../store/pki-slice';
 
 export const SOURCE_COLOR: Record<DeviceSource, string> = { manual: 'gray', mdns: 'blue', sweep: 'violet', serial: 'grape' };
 export const SOURCE_LABEL: Record<DeviceSource, string> = { manual: 'manual', mdns: 'mDNS', sweep: 'sweep', serial: 'serial' };
@@ -49,6 +50,25 @@ export function SharedHostKeyBadge({ device }: { device: Device }) {
     <Tooltip label={`Same SSH host key as ${others.length} other device${others.length > 1 ? 's' : ''} (cloned from one image?). Regenerate its host keys from its details.`}>
       <Badge size="sm" variant="filled" color="orange" data-testid="shared-host-key" data-shared-with={others.join(' ')}>
         shared host key
+      </Badge>
+    </Tooltip>
+  );
+}
+
+/** Orange while one of the device's certificates has under 30 days left, red once one expired (the Certificates view renews it). */
+export function CertExpiryBadge({ deviceId }: { deviceId: string }) {
+  // A string, not an object: a selector must return something stable between renders.
+  const found = useOutpost((s) => {
+    const e = deviceExpiry(s.certificates.filter((c) => c.deviceId === deviceId))[deviceId];
+    return e ? `${e.state}|${e.notAfter}|${e.profile}` : '';
+  });
+  if (!found) return null;
+  const [state, notAfter, profile] = found.split('|') as [string, string, string];
+  const expired = state === 'expired';
+  return (
+    <Tooltip label={`${profile} certificate ${expired ? 'expired' : 'expires'} ${notAfter.slice(0, 10)}: renew it in Certificates`}>
+      <Badge size="sm" variant="filled" color={expired ? 'red' : 'orange'} data-testid="device-cert-expiry" data-state={state}>
+        {expired ? 'cert expired' : 'cert expiring'}
       </Badge>
     </Tooltip>
   );

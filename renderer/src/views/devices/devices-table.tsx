@@ -6,7 +6,7 @@ import { TrashIcon } from '../../components/icons';
 import { EmptyRow } from '../../components/empty-row';
 import { useVirtualRows, VirtualRows } from '../../components/virtual-rows';
 import { useOutpost } from '../../store/context';
-import { LatencyBadge, SharedHostKeyBadge, SourceBadges, StateBadge } from './device-badges';
+import { CertExpiryBadge, LatencyBadge, SharedHostKeyBadge, SourceBadges, StateBadge } from './device-badges';
 import { relativeTime } from './device-format';
 
 const column = createColumnHelper<Device>();
@@ -24,6 +24,7 @@ function useColumns() {
                 {row.original.name}
               </Text>
               <SharedHostKeyBadge device={row.original} />
+              <CertExpiryBadge deviceId={row.original.id} />
             </Group>
             {row.original.hostnames.length > 0 && (
               <Text size="xs" c="dimmed">

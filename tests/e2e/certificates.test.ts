@@ -1,0 +1,128 @@
+import type { Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Api } from '../../shared/contract';
+import { startLab, type Lab, type LabDevice } from '../lab/lab';
+import { openBrowserSession, type BrowserSession } from './pages/browser-session';
+
+// The Certificates view against a real lab device, in Debian's Chromium, from the technician netns
+// (`bash tests/lab/in-lab.sh npx vitest run --project e2e tests/e2e/certificates.test.ts`): unlock the vault from the
+// view, create a site CA, provision the device through the wizard (SANs preview, clock check, live progress, summary)
+// and find its certificate in the table with its expiry; a certificate close to expiry warns in the table and the
+// Devices list.
+const TIMEOUT = 30_000;
+const PASSPHRASE = 'e2e certificates passphrase';
+
+describe('Certificates view against a real device', () => {
+  let lab: Lab;
+  let dev: LabDevice;
+  let session: BrowserSession;
+  let api: Api;
+  let page: Page;
+  let view: Locator;
+
+  beforeAll(async () => {
+    lab = await startLab({ devices: [{ name: 'cert-gw' }] });
+    dev = lab.device('cert-gw');
+    session = await openBrowserSession({
+      viewport: { width: 1440, height: 1000 },
+      seed: async (seedApi, _home, core) => {
+        await seedApi.invoke('devices:add', { name: dev.name, host: dev.ip });
+        await seedApi.invoke('trust:pin', { device: dev.name, fingerprint: dev.hostKeyFingerprint, yes: true });
+        // A vault with a passphrase, locked: as the app is after a restart.
+        await core.vault.unlock(PASSPHRASE);
+        core.vault.lock();
+      },
+    });
+    ({ api, page } = session);
+    view = await session.shell.goTo('certificates');
+    // The lab's key reaches the device (the laptop's own key was never installed on it).
+    await page.getByTestId('link-override-open').click();
+    await page.getByTestId('link-identity').fill(lab.clientKeyPath);
+    await page.getByTestId('link-apply').click();
+  });
+
+  afterAll(async () => {
+    await session?.close();
+    await lab?.teardown();
+  });
+
+  it('asks for the vault when it is locked, unlocks through the shared dialog, and creates a site CA', async () => {
+    await view.getByTestId('ca-empty').waitFor({ timeout: TIMEOUT });
+    await view.getByTestId('certificates-unlock').click();
+    const dialog = page.getByRole('dialog').filter({ has: page.getByTestId('vault-passphrase') });
+    await dialog.getByTestId('vault-passphrase').fill(PASSPHRASE);
+    await dialog.getByTestId('vault-unlock').click();
+    await dialog.waitFor({ state: 'detached', timeout: TIMEOUT });
+    await view.getByTestId('certificates-vault-locked').waitFor({ state: 'detached', timeout: TIMEOUT });
+
+    await view.getByTestId('ca-create-open').click();
+    await page.getByTestId('ca-name').fill('plant-9');
+    await page.getByTestId('ca-create').click();
+    const row = view.locator('[data-testid="ca-row"][data-ca="plant-9"]');
+    await row.waitFor({ timeout: TIMEOUT });
+    expect(await row.textContent()).toContain('CN=plant-9');
+    expect((await api.invoke('pki:ca-list', {})).map((c) => c.algorithm)).toEqual(['ec-p256']);
+
+    await row.getByTestId('ca-export').click();
+    await page.getByTestId('ca-export-pem').getByText('BEGIN CERTIFICATE').waitFor({ timeout: TIMEOUT });
+    await session.screenshot('certificates-ca-export');
+    await page.keyboard.press('Escape');
+  });
+
+  it('provisions the device through the wizard: SANs preview, clock check, live progress, summary', async () => {
+    await view.getByTestId('provision-open').click();
+    await page.getByTestId('provision-devices').click();
+    await page.getByRole('option', { name: dev.name }).click();
+    await page.keyboard.press('Escape');
+    await page.getByTestId('provision-review').click();
+
+    const review = page.locator(`[data-testid="provision-review-row"][data-device="${dev.name}"]`);
+    await review.waitFor({ timeout: TIMEOUT });
+    const sans = (await review.getByTestId('provision-sans').textContent()) ?? '';
+    expect(sans).toContain(dev.ip);
+    expect(sans).toContain(`${dev.name}.local`);
+    await review.locator('[data-testid="provision-clock"][data-clock="ok"]').waitFor({ timeout: TIMEOUT });
+    await session.screenshot('certificates-wizard-review');
+
+    await page.getByTestId('provision-start').click();
+    const progress = page.locator(`[data-testid="provision-device"][data-device="${dev.name}"]`);
+    await page.locator('[data-testid="provision-summary"][data-succeeded="1"][data-failed="0"]').waitFor({ timeout: TIMEOUT });
+    expect(await progress.getAttribute('data-ok')).toBe('true');
+    expect(await progress.getByTestId('provision-step').textContent()).toMatch(/^issued [0-9a-f]{12}…, valid until \d{4}-\d{2}-\d{2}$/);
+    await session.screenshot('certificates-wizard-done');
+  });
+
+  it('lists the certificate with its SANs, device and expiry; the device holds it', async () => {
+    const [cert] = await api.invoke('pki:cert-list', {});
+    expect(cert).toMatchObject({ deviceName: dev.name, profile: 'device-identity', keyOrigin: 'device' });
+    const row = view.locator(`[data-testid="cert-row"][data-serial="${cert!.serial}"]`);
+    await row.waitFor({ timeout: TIMEOUT });
+    expect(await row.getByTestId('cert-device').textContent()).toBe(dev.name);
+    expect(await row.getByTestId('cert-not-after').textContent()).toBe(cert!.notAfter.slice(0, 10));
+    expect(await row.getAttribute('data-expiry')).toBe('ok');
+    expect(await row.getByTestId('cert-expiry').textContent()).toMatch(/^\d+ d left$/);
+    expect(await row.getByTestId('cert-sans').textContent()).toContain(dev.ip);
+    const onDevice = await dev.exec(['sh', '-c', 'cd /etc/outpost/pki/device-identity && openssl verify -CAfile ca.pem cert.pem']);
+    expect(onDevice.stdout).toBe('cert.pem: OK\n');
+    await session.screenshot('certificates-table');
+  });
+
+  it('colours a certificate with under 30 days left orange, in the table and in the Devices list', async () => {
+    const r = await api.invoke('pki:issue', { device: dev.name, profile: 'mqtt-client', lifetimeDays: 10, link: { identityFile: lab.clientKeyPath } });
+    const row = view.locator(`[data-testid="cert-row"][data-serial="${r.certificate!.serial}"]`);
+    await row.waitFor({ timeout: TIMEOUT });
+    expect(await row.getAttribute('data-expiry')).toBe('expiring');
+    expect(await row.getByTestId('cert-expiry').textContent()).toMatch(/^(9|10) d left$/);
+    await view.getByTestId('cert-warnings').waitFor({ timeout: TIMEOUT });
+
+    const devices = await session.shell.goTo('devices');
+    const badge = devices.locator('[data-testid="device-row"]').filter({ hasText: dev.name }).getByTestId('device-cert-expiry');
+    await badge.waitFor({ timeout: TIMEOUT });
+    expect(await badge.getAttribute('data-state')).toBe('expiring');
+    await session.screenshot('certificates-devices-warning');
+  });
+
+  it('logged no page errors', () => {
+    expect(session.pageErrors).toEqual([]);
+  });
+});
