@@ -103,7 +103,7 @@ export function createCore(config: CoreConfig): Core {
       links: links(),
       vault: vault(),
       laptopKey: laptopKey(),
-    });
+    }, jobs);
     closers.push(() => discovery.close());
   });
   router.lazy(['buffers', 'flush', 'store', 'upstream'], async () => {
@@ -114,7 +114,7 @@ export function createCore(config: CoreConfig): Core {
   let workloads: WorkloadsHandle | undefined;
   const loadWorkloads = router.lazy(['workloads'], async () => {
     const [{ registerWorkloadsService }, { ImageCache }] = await Promise.all([import('./workloads/workloads-service'), import('./workloads/image-cache')]);
-    workloads = registerWorkloadsService({ router, bus, db: db(), engines: engines(), cache: new ImageCache(config.dataDir), dataDir: config.dataDir, onClose: (c) => closers.push(c) });
+    workloads = registerWorkloadsService({ router, bus, db: db(), engines: engines(), cache: new ImageCache(config.dataDir), dataDir: config.dataDir, onClose: (c) => closers.push(c), jobs, locks: () => locks() });
   });
   let serial: SerialHandle | undefined;
   const loadSerial = router.lazy(['serial'], async () => {

@@ -39,6 +39,8 @@ export const ScanResult = z.object({
   /** Devices merged away because this scan proved two records were one physical device. */
   mergedAway: z.array(z.string()),
   stats: z.object({ hostsProbed: z.number().int(), probes: z.number().int(), mdnsPackets: z.number().int(), elapsedMs: z.number() }),
+  /** The technician cancelled it: `devices` is what was found until then (nothing is marked gone). */
+  cancelled: z.boolean().optional(),
 });
 export type ScanResult = z.output<typeof ScanResult>;
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { channel } from './define';
 
-export const JOB_KINDS = ['flush', 'scan', 'image-import', 'deploy', 'rollback', 'key-install', 'upstream-push', 'provision'] as const;
+export const JOB_KINDS = ['flush', 'scan', 'image-import', 'deploy', 'rollback', 'reconcile', 'key-install', 'upstream-push', 'provision'] as const;
 export const JobKind = z.enum(JOB_KINDS);
 export type JobKind = z.infer<typeof JobKind>;
 

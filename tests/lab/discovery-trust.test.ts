@@ -81,6 +81,21 @@ describe('trust on first use', () => {
     // The laptop key is made in the vault, encrypted: without a passphrase there is none to install.
     await expect(api.invoke('ssh:install-key', { device: device.id, identityFile: lab.clientKeyPath })).rejects.toMatchObject({ kind: 'invalid-input', message: expect.stringMatching(/passphrase/) });
     await api.invoke('vault:unlock', { passphrase: 'lab vault passphrase' });
+    // Cancelled while the device does not answer (its link is down): it stops at once and nothing changes there.
+    await dev.linkDown();
+    try {
+      const installing = api.invoke('ssh:install-key', { device: device.id, identityFile: lab.clientKeyPath });
+      installing.catch(() => undefined);
+      await waitFor('the key install to run as a job', async () => (await api.invoke('jobs:list', {})).jobs.some((j) => j.kind === 'key-install' && j.deviceIds.includes(device.id)), 10_000);
+      const cancelledAt = Date.now();
+      expect((await api.invoke('jobs:cancel', { kind: 'key-install', deviceId: device.id })).cancelled).toHaveLength(1);
+      await expect(installing).rejects.toMatchObject({ kind: 'cancelled', message: expect.stringMatching(/nothing was changed/) });
+      expect(Date.now() - cancelledAt).toBeLessThan(3_000);
+    } finally {
+      await dev.linkUp();
+    }
+    const publicKey = core.laptopKey.publicKey() as string;
+    expect((await dev.exec(['sh', '-c', 'cat /root/.ssh/authorized_keys 2>/dev/null; true'])).stdout).not.toContain(publicKey.split(' ')[1]);
     const first = await api.invoke('ssh:install-key', { device: device.id, identityFile: lab.clientKeyPath });
     expect(first).toMatchObject({ installed: true, alreadyPresent: false, verified: true });
     expect(first.publicKey).toMatch(/^ssh-ed25519 /);

@@ -86,6 +86,37 @@ describe('discovery:scan over the lab', () => {
     expect(byAddress(inventory(), dev.ip)[0]).toMatchObject({ id: before.id, name: 'Chiller PLC', tags: { site: 'plant-3' }, notes: 'behind panel B' });
   });
 
+  it('a cancelled scan returns at once with what it found so far, and marks nobody gone', async () => {
+    const args = { cidrs: [lab.subnet], interfaces: ['lab0'], mdns: false, timeoutMs: 4_000 };
+    // Every address without a device keeps its knock open until ARP gives up (or the timeout): a full pass takes seconds.
+    const full = await api.invoke('discovery:scan', args);
+    expect(full.cancelled).toBeFalsy();
+    let answered = 0;
+    const off = api.on('discovery:progress', ({ done }) => (answered = done));
+    const scanning = api.invoke('discovery:scan', args);
+    let cancelledAt = 0;
+    try {
+      await waitFor('the sweep to hear from the lab devices', async () => answered > 0, 10_000);
+      cancelledAt = Date.now();
+      expect((await api.invoke('jobs:cancel', { kind: 'scan' })).cancelled).toHaveLength(1);
+    } finally {
+      off();
+    }
+    const partial = await scanning;
+    const cancelMs = Date.now() - cancelledAt;
+    expect(partial.cancelled).toBe(true);
+    expect(cancelMs).toBeLessThan(1_500);
+    expect(partial.stats.elapsedMs).toBeLessThan(full.stats.elapsedMs);
+    // What it found: lab devices only, each one already known (merged, not duplicated).
+    const labIps = new Set(lab.devices.map((d) => d.ip));
+    expect(partial.devices.length).toBeGreaterThan(0);
+    for (const d of partial.devices) expect(labIps.has(d.addresses[0] ?? '')).toBe(true);
+    expect(inventory().filter((d) => d.addresses.length > 0)).toHaveLength(lab.devices.length);
+    // An incomplete sweep proves no absence: every device stays online.
+    expect(inventory().filter((d) => d.addresses.length > 0 && d.state !== 'online')).toEqual([]);
+    console.log(`scan: a full pass ${full.stats.elapsedMs} ms; cancelled after the first answers: returned ${cancelMs} ms after the cancel with ${partial.devices.length}/${lab.devices.length} devices`);
+  });
+
   it('refuses an oversized CIDR with invalid-input', async () => {
     await expect(api.invoke('discovery:scan', { cidrs: ['10.0.0.0/8'] })).rejects.toMatchObject({ kind: 'invalid-input' });
     await expect(api.invoke('discovery:scan', { cidrs: ['not-a-cidr'] })).rejects.toMatchObject({ kind: 'invalid-input' });

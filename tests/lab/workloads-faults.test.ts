@@ -1,5 +1,9 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdtempSync, writeFileSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import Docker from 'dockerode';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +11,8 @@ import { createCore, inProcessApi, type Core } from '../../electron/core/app';
 import type { Api, Device } from '../../shared/contract';
 import type { DeployRecord, RolloutPhase } from '../../shared/contract/workloads';
 import { startLab, waitFor, type Lab, type LabDevice } from './lab';
-import { buildLabImages, type LabImages } from './workloads-fixtures';
+import { buildImage } from './images';
+import { buildLabImages, WEB_PORT, type LabImages } from './workloads-fixtures';
 
 // Faults at every rollout step against a real dockerd 20.10 device: at each phase the test kills dockerd through the
 // device's own init script, or cuts the SSH link (the bridge port down), then brings it back. Reconcile must settle it
@@ -206,5 +211,90 @@ describe('another laptop settles it', () => {
     await waitFor('the first laptop’s history following the device', async () => (await pending()).length === 0, 20_000);
     const [last] = await api.invoke('workloads:history', { device: device.id, limit: 1 });
     expect(last).toMatchObject({ id: run.deployId, phase: 'rolled-back', message: expect.stringMatching(/already settled/) });
+  });
+});
+
+describe('cancel, and one operation per device', () => {
+  const runningWeb = async () => (await serviceContainers()).filter(([, state]) => state === 'running');
+
+  it('Ctrl-C on a CLI deploy mid-transfer: kind cancelled (exit 130), the service untouched; meanwhile a second deploy fails at once with kind busy naming the CLI', async () => {
+    // An image the device does not have, big enough that the transfer over a slowed link takes a while.
+    await buildImage(dev, 'outpost/app:big', { from: images.v1, files: { '/www/index.html': 'big\n', '/www/big.bin': randomBytes(3 * 1024 * 1024) }, cmd: ['/app/run.sh'], healthcheck: ['wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${WEB_PORT}/`] });
+    const archive = join(home, '..', 'big.tar');
+    await pipeline((await new Docker({ socketPath: dev.dockerSocketHostPath }).getImage('outpost/app:big').get()) as unknown as Readable, createWriteStream(archive));
+    expect((await dev.exec(['docker', 'rmi', 'outpost/app:big'])).code).toBe(0);
+    await api.invoke('workloads:images-import', { path: archive });
+    const composeFile = join(home, '..', 'big-compose.yml');
+    writeFileSync(composeFile, compose('outpost/app:big'));
+    const before = await runningWeb();
+    expect(before).toHaveLength(1);
+    const [lastBefore] = await api.invoke('workloads:history', { device: device.id, limit: 1 });
+
+    await dev.rateLimit(2000); // ~250 kB/s: 3 MiB take ~12 s
+    try {
+      const child = spawn(process.execPath, [bin, 'deploy', dev.ip, '-f', composeFile, '--yes', '--json', '--identity', lab.clientKeyPath], { env: { ...process.env, OUTPOST_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+      await waitFor(`the CLI deploy to hold ${dev.name} and send the image (stderr: ${stderr})`, async () => core.locks.list().some((l) => l.pid === child.pid && l.operation === 'deploy') && / MiB \/ /.test(stderr), 60_000);
+
+      // The app (this process) tries the same device: refused at once, naming the holder.
+      const started = Date.now();
+      const second = await api.invoke('workloads:deploy', { devices: [device.id], compose: { text: compose(images.v1), name: 'compose.yml' }, link, healthTimeoutMs: 30_000 });
+      const busyMs = Date.now() - started;
+      expect(busyMs).toBeLessThan(10_000);
+      expect(second.results[0]!.error).toMatchObject({ kind: 'busy', message: expect.stringContaining(`deploy by cli pid ${child.pid}`) });
+
+      const cancelledAt = Date.now();
+      child.kill('SIGINT');
+      const code = await exited;
+      expect(code, `${stdout}\n${stderr}`).toBe(130);
+      const cancelMs = Date.now() - cancelledAt;
+      expect(cancelMs).toBeLessThan(5_000);
+      expect(JSON.parse(stdout).results[0].error.kind).toBe('cancelled');
+      console.log(`deploy: busy answered in ${busyMs} ms (plan included); Ctrl-C to CLI exit ${cancelMs} ms mid-transfer`);
+    } finally {
+      await dev.rateLimit(null);
+    }
+    // Nothing changed on the service: the same container runs, the history has no new rollout, no lock is left.
+    expect(await runningWeb()).toEqual(before);
+    const [lastAfter] = await api.invoke('workloads:history', { device: device.id, limit: 1 });
+    expect(lastAfter!.id).toBe(lastBefore!.id);
+    expect(core.locks.list()).toEqual([]);
+  });
+
+  /** Deploys the version not running now through the job (as the UI does) and cancels it when the rollout reaches `phase`. */
+  async function deployCancelledAt(phase: RolloutPhase) {
+    const running = await dev.exec(['docker', 'inspect', '-f', '{{.Image}}', 'web']);
+    const target = running.stdout.trim() === core.workloads.cache.get(images.v1).id ? images.v2 : images.v1;
+    const watch = watchDevice();
+    let deployId = '';
+    let healthyAt = Infinity;
+    const off = api.on('workloads:rollout', (record) => {
+      deployId = record.id;
+      if (record.phase === 'healthy') healthyAt = Date.now();
+      if (record.phase === phase) void api.invoke('jobs:cancel', { kind: 'deploy', deviceId: device.id });
+    });
+    try {
+      const out = await api.invoke('workloads:deploy', { devices: [device.id], compose: { text: compose(target), name: 'compose.yml' }, link, healthTimeoutMs: 30_000 });
+      return { result: out.results[0]!, deployId, healthyAt, watch, faulted: true, target };
+    } finally {
+      off();
+    }
+  }
+
+  it('cancelled mid-rollout (candidate started, not yet healthy): undone, the old version runs, as the history says', async () => {
+    const run = await deployCancelledAt('new-started');
+    expect(run.result.error?.kind).toBe('cancelled');
+    await expectSettled(run, 'new-started');
+    expect(core.locks.list()).toEqual([]);
+  });
+
+  it('cancelled once the new version is healthy: finished, not undone; the new version runs, as the history says', async () => {
+    const run = await deployCancelledAt('healthy');
+    expect(run.result.ok).toBe(true);
+    await expectSettled(run, 'healthy');
   });
 });

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { leaf, parseIntOption, runWith, type CliIo } from '../context';
+import { exitCodeFor, leaf, parseIntOption, runWith, type CliIo } from '../context';
 import { linkFrom, withLinkFlags, type LinkFlags } from '../link-flags';
 import { resolveDeviceIds } from '../resolve-device';
 import { table } from '../table';
@@ -28,7 +28,9 @@ export function registerDeploy(program: Command, io: CliIo): void {
         const rows = result.results.flatMap((r) =>
           r.ok || r.value ? (r.value ?? []).map((rec) => [r.deviceName, rec.service, rec.phase, String(rec.bytesSent), rec.message]) : [[r.deviceName, '-', r.error?.kind ?? 'error', '0', r.error?.message ?? '']],
         );
-        if (result.results.some((r) => !r.ok)) io.setExitCode(1);
+        // Ctrl-C (cancelled: 130) and a device another operation holds (busy: 5) keep their exit codes; else 1.
+        const failed = result.results.filter((r) => !r.ok).map((r) => r.error?.kind ?? 'rolled-back');
+        if (failed.length) io.setExitCode(failed.includes('cancelled') ? 130 : failed.every((k) => k === 'busy') ? exitCodeFor('busy') : 1);
         return { data: result, human: table(['DEVICE', 'SERVICE', 'PHASE', 'BYTES SENT', 'MESSAGE'], rows) };
       }),
     );

@@ -68,6 +68,11 @@ export function registerDiscover(program: Command, io: CliIo): void {
             timeoutMs: opts.timeout,
             wide: Boolean(opts.wide),
           });
+          // Ctrl-C: the devices found until then are printed (and kept in the inventory); exit 130.
+          if (result.cancelled) {
+            log(`cancelled: ${result.devices.length} devices found so far`);
+            io.setExitCode(130);
+          }
           log(`${result.devices.length} devices in ${result.stats.elapsedMs} ms (${result.stats.probes} probes, ${result.stats.mdnsPackets} mDNS packets)`);
           const view = result.devices.map(discoveredView);
           const human = view.length

@@ -46,10 +46,20 @@ function parseCidrOrNull(cidr: string): Ipv4Range | null {
 }
 
 /** Listens to mDNS for a fixed window and returns the hosts heard. */
-export async function browseOnce(interfaces: readonly LaptopInterface[], serviceTypes: readonly string[] | undefined, windowMs: number): Promise<{ hosts: MdnsHost[]; packets: number }> {
+export async function browseOnce(interfaces: readonly LaptopInterface[], serviceTypes: readonly string[] | undefined, windowMs: number, signal?: AbortSignal): Promise<{ hosts: MdnsHost[]; packets: number }> {
   const browser = new MdnsBrowser({ interfaces, serviceTypes, firstQueryIntervalMs: Math.max(100, Math.floor(windowMs / 3)) });
   await browser.start();
-  await new Promise<void>((resolve) => setTimeout(resolve, windowMs));
+  // The window ends early on a cancel: what answered so far is kept.
+  await new Promise<void>((resolve) => {
+    const end = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', end);
+      resolve();
+    };
+    const timer = setTimeout(end, windowMs);
+    if (signal?.aborted) end();
+    else signal?.addEventListener('abort', end, { once: true });
+  });
   const hosts = browser.hosts();
   const packets = browser.packets;
   await browser.stop();
@@ -67,7 +77,7 @@ export function saveMerge(repo: DevicesRepo, bus: EventBus, sightings: readonly 
 }
 
 /** One discovery pass: mDNS, sweep and serial side by side, merged into the inventory in one batch. */
-export async function scanOnce(args: ScanArgs, repo: DevicesRepo, bus: EventBus, opts: { progress?: boolean } = {}): Promise<ScanResult> {
+export async function scanOnce(args: ScanArgs, repo: DevicesRepo, bus: EventBus, opts: { progress?: boolean; signal?: AbortSignal } = {}): Promise<ScanResult> {
   const started = performance.now();
   const interfaces = laptopInterfaces(args.interfaces);
   const ranges = args.sweep ? sweepRanges(args.cidrs, interfaces, args.wide) : [];
@@ -75,12 +85,13 @@ export async function scanOnce(args: ScanArgs, repo: DevicesRepo, bus: EventBus,
   const hosts = sweepTargets(ranges, laptopAddresses());
   let lastReported = -1;
   const [mdns, swept, serialPorts] = await Promise.all([
-    args.mdns && interfaces.length ? browseOnce(interfaces, args.serviceTypes, args.mdnsWindowMs) : Promise.resolve({ hosts: [], packets: 0 }),
+    args.mdns && interfaces.length ? browseOnce(interfaces, args.serviceTypes, args.mdnsWindowMs, opts.signal) : Promise.resolve({ hosts: [], packets: 0 }),
     hosts.length
       ? sweep({
           hosts,
           ports: args.ports,
           timeoutMs: args.timeoutMs,
+          signal: opts.signal,
           onProgress: (done, total) => {
             // Background re-sweeps stay quiet: the progress bar belongs to the scan the technician started.
             if (opts.progress === false) return;
@@ -98,7 +109,9 @@ export async function scanOnce(args: ScanArgs, repo: DevicesRepo, bus: EventBus,
   const now = new Date();
   const merged = saveMerge(repo, bus, sightings, now);
   const seen = new Set(merged.changed.map((d) => d.id));
-  if (ranges.length) {
+  const cancelled = opts.signal?.aborted ?? false;
+  // A cancelled sweep did not look at every address: nobody is marked gone because of it.
+  if (ranges.length && !cancelled) {
     const gone = markStale(repo.list(), (d) => d.addresses.length > 0 && d.addresses.every((a) => ranges.some((r) => contains(r, a))), seen);
     for (const d of gone) repo.save(d);
     if (gone.length) bus.emit('devices:changed', { ids: gone.map((d) => d.id) });
@@ -108,5 +121,6 @@ export async function scanOnce(args: ScanArgs, repo: DevicesRepo, bus: EventBus,
     devices: markSharedHostKeys(merged.changed, repo.list()).sort((a, b) => (ipv4ToNumber(a.addresses[0] ?? '') ?? 0) - (ipv4ToNumber(b.addresses[0] ?? '') ?? 0)),
     mergedAway: merged.removedIds,
     stats: { hostsProbed: hosts.length, probes: swept.probes, mdnsPackets: mdns.packets, elapsedMs: Math.round(performance.now() - started) },
+    cancelled,
   };
 }

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { DEFAULT_SWEEP_PORTS } from '../../../shared/contract/discovery';
 import type { DeviceService } from '../../../shared/contract';
 import type { Sighting } from './merge';
@@ -14,6 +15,8 @@ export interface SweepOptions {
   onProgress?: (done: number, total: number) => void;
   /** Injected for tests; the OS neighbour table otherwise. */
   neighbours?: () => Promise<Map<string, Neighbour>>;
+  /** Cancel: no new host is knocked; hosts that already answered are reported from the first knock alone. */
+  signal?: AbortSignal;
 }
 
 export interface SweepResult {
@@ -88,20 +91,33 @@ export async function sweep(opts: SweepOptions): Promise<SweepResult> {
   const tick = () => opts.onProgress?.(++done, total);
   let probes = 0;
 
-  const firstKnock = await mapLimit(opts.hosts, concurrency, async (host) => {
-    probes++;
-    const outcome = await tcpProbe(host, first, opts.timeoutMs);
-    tick();
-    return outcome;
-  });
+  // Every knock in flight listens for the cancel (up to `concurrency` at once).
+  if (opts.signal) setMaxListeners(concurrency + 16, opts.signal);
+  const firstKnock = await mapLimit(
+    opts.hosts,
+    concurrency,
+    async (host) => {
+      probes++;
+      const outcome = await tcpProbe(host, first, opts.timeoutMs, opts.signal);
+      tick();
+      return outcome;
+    },
+    opts.signal,
+  );
   const neighbours = await readNeigh();
   const present = opts.hosts
-    .map((host, i) => ({ host, first: firstKnock[i] as ProbeOutcome }))
-    .filter((h) => h.first !== 'silent' || neighbours.has(h.host));
+    .map((host, i) => ({ host, first: firstKnock[i] as ProbeOutcome | undefined }))
+    .filter((h): h is { host: string; first: ProbeOutcome } => h.first !== undefined && (h.first !== 'silent' || neighbours.has(h.host)));
   for (let i = present.length; i < opts.hosts.length; i++) tick();
 
   const hostKeys = new Map<string, Buffer>();
   const sightings = await mapLimit(present, Math.max(1, Math.floor(concurrency / ports.length)), async ({ host, first: firstOutcome }) => {
+    if (opts.signal?.aborted) {
+      // Cancelled: what the first knock found, without the other ports or the fingerprint.
+      tick();
+      const mac = neighbours.get(host)?.mac;
+      return { source: 'sweep', addresses: [host], macs: mac ? [mac] : [], services: firstOutcome === 'open' ? [{ type: serviceTypeForPort(first), port: first, txt: {} }] : [] } satisfies Sighting;
+    }
     const outcomes = await Promise.all(rest.map((p) => tcpProbe(host, p, opts.timeoutMs)));
     probes += rest.length;
     const open = [firstOutcome === 'open' ? first : undefined, ...rest.filter((_, i) => outcomes[i] === 'open')].filter((p): p is number => p !== undefined);

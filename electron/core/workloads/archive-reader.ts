@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, openSync, readSync, closeSync } from 'node:fs';
+import { createReadStream, createWriteStream, openSync, readSync, closeSync, statSync } from 'node:fs';
 import { posix, join } from 'node:path';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -11,6 +11,12 @@ export interface ArchiveLimits {
   maxEntryBytes: number;
   maxTotalBytes: number;
   maxEntries: number;
+}
+
+/** A cancel, and progress in bytes of the archive file read so far. */
+export interface ReadRun {
+  signal?: AbortSignal;
+  progress?: (done: number, total: number) => void;
 }
 
 export const DEFAULT_LIMITS: ArchiveLimits = { maxEntryBytes: 16 * 1024 ** 3, maxTotalBytes: 64 * 1024 ** 3, maxEntries: 20_000 };
@@ -76,13 +82,24 @@ export async function hashFile(path: string, opts: { gunzip?: boolean } = {}): P
  * Reads a tar (optionally gzipped) into `workDir`, rejecting what an honest image archive never holds:
  * traversal, links out of the archive, duplicate names, device nodes, and entries over the limits.
  */
-export async function readArchive(path: string, workDir: string, limits: ArchiveLimits = DEFAULT_LIMITS): Promise<ArchiveContents> {
+export async function readArchive(path: string, workDir: string, limits: ArchiveLimits = DEFAULT_LIMITS, run: ReadRun = {}): Promise<ArchiveContents> {
   const files = new Map<string, ArchiveFile>();
   const links = new Map<string, string>();
   const seen = new Set<string>();
   let total = 0;
   let count = 0;
-  const source: Readable = isGzip(path) ? createReadStream(path).pipe(createGunzip()) : createReadStream(path);
+  const fileSize = statSync(path).size;
+  let read = 0;
+  const raw = createReadStream(path);
+  raw.on('data', (b: Buffer | string) => {
+    read += b.length;
+    run.progress?.(read, fileSize);
+  });
+  const source: Readable = isGzip(path) ? raw.pipe(createGunzip()) : raw;
+  // A cancel ends the read; the caller removes what was spooled (nothing is kept from a partial import).
+  const onAbort = () => source.destroy(new OutpostError('cancelled', `the import of ${path} was cancelled; nothing was kept`));
+  if (run.signal?.aborted) onAbort();
+  run.signal?.addEventListener('abort', onAbort, { once: true });
   const tar = extract();
   const feeding = pipeline(source, tar).catch((err: Error) => {
     tar.destroy(err);
@@ -129,10 +146,14 @@ export async function readArchive(path: string, workDir: string, limits: Archive
     }
   } catch (err) {
     source.destroy();
+    if (run.signal?.aborted) throw new OutpostError('cancelled', `the import of ${path} was cancelled; nothing was kept`);
     if (err instanceof OutpostError) throw err;
     throw bad(`${path} is not a readable tar archive: ${(err as Error).message}`);
+  } finally {
+    run.signal?.removeEventListener('abort', onAbort);
   }
   await feeding;
+  if (run.signal?.aborted) throw new OutpostError('cancelled', `the import of ${path} was cancelled; nothing was kept`);
   return { files, links };
 }
 

@@ -50,11 +50,18 @@ export function loadCompose(source: DeployArgs['compose']): { services: ServiceS
   return { services, applied };
 }
 
-/** How one deploy or rollback run may be steered from outside: cancelled, or watched step by step (tests). */
+/** Runs `work` holding the device's lock (kind `busy` at once when another operation, in any process, holds it). */
+export type HoldDevice = <T>(device: Device, work: () => Promise<T>) => Promise<T>;
+
+/** How one deploy or rollback run may be steered from outside: cancelled, held per device, or watched step by step (tests). */
 export interface RunOptions {
   signal?: AbortSignal;
   onPhase?: RolloutOptions['onPhase'];
+  /** Holds each device for the whole of its deploy (the service passes the job's per-device lock). */
+  hold?: HoldDevice;
 }
+
+const unheld: HoldDevice = (_device, work) => work();
 
 /** Plans, transfers and rolls out a compose file on each device; devices proceed independently. */
 export class Deployer {
@@ -65,8 +72,10 @@ export class Deployer {
     private readonly cache: ImageCache,
     private readonly history: DeployHistory,
     private readonly bus: EventBus,
+    /** Holds a device in the store for a reconcile that runs by itself (see Reconciler). */
+    lock?: HoldDevice,
   ) {
-    this.reconciler = new Reconciler(engines, history, (device) => this.deps(device));
+    this.reconciler = new Reconciler(engines, history, (device) => this.deps(device), lock);
   }
 
   devicesFor(refs: string[]): Device[] {
@@ -114,19 +123,26 @@ export class Deployer {
   }
 
   private async deployOne(device: Device, services: ServiceSpec[], args: DeployArgs, run: RunOptions): Promise<DeployRecord[]> {
+    // A reconcile of this process already running on the device ends first (it holds the device briefly).
+    await this.reconciler.settled(device.id);
+    return (run.hold ?? unheld)(device, () => this.deployHeld(device, services, args, run));
+  }
+
+  private async deployHeld(device: Device, services: ServiceSpec[], args: DeployArgs, run: RunOptions): Promise<DeployRecord[]> {
     // Whatever an earlier interruption left on this device is settled before anything new is rolled out.
-    await this.reconciler.run(device, args.link);
+    await this.reconciler.run(device, args.link, { held: true });
     const records: DeployRecord[] = [];
     for (const spec of services) {
       if (run.signal?.aborted) {
         if (records.length === 0) throw new OutpostError('cancelled', `${device.name}: deploy cancelled before anything changed`);
-        break;
+        // Services already rolled out stay (each one healthy, in the history); the rest are not started.
+        throw new OutpostError('cancelled', `${device.name}: deploy cancelled after ${records.map((r) => `${r.service} (${r.phase})`).join(', ')}; ${services.slice(records.length).map((s) => s.name).join(', ')} not started`, { records });
       }
       const image = this.cache.get(spec.image);
       // The transfer is long on a slow link; the registry's per-call deadline guards connecting, not the copy.
       const engine = await this.engines.call(device, async (e) => e, { link: args.link, what: 'connecting' });
       const linkBps = standingDecision(device.ssh.compression)?.linkBps ?? null;
-      const sent = await transferImage(engine, this.cache, image, spec.image, (phase, p) => this.bus.emit('workloads:progress', { deviceId: device.id, phase, ...p }), linkBps).catch((err: unknown) => {
+      const sent = await transferImage(engine, this.cache, image, spec.image, (phase, p) => this.bus.emit('workloads:progress', { deviceId: device.id, phase, ...p }), linkBps, run.signal).catch((err: unknown) => {
         if (toErrorBody(err).kind === 'unreachable' || toErrorBody(err).kind === 'timeout') this.engines.forget(device);
         throw err;
       });
@@ -138,6 +154,8 @@ export class Deployer {
           },
         ),
       );
+      // Cancelled before the new version was judged healthy: the old one runs again (the record says so).
+      if (run.signal?.aborted && record.phase === 'rolled-back') throw new OutpostError('cancelled', `${device.name}: deploy of ${spec.name} cancelled — ${record.message}`, { records: [...records, record] });
       if (sent.note) {
         // What the transfer had to do differently on this engine belongs in the history beside the outcome.
         const noted = { ...record, message: `${record.message} — ${sent.note}` };
@@ -154,13 +172,19 @@ export class Deployer {
    */
   async rollback(deviceRef: string, service: string, link: LinkOptions | undefined, healthTimeoutMs = 60_000, run: RunOptions = {}): Promise<DeployRecord> {
     const device = this.engines.device(deviceRef);
-    await this.reconciler.run(device, link);
+    await this.reconciler.settled(device.id);
+    return (run.hold ?? unheld)(device, () => this.rollbackHeld(device, service, link, healthTimeoutMs, run));
+  }
+
+  private async rollbackHeld(device: Device, service: string, link: LinkOptions | undefined, healthTimeoutMs: number, run: RunOptions): Promise<DeployRecord> {
+    await this.reconciler.run(device, link, { held: true });
+    if (run.signal?.aborted) throw new OutpostError('cancelled', `${device.name}: rollback of ${service} cancelled before anything changed`);
     const engine = await this.engines.call(device, async (e) => e, { link, what: 'connecting' });
     const running = await findContainer(engine.docker, service);
     const step = this.history.rollbackTarget(device.id, service, running?.Config.Labels?.[LABEL_DEPLOY]);
     if (!step) throw new OutpostError('not-found', `${device.name}: no earlier deploy of ${service} to roll back to`);
     const { target, previousDeployId } = step;
-    return this.reconciler.guard(device, service, link, () =>
+    const record = await this.reconciler.guard(device, service, link, () =>
       rollout(engine, target.spec, { ref: target.record.image, id: target.record.imageId }, this.deps(device), {
         healthTimeoutMs,
         previousDeployId,
@@ -171,11 +195,15 @@ export class Deployer {
         throw engineError(device.name, err, `rolling ${service} back`);
       }),
     );
+    if (run.signal?.aborted && record.phase === 'rolled-back') throw new OutpostError('cancelled', `${device.name}: rollback of ${service} cancelled — ${record.message}`, { record });
+    return record;
   }
 
   /** Settles every service left mid-rollout on one device; the outcome lands in the history. */
-  reconcile(deviceRef: string, link: LinkOptions | undefined): Promise<DeployRecord[]> {
-    return this.reconciler.run(this.engines.device(deviceRef), link);
+  async reconcile(deviceRef: string, link: LinkOptions | undefined, run: Pick<RunOptions, 'hold'> = {}): Promise<DeployRecord[]> {
+    const device = this.engines.device(deviceRef);
+    await this.reconciler.settled(device.id);
+    return (run.hold ?? unheld)(device, () => this.reconciler.run(device, link, { held: true }));
   }
 
   close(): void {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -69,6 +69,32 @@ async function importError(entries: Entry[]): Promise<{ kind?: string; message: 
 }
 
 describe('image cache', () => {
+  it('a cancelled import stops mid-read with kind cancelled and keeps nothing (no image, no blob, no spooled file)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'outpost-images-'));
+    const cache = new ImageCache(dir, { maxEntryBytes: 256 * 1024 * 1024, maxTotalBytes: 512 * 1024 * 1024, maxEntries: 100 });
+    const { entries } = await saveArchiveEntries();
+    // 48 MiB the reader must get through before the image's own entries.
+    const path = await archiveFile(dir, [{ header: { name: 'filler.bin' }, body: Buffer.alloc(48 * 1024 * 1024, 7) }, ...entries]);
+    const controller = new AbortController();
+    const seen: number[] = [];
+    const err = await cache
+      .import(path, {
+        signal: controller.signal,
+        progress: (done, total) => {
+          seen.push(done);
+          if (done > 0 && done < total) controller.abort();
+        },
+      })
+      .then(() => undefined, (e: unknown) => e as { kind?: string });
+    expect(err?.kind).toBe('cancelled');
+    expect(Math.max(...seen)).toBeLessThan(48 * 1024 * 1024);
+    expect(cache.list()).toEqual([]);
+    expect(readdirSync(join(cache.root, 'blobs', 'sha256'))).toEqual([]);
+    expect(readdirSync(join(cache.root, 'tmp'))).toEqual([]);
+    // The same file imports whole without a cancel.
+    expect(await cache.import(path)).toHaveLength(1);
+  });
+
   it('imports a docker save archive, content-addressed, and finds it by tag and ID prefix', async () => {
     const { dir, cache } = fresh();
     const { entries, id } = await saveArchiveEntries({ gzipTop: true });

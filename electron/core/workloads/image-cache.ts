@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { join } from 'node:path';
 import type { CachedImage } from '../../../shared/contract/workloads';
 import { OutpostError } from '../../../shared/errors';
-import { DEFAULT_LIMITS, hashFile, readArchive, type ArchiveLimits } from './archive-reader';
+import { DEFAULT_LIMITS, hashFile, readArchive, type ArchiveLimits, type ReadRun } from './archive-reader';
 import { imagesIn } from './image-formats';
 
 export type StoredImage = Omit<CachedImage, 'devices'>;
@@ -31,13 +31,15 @@ export class ImageCache {
   }
 
   /** Imports every image of a `docker save` archive or OCI layout archive; nothing is kept unless all of it checks out. */
-  async import(path: string): Promise<StoredImage[]> {
+  async import(path: string, run: ReadRun = {}): Promise<StoredImage[]> {
     if (!existsSync(path)) throw new OutpostError('not-found', `no such file: ${path}`);
     const work = join(this.root, 'tmp', randomUUID());
     mkdirSync(work, { recursive: true });
     try {
-      const contents = await readArchive(path, work, this.limits);
+      const contents = await readArchive(path, work, this.limits, run);
       const images = await imagesIn(contents);
+      // The last safe point: from here the blobs move into the cache and the records are written.
+      if (run.signal?.aborted) throw new OutpostError('cancelled', `the import of ${path} was cancelled; nothing was kept`);
       if (images.length === 0) throw new OutpostError('invalid-input', `${path} holds no images`);
       const stored: StoredImage[] = [];
       for (const img of images) {

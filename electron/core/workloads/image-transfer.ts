@@ -60,6 +60,8 @@ export async function transferImage(
   onProgress: (phase: 'building' | 'staging' | 'loading' | 'verifying', p: Progress) => void,
   /** The device's link rate as last measured (its flush compression decision), if it still holds. */
   linkBps: number | null = null,
+  /** Cancels the staging at once (what reached the device stays staged; a re-run resumes it). */
+  signal?: AbortSignal,
 ): Promise<TransferResult> {
   const plan = await planLayers(engine.docker, image);
   if (plan.alreadyPresent) {
@@ -73,7 +75,7 @@ export async function transferImage(
     const archive = await writeDeltaArchive(image, (d) => cache.blobPath(d), needed, out, [tag]);
     // gzip only where it makes staging faster (image-compression.ts); the device's load takes either.
     const payload = await stagedPayload(engine.ssh, { path: archive.path, size: statSync(archive.path).size, sha256: archive.sha256 }, linkBps);
-    const staged = await stageFile(engine.ssh, payload, (p) => onProgress('staging', p));
+    const staged = await stageFile(engine.ssh, payload, (p) => onProgress('staging', p), { signal });
     onProgress('loading', { bytesSent: payload.size, bytesTotal: payload.size, bytesPerSecond: 0, etaSeconds: null });
     if (payload.encoding === 'gzip') compressed = `staged ${payload.reason}`;
     return { archive, staged };

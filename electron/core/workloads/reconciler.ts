@@ -36,6 +36,11 @@ export class Reconciler {
     private readonly engines: EngineRegistry,
     private readonly history: DeployHistory,
     private readonly depsFor: (device: Device) => RolloutDeps,
+    /**
+     * Holds the device in the store while a reconcile of its own runs (another process — the CLI, a second window —
+     * may be rolling out there: its steps on the device must not be taken for an interruption). Kind `busy` skips it.
+     */
+    private readonly lock: <T>(device: Device, work: () => Promise<T>) => Promise<T> = (_d, work) => work(),
   ) {
     this.offReached = engines.onReached((device, _engine, fresh) => {
       if (this.closed || this.inflight.has(device.id) || this.busy(device.id)) return;
@@ -57,15 +62,23 @@ export class Reconciler {
     }
   }
 
-  /** Reconciles every service of one device (shared by concurrent callers). */
-  run(device: Device, link: LinkOptions | undefined): Promise<DeployRecord[]> {
+  /** Resolves once a reconcile of this process running on the device (if any) has ended, however it ended. */
+  async settled(deviceId: string): Promise<void> {
+    await this.inflight.get(deviceId)?.catch(() => undefined);
+  }
+
+  /**
+   * Reconciles every service of one device (shared by concurrent callers). `held`: the caller already holds the
+   * device's lock (a deploy, a rollback, an explicit reconcile job); otherwise the reconcile takes it itself.
+   */
+  run(device: Device, link: LinkOptions | undefined, opts: { held?: boolean } = {}): Promise<DeployRecord[]> {
     const running = this.inflight.get(device.id);
     if (running) return running;
     if (this.busy(device.id)) {
       return Promise.reject(new OutpostError('conflict', `${device.name}: a rollout is running on this device right now; reconcile after it ends`));
     }
-    const work = this.engines
-      .call(device, (engine) => this.reconcileOn(device, engine), { link, timeoutMs: 120_000, what: 'reconciling interrupted rollouts' })
+    const reconcile = () => this.engines.call(device, (engine) => this.reconcileOn(device, engine), { link, timeoutMs: 120_000, what: 'reconciling interrupted rollouts' });
+    const work = (opts.held ? reconcile() : this.lock(device, reconcile))
       .then(
         (records) => {
           const p = this.pending.get(device.id);

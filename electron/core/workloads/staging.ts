@@ -44,8 +44,10 @@ export async function stageFile(
   conn: SshConnection,
   local: { path: string; size: number; sha256: string },
   onProgress: (p: Progress) => void,
-  opts: { stallMs?: number } = {},
+  opts: { stallMs?: number; signal?: AbortSignal } = {},
 ): Promise<StageResult> {
+  const cancelled = () => new OutpostError('cancelled', `the transfer was cancelled; what reached the device stays staged and a re-run resumes it`);
+  if (opts.signal?.aborted) throw cancelled();
   const name = `${local.sha256}.tar`;
   const finalPath = `${STAGING_DIR}/${name}`;
   const partPath = `${finalPath}.part`;
@@ -74,6 +76,16 @@ export async function stageFile(
       handle.stdin.destroy();
       handle.channel.close();
     });
+    // A cancel ends the copy and drops the link: up to a channel window (MiBs) handed to SSH would otherwise keep
+    // draining over a slow link for seconds, holding up whatever uses it next (and the CLI's exit). The part file
+    // keeps what the device wrote; the next use reconnects.
+    const onAbort = () => {
+      stalled(cancelled());
+      handle.stdin.destroy();
+      handle.channel.close();
+      conn.destroy();
+    };
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
     handle.stderr.on('data', (b: Buffer) => {
       const text = b.toString('utf8');
       const written = [...text.matchAll(/(\d+) bytes/g)].at(-1)?.[1];
@@ -101,6 +113,7 @@ export async function stageFile(
       throw new OutpostError('unreachable', `the link dropped after ${offset + sent} of ${local.size} bytes were handed to SSH; run again to resume (${(err as Error).message})`);
     } finally {
       watch.stop();
+      opts.signal?.removeEventListener('abort', onAbort);
     }
     onProgress({ bytesSent: local.size, bytesTotal: local.size, bytesPerSecond: watch.rate(), etaSeconds: 0 });
   }

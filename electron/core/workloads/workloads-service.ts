@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ContainerSummary, Device } from '../../../shared/contract';
 import type { LinkOptions } from '../../../shared/contract';
 import type { EventBus, Router } from '../router';
 import type { Engine, EngineRegistry } from '../engines/registry';
 import type { Db } from '../store/database';
-import { Deployer } from './deploy';
+import type { DeviceLocks } from '../jobs/device-locks';
+import type { Job, JobRegistry } from '../jobs/job-registry';
+import { Deployer, type HoldDevice } from './deploy';
 import { readDeviceHistory } from './device-state';
 import { containerLogs, containerStats, demuxLogs, deviceFacts, grepFilter, listContainers, sinceSeconds, withoutUnset } from './diagnose';
 import { DeployHistory } from './history-repo';
@@ -23,6 +25,9 @@ export interface WorkloadsDeps {
   cache: ImageCache;
   dataDir: string;
   onClose(close: () => void): void;
+  /** Deploy, rollback, reconcile and image import run as cancellable jobs; deploys hold their devices. */
+  jobs: JobRegistry;
+  locks: () => DeviceLocks;
 }
 
 export interface WorkloadsHandle {
@@ -35,12 +40,18 @@ export interface WorkloadsHandle {
 export function registerWorkloadsService(deps: WorkloadsDeps): WorkloadsHandle {
   const { router, bus, engines, cache } = deps;
   const history = new DeployHistory(deps.db);
-  const deployer = new Deployer(engines, cache, history, bus);
+  const { jobs } = deps;
+  // A reconcile that runs by itself (link re-established, backoff timer) holds the device like any operation.
+  const deployer = new Deployer(engines, cache, history, bus, (device, work) => deps.locks().hold(device.id, 'reconcile', randomUUID(), work, device.name));
+  const holdFor = (job: Job): HoldDevice => (device, work) => job.holdDevice(device.id, work, device.name);
+  const deviceIds = (refs: readonly string[]) => refs.map((r) => engines.device(r).id);
   deps.onClose(() => deployer.close());
   const on = <T>(device: string, link: LinkOptions | undefined, what: string, fn: (engine: Engine) => Promise<T>, timeoutMs?: number): Promise<T> =>
     engines.call(engines.device(device), fn, { link, what, timeoutMs });
 
-  router.handle('workloads:images-import', ({ path }) => cache.import(path).then((list) => list.map((i) => ({ ...i, devices: [] }))));
+  router.handle('workloads:images-import', ({ path }) =>
+    jobs.run({ kind: 'image-import', label: `import ${basename(path)}` }, (job) => cache.import(path, { signal: job.signal, progress: (done, total) => job.progress(done, total) })).then((list) => list.map((i) => ({ ...i, devices: [] }))),
+  );
   router.handle('workloads:images-list', () => {
     const byImage = history.devicesByImage();
     return cache.list().map((i) => ({ ...i, devices: byImage.get(i.id) ?? [] }));
@@ -48,9 +59,21 @@ export function registerWorkloadsService(deps: WorkloadsDeps): WorkloadsHandle {
   router.handle('workloads:images-verify', ({ ref }) => cache.verify(ref));
   router.handle('workloads:images-remove', ({ ref }) => cache.remove(ref));
   router.handle('workloads:plan', (args) => deployer.plan(args));
-  router.handle('workloads:deploy', (args) => deployer.deploy(args));
-  router.handle('workloads:rollback', ({ device, link, service }) => deployer.rollback(device, service, link));
-  router.handle('workloads:reconcile', ({ device, link }) => deployer.reconcile(device, link));
+  router.handle('workloads:deploy', (args) => {
+    const ids = deviceIds(args.devices);
+    const name = args.compose.name ?? (args.compose.path ? basename(args.compose.path) : 'compose');
+    return jobs.run({ kind: 'deploy', label: `deploy ${name} to ${args.devices.length === 1 ? engines.device(args.devices[0] as string).name : `${args.devices.length} devices`}`, deviceIds: ids }, (job) =>
+      deployer.deploy(args, { signal: job.signal, hold: holdFor(job) }),
+    );
+  });
+  router.handle('workloads:rollback', ({ device, link, service }) => {
+    const d = engines.device(device);
+    return jobs.run({ kind: 'rollback', label: `roll ${service} back on ${d.name}`, deviceIds: [d.id] }, (job) => deployer.rollback(device, service, link, undefined, { signal: job.signal, hold: holdFor(job) }));
+  });
+  router.handle('workloads:reconcile', ({ device, link }) => {
+    const d = engines.device(device);
+    return jobs.run({ kind: 'reconcile', label: `reconcile ${d.name}`, deviceIds: [d.id] }, (job) => deployer.reconcile(device, link, { hold: holdFor(job) }));
+  });
   router.handle('workloads:pending', ({ device }) => deployer.reconciler.list(device ? engines.device(device).id : undefined));
   router.handle('workloads:history', ({ device, limit }) => history.list(device ? engines.device(device).id : undefined, limit));
   router.handle('workloads:ps', ({ devices, link, timeoutMs }) =>

@@ -82,6 +82,7 @@ export const createDiscoverySlice: SliceCreator<DiscoverySlice> = (set, get, { a
     try {
       const result = await api.invoke('discovery:scan', args);
       set({ lastScan: { ...result.stats, found: result.devices.length, finishedAt: new Date().toISOString() } });
+      if (result.cancelled) get().notify({ tone: 'warning', title: 'Scan cancelled', message: `${result.devices.length} devices found until then are in the inventory` });
       return result;
     } catch (err) {
       get().reportError(err, 'The scan failed');

@@ -1,5 +1,6 @@
 import { Badge, Button, Code, CloseButton, Group, Paper, ScrollArea, Tabs, Text } from '@mantine/core';
 import { useEffect, useState } from 'react';
+import { CancelJobButton } from '../../components/cancel-job-button';
 import { Terminal } from '../../components/terminal';
 import { useOutpost } from '../../store/context';
 import type { SelectedContainer } from '../../store/workloads-slice';
@@ -48,6 +49,7 @@ export function ContainerDetail({ selected }: { selected: SelectedContainer }) {
               Roll back {container.service}
             </Button>
           )}
+          <CancelJobButton kind="rollback" deviceId={selected.deviceId} label="Cancel rollback" />
           <CloseButton aria-label="Close details" onClick={() => close(null)} />
         </Group>
       </Group>

@@ -1,5 +1,6 @@
 import { Badge, Button, Group, Paper, Table, Text } from '@mantine/core';
 import { useState } from 'react';
+import { CancelJobButton } from '../../components/cancel-job-button';
 import { useOutpost } from '../../store/context';
 import { formatBytes, shortId } from './format';
 import { PHASE_COLOR } from './rollout-steps';
@@ -78,6 +79,7 @@ export function HistoryPanel() {
                       Roll back
                     </Button>
                   )}
+                  {busy === r.id && <CancelJobButton kind="rollback" deviceId={r.deviceId} label="Cancel" />}
                 </Table.Td>
               </Table.Tr>
             ))}
