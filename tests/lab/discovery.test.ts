@@ -105,7 +105,8 @@ describe('discovery:scan over the lab', () => {
     const partial = await scanning;
     const cancelMs = Date.now() - cancelledAt;
     expect(partial.cancelled).toBe(true);
-    expect(cancelMs).toBeLessThan(1_500);
+    // A full pass waits out every silent address (seconds); a cancelled one only unwinds (tens of ms when idle).
+    expect(cancelMs).toBeLessThan(3_000);
     expect(partial.stats.elapsedMs).toBeLessThan(full.stats.elapsedMs);
     // What it found: lab devices only, each one already known (merged, not duplicated).
     const labIps = new Set(lab.devices.map((d) => d.ip));
