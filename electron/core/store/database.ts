@@ -1,7 +1,11 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { lazyModule } from '../lazy-require';
 import { migrations, type Migration } from './migrations';
+
+// Loaded when a database is first opened: `outpost info` and `--help` open none (the native module is ~5 MiB).
+const sqlite = lazyModule<typeof Database>('better-sqlite3');
 
 export type Db = Database.Database;
 
@@ -11,7 +15,7 @@ export type Db = Database.Database;
  */
 export function openDatabase(file: string, list: readonly Migration[] = migrations): Db {
   mkdirSync(dirname(file), { recursive: true });
-  const db = new Database(file);
+  const db = new (sqlite())(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
