@@ -35,6 +35,13 @@ export const EngineFound = z.object({
 });
 export type EngineFound = z.infer<typeof EngineFound>;
 
+/** The last search that found no engine: when, and every place tried with why it failed (cleared once one answers). */
+export const EngineNotFound = z.object({
+  at: z.string(),
+  tried: z.array(z.object({ socket: z.string(), source: z.string(), result: z.string() })),
+});
+export type EngineNotFound = z.infer<typeof EngineNotFound>;
+
 export const EngineSocketPath = z
   .string()
   .min(2)
@@ -99,6 +106,7 @@ export const Device = z.object({
       /** The technician's setting: the engine socket on this device, tried before any other place. */
       socket: z.string().optional(),
       engine: EngineFound.optional(),
+      engineNotFound: EngineNotFound.optional(),
       /** The site CA whose certificates Docker TLS was installed with: the engine is then reached over mTLS. */
       caId: z.string().optional(),
     })

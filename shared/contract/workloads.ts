@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { channel } from './define';
 import { LinkOptions } from './link';
+import { EngineFound } from './devices';
 
 const LinkArg = LinkOptions.optional();
 
@@ -205,6 +206,8 @@ export const workloadsChannels = {
   'workloads:stats': channel(z.object({ ...Target, container: z.string().min(1) }).strict(), ContainerStats),
   'workloads:inspect': channel(z.object({ ...Target, container: z.string().min(1) }).strict(), z.record(z.string(), z.unknown())),
   'workloads:facts': channel(z.object({ ...Target }).strict(), DeviceFacts),
+  /** Looks for the device's engine again now (after its socket setting changed, or an engine was started). */
+  'workloads:locate-engine': channel(z.object({ ...Target }).strict(), EngineFound),
   'workloads:bundle': channel(
     // `out`: a file on this laptop (the CLI, Electron's save dialog). Without it (browser mode) the zip comes back
     // in the answer for the page to download, and nothing is left on disk.

@@ -50,6 +50,10 @@ describe('finding the engine', () => {
     expect(dh, JSON.stringify(dh)).toMatchObject({ ok: true, engine: { socket: SOCKET, source: 'DOCKER_HOST', product: 'docker' } });
     expect(none).toMatchObject({ ok: false, error: { kind: 'engine-not-found' } });
     for (const place of ['/var/run/docker.sock', '/var/run/balena-engine.sock', '/run/podman/podman.sock', '/run/user/0/docker.sock']) expect(none!.error!.message).toContain(place);
+    // The device's details keep where Outpost looked (the drawer and `devices show` list it).
+    const missing = (await api.invoke('devices:get', { id: devices['eng-none']!.id })).docker?.engineNotFound;
+    expect(missing?.tried.map((t) => t.socket)).toEqual(['/var/run/docker.sock', '/var/run/balena-engine.sock', '/run/podman/podman.sock', '/run/user/0/docker.sock', '/run/user/0/podman/podman.sock']);
+    expect(missing?.tried.every((t) => t.result === 'no socket there')).toBe(true);
 
     const recorded = await api.invoke('devices:get', { id: devices['eng-dh']!.id });
     expect(recorded.docker?.engine).toMatchObject({ socket: SOCKET, source: 'DOCKER_HOST', product: 'docker', systemd: false });
@@ -86,16 +90,15 @@ describe('finding the engine', () => {
 
   it('a per-device socket setting comes first; the CLI shows what was found', async () => {
     const id = devices['eng-dh']!.id;
+    await api.invoke('workloads:ps', { devices: [id], link });
     await api.invoke('devices:update', { id, engineSocket: '/run/nothing/here.sock' });
-    core.engines.forget(core.devices.get(id));
-    // The setting is tried first, passed over (no socket there), and the search goes on to DOCKER_HOST.
+    // A new setting is looked for at once (the client already connected is not kept); it is tried first, passed over (no socket there), and the search goes on to DOCKER_HOST.
     const [ps] = await api.invoke('workloads:ps', { devices: [id], link });
     expect(ps).toMatchObject({ ok: true, engine: { source: 'DOCKER_HOST' } });
     const found = core.devices.get(id).docker?.engine;
     expect(found?.tried).toEqual([{ socket: '/run/nothing/here.sock', source: 'setting', result: 'no socket there' }]);
     await api.invoke('devices:update', { id, engineSocket: SOCKET });
-    core.engines.forget(core.devices.get(id));
-    await api.invoke('workloads:ps', { devices: [id], link });
+    expect(await api.invoke('workloads:locate-engine', { device: id, link })).toMatchObject({ socket: SOCKET, source: 'setting', product: 'docker' });
     expect(core.devices.get(id).docker?.engine).toMatchObject({ socket: SOCKET, source: 'setting' });
 
     const pass = join(home, 'passphrase');
@@ -105,13 +108,23 @@ describe('finding the engine', () => {
     expect(r.stdout).toContain(`engine:    docker`);
     expect(r.stdout).toContain(`at ${SOCKET} (setting`);
 
-    // Cleared from the CLI: the usual search again (DOCKER_HOST), on the next connection.
-    const cleared = spawnSync(process.execPath, [resolve(__dirname, '../../bin/outpost.mjs'), 'devices', 'update', 'eng-dh', '--no-engine-socket', '--json'], { env: { ...process.env, OUTPOST_HOME: home }, encoding: 'utf8' });
+    // Cleared from the CLI, and looked for again from the CLI: the usual search (DOCKER_HOST).
+    const cli = (...args: string[]) => spawnSync(process.execPath, [resolve(__dirname, '../../bin/outpost.mjs'), ...args], { env: { ...process.env, OUTPOST_HOME: home }, encoding: 'utf8' });
+    const cleared = cli('devices', 'update', 'eng-dh', '--no-engine-socket', '--json');
     expect(cleared.status, cleared.stderr).toBe(0);
     expect(JSON.parse(cleared.stdout).docker?.socket).toBeUndefined();
-    core.engines.forget(core.devices.get(id));
+    const located = cli('devices', 'locate-engine', 'eng-dh', '--identity', lab.clientKeyPath, '--json');
+    expect(located.status, located.stderr).toBe(0);
+    expect(JSON.parse(located.stdout)).toMatchObject({ socket: SOCKET, source: 'DOCKER_HOST', product: 'docker' });
     const [again] = await api.invoke('workloads:ps', { devices: [id], link });
     expect(again).toMatchObject({ ok: true, engine: { socket: SOCKET, source: 'DOCKER_HOST' } });
+
+    // None answering, from the CLI: kind engine-not-found, and `devices show` lists every place tried.
+    const none = cli('devices', 'locate-engine', 'eng-none', '--identity', lab.clientKeyPath, '--json');
+    expect(none.status).not.toBe(0);
+    expect(JSON.parse(none.stdout).error.kind).toBe('engine-not-found');
+    const shown = cli('devices', 'show', 'eng-none');
+    expect(shown.stdout).toMatch(/no engine answered at .*; tried:\n {2}\/var\/run\/docker\.sock \(docker\): no socket there\n/);
   });
 });
 

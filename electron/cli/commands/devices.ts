@@ -6,6 +6,7 @@ import { describeLink, effectiveLink } from '../../../shared/contract/link-resol
 import { OutpostError } from '../../../shared/errors';
 import { resolveDevice } from '../resolve-device';
 import { compressionText } from '../../../shared/format/compression';
+import { linkFrom, withLinkFlags, type LinkFlags } from '../link-flags';
 
 function tagsFrom(list: string[] | undefined): Record<string, string> | undefined {
   if (!list?.length) return undefined;
@@ -39,6 +40,11 @@ export function deviceDetails(d: Device, site: SiteLinkDefaults = {}): string {
   ];
   if (d.docker?.socket) lines.push(`engine socket setting: ${d.docker.socket}`);
   for (const t of engine?.tried ?? []) lines.push(`  passed over ${t.socket} (${t.source}): ${t.result}`);
+  const missing = d.docker?.engineNotFound;
+  if (missing) {
+    lines.push(`no engine answered at ${missing.at}${engine ? ' (the engine above is what answered before)' : ''}; tried:`);
+    for (const t of missing.tried) lines.push(`  ${t.socket} (${t.source}): ${t.result}`);
+  }
   if (d.notes) lines.push(`notes:     ${d.notes}`);
   return lines.join('\n');
 }
@@ -117,6 +123,14 @@ export function registerDevices(program: Command, io: CliIo): void {
         return { data: updated, human: `updated ${updated.name}` };
       }),
     );
+
+  withLinkFlags(leaf(devices, 'locate-engine <device>', 'look for the device\'s container engine now (its socket setting, DOCKER_HOST, the usual places) and record what answered')).action(
+    runWith(io, async (ctx, ref: string, flags: LinkFlags) => {
+      const device = await resolveDevice(ctx, ref, flags);
+      const found = await ctx.api.invoke('workloads:locate-engine', { device: device.id, link: linkFrom(flags) });
+      return { data: found, human: deviceDetails(await ctx.api.invoke('devices:get', { id: device.id })) };
+    }),
+  );
 
   leaf(devices, 'remove <device>', 'remove a device from the inventory').action(
     runWith(io, async (ctx, ref: string) => {

@@ -1,11 +1,11 @@
 import type Docker from 'dockerode';
-import type { Device, EngineFound, LinkOptions } from '../../../shared/contract';
+import type { Device, EngineFound, EngineNotFound, LinkOptions } from '../../../shared/contract';
 import { OutpostError, toErrorBody } from '../../../shared/errors';
 import type { DevicesRepo } from '../store/devices-repo';
 import type { DeviceLinks } from '../transport/device-links';
 import type { SshConnection } from '../transport/ssh-connection';
 import { engineError, withTimeout } from './engine-errors';
-import { locateKnownEngine } from './locate';
+import { locateEngine, locateKnownEngine } from './locate';
 import { dockerodeModule } from '../lazy-require';
 
 // Loaded when an engine is first reached over mTLS: `outpost info` and a flush never pay for dockerode (~20 MiB).
@@ -26,6 +26,8 @@ export interface Engine {
   ssh: SshConnection;
   /** What answered and where (Docker, Podman, balena-engine), as recorded in the device's details. */
   found: EngineFound;
+  /** The device's socket setting when it was looked for (a new setting means looking again). */
+  setting?: string;
 }
 
 export interface DeviceResult<T> {
@@ -51,6 +53,8 @@ export class EngineRegistry {
   private readonly engines = new Map<string, Engine>();
   private readonly reachedListeners = new Set<(device: Device, engine: Engine, fresh: boolean) => void>();
   private tlsCredentials: TlsCredentialsProvider | null = null;
+  /** Devices whose next connection searches every place again rather than trying the recorded engine first. */
+  private readonly fullSearch = new Set<string>();
 
   constructor(
     private readonly links: DeviceLinks,
@@ -78,14 +82,28 @@ export class EngineRegistry {
 
   async engine(device: Device, link?: LinkOptions): Promise<Engine> {
     const cached = this.engines.get(device.id);
-    if (cached?.ssh.isOpen) return cached;
+    // A changed socket setting is looked for at once, not after the link next drops. Read from the inventory: a
+    // caller may hold a device record older than the technician's last edit.
+    const current = this.devices.find(device.id) ?? device;
+    const setting = current.docker?.socket;
+    if (cached?.ssh.isOpen && cached.setting === setting) return cached;
+    if (cached) this.engines.delete(device.id);
     const ssh = await this.links.ssh(device, link);
-    const { found, docker: local } = await locateKnownEngine(ssh, device.name, device.docker?.socket, device.docker?.engine);
+    let located: Awaited<ReturnType<typeof locateEngine>>;
+    try {
+      // What was recorded is tried first (one /version); "Look for the engine" asks for the full search.
+      const full = this.fullSearch.delete(device.id);
+      located = full ? await locateEngine(ssh, device.name, setting) : await locateKnownEngine(ssh, device.name, setting, current.docker?.engine);
+    } catch (err) {
+      if (err instanceof OutpostError && err.kind === 'engine-not-found') this.recordNotFound(device.id, (err.details as { tried?: EngineNotFound['tried'] } | undefined)?.tried ?? []);
+      throw err;
+    }
+    const { found, docker: local } = located;
     this.record(device.id, found);
     // Over mTLS only the Docker API leaves the SSH link; files (image staging, deploy state) still travel over SSH.
     const tls = this.endpointKind(device) === 'tls' ? { kind: 'tls' as const, host: device.addresses[0] ?? device.hostnames[0] ?? '', port: device.docker?.port ?? 2376 } : null;
     const docker = tls ? await this.tlsDocker(device, tls) : local;
-    const engine: Engine = { deviceId: device.id, deviceName: device.name, endpoint: tls ?? { kind: 'ssh', socket: found.socket }, docker, ssh, found };
+    const engine: Engine = { deviceId: device.id, deviceName: device.name, endpoint: tls ?? { kind: 'ssh', socket: found.socket }, docker, ssh, found, setting };
     this.engines.set(device.id, engine);
     ssh.onClose(() => {
       if (this.engines.get(device.id) === engine) this.engines.delete(device.id);
@@ -157,14 +175,30 @@ export class EngineRegistry {
     });
   }
 
+  /** Looks for the device's engine again now, dropping the client it had (its link stays). */
+  async locate(device: Device, link?: LinkOptions): Promise<EngineFound> {
+    this.engines.delete(device.id);
+    this.fullSearch.add(device.id);
+    return this.call(device, async (e) => e.found, { link, what: 'looking for the engine' });
+  }
+
   /** Keeps what was found in the device's details; a change (another place, another engine) is announced. */
   private record(deviceId: string, found: EngineFound): void {
     const current = this.devices.find(deviceId);
     if (!current) return;
     const before = current.docker?.engine;
-    const same = before && before.socket === found.socket && before.product === found.product && before.version === found.version && before.systemd === found.systemd;
-    this.devices.save({ ...current, docker: { ...(current.docker ?? {}), engine: found, apiVersion: found.apiVersion ?? current.docker?.apiVersion } });
+    const same = before && before.socket === found.socket && before.product === found.product && before.version === found.version && before.systemd === found.systemd && !current.docker?.engineNotFound;
+    const { engineNotFound: _gone, ...docker } = current.docker ?? {};
+    this.devices.save({ ...current, docker: { ...docker, engine: found, apiVersion: found.apiVersion ?? current.docker?.apiVersion } });
     if (!same) this.onDeviceChanged(deviceId);
+  }
+
+  /** No engine answered: the device's details say where Outpost looked (what it found before stays, marked stale by this). */
+  private recordNotFound(deviceId: string, tried: EngineNotFound['tried']): void {
+    const current = this.devices.find(deviceId);
+    if (!current) return;
+    this.devices.save({ ...current, docker: { ...(current.docker ?? {}), engineNotFound: { at: new Date().toISOString(), tried } } });
+    this.onDeviceChanged(deviceId);
   }
 
   /** Forgets a device's client, e.g. after a transfer stalled on a dead link, so the next call reconnects. */

@@ -87,6 +87,7 @@ export function registerWorkloadsService(deps: WorkloadsDeps): WorkloadsHandle {
     on(device, link, 'inspecting', async (e) => redact(await e.docker.getContainer(container).inspect()) as Record<string, unknown>),
   );
   router.handle('workloads:facts', ({ device, link }) => on(device, link, 'reading device facts', (e) => deviceFacts(e)));
+  router.handle('workloads:locate-engine', ({ device, link }) => engines.locate(engines.device(device), link));
   router.handle('workloads:bundle', ({ device, link, out }) => supportBundle(engines.device(device), link, out));
 
   const streams = new Map<string, () => void>();

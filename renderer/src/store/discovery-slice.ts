@@ -54,6 +54,8 @@ export interface DiscoverySlice {
   /** New host keys for the device over its pinned link, the new key pinned in the same step (shared host keys). */
   regenerateHostKeys(device: Device, link?: Omit<ArgsOf<'trust:regenerate'>, 'device'>): Promise<ResultOf<'trust:regenerate'> | null>;
   installLaptopKey(args: ArgsOf<'ssh:install-key'>): Promise<ResultOf<'ssh:install-key'> | null>;
+  /** Looks for the device's container engine now (the Connection override applies); the device record says what answered. */
+  locateEngine(device: Device): Promise<ResultOf<'workloads:locate-engine'> | null>;
 }
 
 export function hostKeyAlertOf(err: unknown): HostKeyAlert | null {
@@ -176,6 +178,19 @@ export const createDiscoverySlice: SliceCreator<DiscoverySlice> = (set, get, { a
       if (alert) set({ hostKeyAlert: alert });
       get().reportError(err, `Could not regenerate ${device.name}'s host keys`);
       return null;
+    }
+  },
+  async locateEngine(device) {
+    try {
+      const found = await api.invoke('workloads:locate-engine', { device: device.id, link: get().linkOverride });
+      get().notify({ tone: 'success', title: 'Engine found', message: `${device.name}: ${found.product} ${found.version ?? ''} at ${found.socket}` });
+      return found;
+    } catch (err) {
+      get().reportError(err, `No engine found on ${device.name}`);
+      return null;
+    } finally {
+      // Found or not, the device record now says where Outpost looked.
+      await get().loadDevices();
     }
   },
   async installLaptopKey(args) {

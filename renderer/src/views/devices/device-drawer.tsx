@@ -4,6 +4,7 @@ import { effectiveLink, type Device } from '../../../../shared/contract';
 import { useOutpost } from '../../store/context';
 import { SharedHostKeyBadge, SourceBadges, StateBadge } from './device-badges';
 import { DeviceEditForm } from './device-edit-form';
+import { EngineSection } from './engine-section';
 import { relativeTime } from './device-format';
 import { InstallKeyForm } from './install-key-form';
 import { Field, TrustSection } from './trust-section';
@@ -106,6 +107,9 @@ function DeviceDetail({ device }: { device: Device }) {
             Facts, containers, logs, events and deploy history (over SSH and the engine), secrets redacted.
           </Text>
         </Group>
+      </Section>
+      <Section title="Container engine">
+        <EngineSection device={device} />
       </Section>
       <Section title="Laptop key">
         <InstallKeyForm device={device} />
