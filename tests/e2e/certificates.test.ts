@@ -6,28 +6,32 @@ import { openBrowserSession, type BrowserSession } from './pages/browser-session
 
 // The Certificates view against a real lab device, in Debian's Chromium, from the technician netns
 // (`bash tests/lab/in-lab.sh npx vitest run --project e2e tests/e2e/certificates.test.ts`): unlock the vault from the
-// view, create a site CA, provision the device through the wizard (SANs preview, clock check, live progress, summary)
-// and find its certificate in the table with its expiry; a certificate close to expiry warns in the table and the
-// Devices list.
+// view, create a site CA, provision two devices through the wizard (SANs preview, clock check, live progress, summary)
+// where one lives in 1970 and fails with kind clock-skew until Retry failures sets its clock; find the certificate in
+// the table with its expiry; a certificate close to expiry warns in the table and the Devices list.
 const TIMEOUT = 30_000;
 const PASSPHRASE = 'e2e certificates passphrase';
 
 describe('Certificates view against a real device', () => {
   let lab: Lab;
   let dev: LabDevice;
+  let old: LabDevice;
   let session: BrowserSession;
   let api: Api;
   let page: Page;
   let view: Locator;
 
   beforeAll(async () => {
-    lab = await startLab({ devices: [{ name: 'cert-gw' }] });
+    lab = await startLab({ devices: [{ name: 'cert-gw' }, { name: 'cert-1970', clock: '@1970-01-01 00:00:00' }] });
     dev = lab.device('cert-gw');
+    old = lab.device('cert-1970');
     session = await openBrowserSession({
       viewport: { width: 1440, height: 1000 },
       seed: async (seedApi, _home, core) => {
-        await seedApi.invoke('devices:add', { name: dev.name, host: dev.ip });
-        await seedApi.invoke('trust:pin', { device: dev.name, fingerprint: dev.hostKeyFingerprint, yes: true });
+        for (const d of [dev, old]) {
+          await seedApi.invoke('devices:add', { name: d.name, host: d.ip });
+          await seedApi.invoke('trust:pin', { device: d.name, fingerprint: d.hostKeyFingerprint, yes: true });
+        }
         // A vault with a passphrase, locked: as the app is after a restart.
         await core.vault.unlock(PASSPHRASE);
         core.vault.lock();
@@ -69,10 +73,11 @@ describe('Certificates view against a real device', () => {
     await page.keyboard.press('Escape');
   });
 
-  it('provisions the device through the wizard: SANs preview, clock check, live progress, summary', async () => {
+  it('provisions two devices through the wizard; the 1970 one fails with clock-skew until Retry failures sets its clock', async () => {
     await view.getByTestId('provision-open').click();
     await page.getByTestId('provision-devices').click();
     await page.getByRole('option', { name: dev.name }).click();
+    await page.getByRole('option', { name: old.name }).click();
     await page.keyboard.press('Escape');
     await page.getByTestId('provision-review').click();
 
@@ -82,18 +87,37 @@ describe('Certificates view against a real device', () => {
     expect(sans).toContain(dev.ip);
     expect(sans).toContain(`${dev.name}.local`);
     await review.locator('[data-testid="provision-clock"][data-clock="ok"]').waitFor({ timeout: TIMEOUT });
+    // The 1970 device's clock is shown as it reads, with the offer to set it.
+    const oldReview = page.locator(`[data-testid="provision-review-row"][data-device="${old.name}"]`);
+    const skewed = oldReview.locator('[data-testid="provision-clock"][data-clock="skewed"]');
+    await skewed.waitFor({ timeout: TIMEOUT });
+    expect(await skewed.textContent()).toContain('1970-01-01');
+    expect(await skewed.getByTestId('provision-set-clock-now').isVisible()).toBe(true);
     await session.screenshot('certificates-wizard-review');
 
+    // Provisioned without setting clocks: the good device gets its certificate, the 1970 one fails at the clock.
     await page.getByTestId('provision-start').click();
-    const progress = page.locator(`[data-testid="provision-device"][data-device="${dev.name}"]`);
-    await page.locator('[data-testid="provision-summary"][data-succeeded="1"][data-failed="0"]').waitFor({ timeout: TIMEOUT });
-    expect(await progress.getAttribute('data-ok')).toBe('true');
-    expect(await progress.getByTestId('provision-step').textContent()).toMatch(/^issued [0-9a-f]{12}…, valid until \d{4}-\d{2}-\d{2}$/);
+    await page.locator('[data-testid="provision-summary"][data-succeeded="1"][data-failed="1"]').waitFor({ timeout: TIMEOUT });
+    const good = page.locator(`[data-testid="provision-device"][data-device="${dev.name}"]`);
+    expect(await good.getAttribute('data-ok')).toBe('true');
+    expect(await good.getByTestId('provision-step').textContent()).toMatch(/^issued [0-9a-f]{12}…, valid until \d{4}-\d{2}-\d{2}$/);
+    const bad = page.locator(`[data-testid="provision-device"][data-device="${old.name}"]`);
+    expect(await bad.getAttribute('data-ok')).toBe('false');
+    expect(await bad.getAttribute('data-stage')).toBe('clock');
+    expect(await bad.getByTestId('provision-error-kind').textContent()).toBe('clock-skew');
+    await session.screenshot('certificates-wizard-failed');
+
+    // Retry failures (setting wrong clocks this time) runs only the 1970 device.
+    await page.getByTestId('provision-retry').click();
+    await page.locator('[data-testid="provision-summary"][data-succeeded="2"][data-failed="0"]').waitFor({ timeout: TIMEOUT });
+    expect(await bad.getAttribute('data-ok')).toBe('true');
+    expect((await api.invoke('pki:cert-list', { deviceId: dev.name })).length).toBe(1);
+    expect((await api.invoke('pki:cert-list', { deviceId: old.name })).length).toBe(1);
     await session.screenshot('certificates-wizard-done');
   });
 
   it('lists the certificate with its SANs, device and expiry; the device holds it', async () => {
-    const [cert] = await api.invoke('pki:cert-list', {});
+    const [cert] = await api.invoke('pki:cert-list', { deviceId: dev.name });
     expect(cert).toMatchObject({ deviceName: dev.name, profile: 'device-identity', keyOrigin: 'device' });
     const row = view.locator(`[data-testid="cert-row"][data-serial="${cert!.serial}"]`);
     await row.waitFor({ timeout: TIMEOUT });
