@@ -73,7 +73,7 @@ export function createCore(config: CoreConfig): Core {
   // Asked at each connection: the key is in the vault, so it is there only while the vault is unlocked.
   const ssh = once(() => new SshPool({ knownHosts: knownHosts(), laptopPrivateKey: () => laptopKey().privateKey() }));
   const linkDefaults = once(() => new LinkDefaultsRepo(db()));
-  const links = once(() => new DeviceLinks(ssh(), devices(), knownHosts(), () => linkDefaults().get()));
+  const links = once(() => new DeviceLinks(ssh(), devices(), knownHosts(), () => linkDefaults().table()));
   const engines = once(() => {
     const registry = new EngineRegistry(links(), devices(), undefined, (id) => bus.emit('devices:changed', { ids: [id] }));
     // A device provisioned with Docker TLS is reached over mTLS with the laptop's client certificate (from the vault).

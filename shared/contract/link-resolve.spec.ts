@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeLink, effectiveLink } from './link-resolve';
+import { describeLink, effectiveLink, siteDefaultsFor } from './link-resolve';
 
 const bare = { ssh: {} };
 const own = { ssh: { user: 'admin', port: 2200, identityFile: '/keys/device' } };
@@ -34,5 +34,26 @@ describe('effectiveLink: run override > device > site default > built-in', () =>
 
   it('describes the result for a technician', () => {
     expect(describeLink(effectiveLink(bare, {}, { user: 'pi' }), '10.0.4.17')).toBe('pi@10.0.4.17:22, the laptop key (user: site default, port: built-in, key: built-in)');
+  });
+});
+
+describe('siteDefaultsFor: a site\'s own set over the set for every site', () => {
+  const table = { all: { user: 'pi', identityFile: '/keys/all' }, sites: { 'plant-3': { user: 'ops', port: 2222 } } };
+  it('gives a device tagged with a site that site\'s values, field by field over every site\'s', () => {
+    expect(siteDefaultsFor(table, { tags: { site: 'plant-3' } })).toEqual({ user: 'ops', port: 2222, identityFile: '/keys/all' });
+  });
+  it('gives an untagged device, a new address, or a site without its own set the defaults for every site', () => {
+    expect(siteDefaultsFor(table, { tags: {} })).toEqual({ user: 'pi', identityFile: '/keys/all' });
+    expect(siteDefaultsFor(table, {})).toEqual({ user: 'pi', identityFile: '/keys/all' });
+    expect(siteDefaultsFor(table, { tags: { site: 'plant-9' } })).toEqual({ user: 'pi', identityFile: '/keys/all' });
+  });
+  it('keeps the precedence: run > device > site > every site > built-in', () => {
+    const device = { ssh: { port: 2200 }, tags: { site: 'plant-3' } };
+    expect(effectiveLink(device, { identityFile: '/keys/run' }, siteDefaultsFor(table, device))).toEqual({
+      user: 'ops',
+      port: 2200,
+      identityFile: '/keys/run',
+      from: { user: 'site default', port: 'device', identityFile: 'this run' },
+    });
   });
 });

@@ -43,6 +43,22 @@ interface SiteFields {
   identityFile?: string;
 }
 
+/**
+ * Every set of defaults the laptop keeps: `all` for every site, and per site (the devices' `site` tag) what differs
+ * there — a technician who works at several plants sets each once.
+ */
+export interface LinkDefaultsTable {
+  all: SiteFields;
+  sites: Record<string, SiteFields>;
+}
+
+/** The defaults a device gets: its site's (by its `site` tag) field by field over the ones for every site. */
+export function siteDefaultsFor(table: LinkDefaultsTable | undefined, device: { tags?: { site?: string } }): SiteFields {
+  const site = device.tags?.site;
+  const own = site !== undefined ? table?.sites[site] : undefined;
+  return { ...table?.all, ...own };
+}
+
 /** Built-in values, used when neither the run, the device nor the site says otherwise. */
 export const BUILT_IN_LINK = { user: 'root', port: 22 } as const;
 

@@ -40,7 +40,7 @@ export const SiteLinkDefaults = z
 export type SiteLinkDefaults = z.infer<typeof SiteLinkDefaults>;
 
 // The resolver is zod-free (CLI commands and the renderer use it without building schemas).
-export { BUILT_IN_LINK, cleanLinkOptions, describeLink, effectiveLink, type EffectiveLink, type LinkSource } from './link-resolve';
+export { BUILT_IN_LINK, cleanLinkOptions, describeLink, effectiveLink, siteDefaultsFor, type EffectiveLink, type LinkDefaultsTable, type LinkSource } from './link-resolve';
 
 /** A change to the site defaults: a value sets it, null removes it (back to built-in), left out keeps it. */
 export const SiteLinkDefaultsChange = z
@@ -52,11 +52,18 @@ export const SiteLinkDefaultsChange = z
   .strict();
 export type SiteLinkDefaultsChange = z.infer<typeof SiteLinkDefaultsChange>;
 
+/** A site, as the devices' `site` tag names it; left out: the defaults for every site. */
+export const SiteName = z.string().trim().min(1).max(100);
+
+export const LinkDefaultsTableSchema = z.object({ all: SiteLinkDefaults, sites: z.record(z.string(), SiteLinkDefaults) });
+
 export const linkChannels = {
-  'link:defaults': channel(z.object({}).strict().default({}), SiteLinkDefaults),
-  'link:defaults-set': channel(SiteLinkDefaultsChange, SiteLinkDefaults),
+  'link:defaults': channel(z.object({ site: SiteName.optional() }).strict().default({}), SiteLinkDefaults),
+  'link:defaults-set': channel(SiteLinkDefaultsChange.extend({ site: SiteName.optional() }).strict(), SiteLinkDefaults),
+  /** Every set: for every site, and per site. */
+  'link:defaults-all': channel(z.object({}).strict().default({}), LinkDefaultsTableSchema),
 };
 
 export const linkEvents = {
-  'link:defaults-changed': SiteLinkDefaults,
+  'link:defaults-changed': LinkDefaultsTableSchema,
 };

@@ -63,7 +63,21 @@ describe('reaching the core from the app', () => {
     const again = await session.shell.goTo('settings');
     const row = again.locator(`[data-testid="site-device-row"]`).filter({ hasText: 'reach-a' });
     expect((await row.getByTestId('site-device-login').textContent())?.trim()).toBe(`fieldtech@${dev.ip}:22`);
+
+    // One site's own set: only devices tagged with that site take it; this untagged device keeps every site's.
+    await again.getByTestId('site-scope').fill('plant-9');
+    expect(await again.getByTestId('site-user').inputValue()).toBe('');
+    await again.getByTestId('site-user').fill('ops');
+    await again.getByTestId('site-port').fill('2222');
+    await again.getByTestId('site-save').click();
+    await page.getByTestId('notice-success').filter({ hasText: 'Devices tagged site=plant-9' }).waitFor({ timeout: TIMEOUT });
+    expect(await session.api.invoke('link:defaults-all', {})).toEqual({ all: { user: 'fieldtech', identityFile: siteKey }, sites: { 'plant-9': { user: 'ops', port: 2222 } } });
+    expect((await row.getByTestId('site-device-login').textContent())?.trim()).toBe(`fieldtech@${dev.ip}:22`);
     await session.screenshot('reach-settings');
+    await again.getByTestId('site-clear').click();
+    await expect.poll(async () => (await session.api.invoke('link:defaults-all', {})).sites).toEqual({});
+    await again.getByTestId('site-scope').fill('');
+    await expect.poll(() => again.getByTestId('site-user').inputValue()).toBe('fieldtech');
   });
 
   it('views and sets the device\'s buffer locations from Buffers, checked on the device over the site login', async () => {

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { collect, leaf, parseIntOption, runWith, type CliIo } from '../context';
 import { table } from '../table';
 import type { Device, SiteLinkDefaults } from '../../../shared/contract';
-import { describeLink, effectiveLink } from '../../../shared/contract/link-resolve';
+import { describeLink, effectiveLink, siteDefaultsFor } from '../../../shared/contract/link-resolve';
 import { OutpostError } from '../../../shared/errors';
 import { resolveDevice } from '../resolve-device';
 import { compressionText } from '../../../shared/format/compression';
@@ -91,7 +91,7 @@ export function registerDevices(program: Command, io: CliIo): void {
     .action(
       runWith(io, async (ctx, ref: string) => {
         const device = await resolveDevice(ctx, ref, {}, { addIfMissing: false });
-        return { data: device, human: deviceDetails(device, await ctx.api.invoke('link:defaults', {})) };
+        return { data: device, human: deviceDetails(device, siteDefaultsFor(await ctx.api.invoke('link:defaults-all', {}), device)) };
       }),
     );
 

@@ -61,6 +61,24 @@ describe('site link defaults', () => {
     expect(core.links.targetFor(core.devices.get(owned.id))).toMatchObject({ user: 'pi', port: 2200 });
   });
 
+  it('keep one set per site (the devices\' site tag) over the set for every site', async () => {
+    core = createCore({ dataDir: tmp(), transport: 'in-process' });
+    const api = inProcessApi(core);
+    const north = await api.invoke('devices:add', { host: '10.0.4.17', tags: { site: 'north' } });
+    const south = await api.invoke('devices:add', { host: '10.0.5.17', tags: { site: 'south' } });
+    await api.invoke('link:defaults-set', { user: 'pi', port: 2222 });
+    expect(await api.invoke('link:defaults-set', { site: 'north', user: 'ops' })).toEqual({ user: 'ops' });
+    expect(await api.invoke('link:defaults-all', {})).toEqual({ all: { user: 'pi', port: 2222 }, sites: { north: { user: 'ops' } } });
+    expect(await api.invoke('link:defaults', { site: 'north' })).toEqual({ user: 'ops' });
+    expect(core.links.targetFor(core.devices.get(north.id))).toMatchObject({ user: 'ops', port: 2222 });
+    expect(core.links.targetFor(core.devices.get(south.id))).toMatchObject({ user: 'pi', port: 2222 });
+    // Re-tagging a device moves it to the other site's set.
+    await api.invoke('devices:update', { id: south.id, tags: { site: 'north' } });
+    expect(core.links.targetFor(core.devices.get(south.id))).toMatchObject({ user: 'ops' });
+    expect(await api.invoke('link:defaults-set', { site: 'north', user: null })).toEqual({});
+    expect((await api.invoke('link:defaults-all', {})).sites).toEqual({});
+  });
+
   it('migrates records written before site defaults: root / 22 become "not set", other values stay the device\'s own', () => {
     const db = new Database(':memory:');
     migrate(db, migrations.filter((m) => m.version < 3));

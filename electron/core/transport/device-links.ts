@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import { effectiveLink, type Device, type EffectiveLink, type LinkOptions, type SiteLinkDefaults } from '../../../shared/contract';
+import { effectiveLink, siteDefaultsFor, type Device, type EffectiveLink, type LinkDefaultsTable, type LinkOptions } from '../../../shared/contract';
 import { OutpostError } from '../../../shared/errors';
 import type { DevicesRepo } from '../store/devices-repo';
 import { cipherFor, parseCpuInfo } from './cpu-features';
@@ -35,13 +35,13 @@ export class DeviceLinks {
     private readonly pool: SshPool,
     private readonly devices: DevicesRepo,
     private readonly knownHosts?: KnownHosts,
-    /** The site's link defaults, read at each dial (another process may have changed them). */
-    private readonly siteDefaults: () => SiteLinkDefaults = () => ({}),
+    /** The link defaults (every site, per site), read at each dial (another process may have changed them). */
+    private readonly linkDefaults: () => LinkDefaultsTable = () => ({ all: {}, sites: {} }),
   ) {}
 
-  /** What a call will use: the per-run options, the device's own settings, the site's defaults, built-in. */
-  effective(device: Pick<Device, 'ssh'>, opts: LinkOptions = {}): EffectiveLink {
-    return effectiveLink(device, opts, this.siteDefaults());
+  /** What a call will use: the per-run options, the device's own settings, its site's defaults, built-in. */
+  effective(device: Pick<Device, 'ssh'> & { tags?: Device['tags'] }, opts: LinkOptions = {}): EffectiveLink {
+    return effectiveLink(device, opts, siteDefaultsFor(this.linkDefaults(), device));
   }
 
   /**

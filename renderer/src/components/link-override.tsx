@@ -1,6 +1,6 @@
 import { Badge, Button, Checkbox, Group, NumberInput, Popover, Stack, Table, Text, TextInput } from '@mantine/core';
 import { useState } from 'react';
-import { cleanLinkOptions, effectiveLink, type Device, type LinkOptions } from '../../../shared/contract';
+import { cleanLinkOptions, effectiveLink, siteDefaultsFor, type Device, type LinkOptions } from '../../../shared/contract';
 import { useOutpost } from '../store/context';
 
 const baseName = (path: string) => path.split('/').pop() ?? path;
@@ -112,13 +112,13 @@ export function LinkOverride({ devices }: { devices: Device[] }) {
 
 /** Per device: the login, port and key a call will use, and where each came from. */
 function WillUse({ devices, link }: { devices: Device[]; link: LinkOptions }) {
-  const site = useOutpost((s) => s.siteLinkDefaults);
+  const table = useOutpost((s) => s.linkDefaults);
   const shown = devices.slice(0, 8);
   return (
     <Table withRowBorders={false} verticalSpacing={2} fz="xs" data-testid="link-will-use">
       <Table.Tbody>
         {shown.map((d) => {
-          const e = effectiveLink(d, link, site);
+          const e = effectiveLink(d, link, siteDefaultsFor(table, d));
           return (
             <Table.Tr key={d.id} data-testid="link-will-use-row" data-device-id={d.id}>
               <Table.Td>{d.name}</Table.Td>

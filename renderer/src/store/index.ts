@@ -53,8 +53,8 @@ export function connectStore(store: OutpostStore, deps: Pick<StoreDeps, 'api'>):
   const offAb = api.on('latency:ab-progress', (event) => store.getState().abProgressEvent(event));
   void store.getState().loadLatencySeries();
   const offJobs = api.on('jobs:changed', ({ jobs }) => store.getState().setJobs(jobs));
-  const offLinkDefaults = api.on('link:defaults-changed', (defaults) => store.getState().setSiteLinkDefaults(defaults));
-  void store.getState().loadSiteLinkDefaults();
+  const offLinkDefaults = api.on('link:defaults-changed', (table) => store.getState().setLinkDefaults(table));
+  void store.getState().loadLinkDefaults();
   const offPki = api.on('pki:changed', () => void store.getState().loadPki());
   const offPkiProgress = api.on('pki:progress', (event) => store.getState().applyPkiProgress(event));
   void store.getState().loadPki(true);

@@ -1,4 +1,4 @@
-import { cleanLinkOptions, type LinkOptions, type SiteLinkDefaults, type SiteLinkDefaultsChange } from '../../../shared/contract';
+import { cleanLinkOptions, type LinkDefaultsTable, type LinkOptions, type SiteLinkDefaultsChange } from '../../../shared/contract';
 import type { SliceCreator } from './types';
 
 export interface LinkSlice {
@@ -8,11 +8,12 @@ export interface LinkSlice {
    */
   linkOverride: LinkOptions;
   setLinkOverride(link: LinkOptions): void;
-  /** The site's defaults (user, port, key for devices without their own), kept by the core. */
-  siteLinkDefaults: SiteLinkDefaults;
-  setSiteLinkDefaults(defaults: SiteLinkDefaults): void;
-  loadSiteLinkDefaults(): Promise<void>;
-  saveSiteLinkDefaults(change: SiteLinkDefaultsChange): Promise<boolean>;
+  /** The link defaults kept by the core: for every site, and per site (the devices' `site` tag). */
+  linkDefaults: LinkDefaultsTable;
+  setLinkDefaults(table: LinkDefaultsTable): void;
+  loadLinkDefaults(): Promise<void>;
+  /** Changes the defaults of one site (`site` left out: of every site). */
+  saveLinkDefaults(change: SiteLinkDefaultsChange & { site?: string }): Promise<boolean>;
 }
 
 export const createLinkSlice: SliceCreator<LinkSlice> = (set, get, { api }) => ({
@@ -20,21 +21,23 @@ export const createLinkSlice: SliceCreator<LinkSlice> = (set, get, { api }) => (
   setLinkOverride(link) {
     set({ linkOverride: cleanLinkOptions(link) });
   },
-  siteLinkDefaults: {},
-  setSiteLinkDefaults(defaults) {
-    set({ siteLinkDefaults: defaults });
+  linkDefaults: { all: {}, sites: {} },
+  setLinkDefaults(table) {
+    set({ linkDefaults: table });
   },
-  async loadSiteLinkDefaults() {
+  async loadLinkDefaults() {
     try {
-      set({ siteLinkDefaults: await api.invoke('link:defaults', {}) });
+      set({ linkDefaults: await api.invoke('link:defaults-all', {}) });
     } catch {
-      // A core without site defaults (an older one): nothing to show, every view falls back to root / 22 / the laptop key.
+      // A core without link defaults (an older one): nothing to show, every view falls back to root / 22 / the laptop key.
     }
   },
-  async saveSiteLinkDefaults(change) {
+  async saveLinkDefaults(change) {
     try {
-      set({ siteLinkDefaults: await api.invoke('link:defaults-set', change) });
-      get().notify({ tone: 'success', title: 'Site defaults saved', message: 'Devices without their own login, port or key use them from the next connection.' });
+      await api.invoke('link:defaults-set', change);
+      set({ linkDefaults: await api.invoke('link:defaults-all', {}) });
+      const where = change.site === undefined ? 'Every device' : `Devices tagged site=${change.site}`;
+      get().notify({ tone: 'success', title: 'Site defaults saved', message: `${where} without its own login, port or key uses them from the next connection.` });
       return true;
     } catch (err) {
       get().reportError(err, 'Site defaults not saved');

@@ -1,6 +1,6 @@
 import { Badge, Code, Divider, Drawer, Group, Stack, Table, Text, Title } from '@mantine/core';
 import { useEffect, type ReactNode } from 'react';
-import { effectiveLink, type Device } from '../../../../shared/contract';
+import { effectiveLink, siteDefaultsFor, type Device } from '../../../../shared/contract';
 import { useOutpost } from '../../store/context';
 import { SharedHostKeyBadge, SourceBadges, StateBadge } from './device-badges';
 import { DeviceEditForm } from './device-edit-form';
@@ -50,7 +50,7 @@ function DrawerTitle({ device }: { device: Device }) {
 }
 
 function DeviceDetail({ device }: { device: Device }) {
-  const site = useOutpost((s) => s.siteLinkDefaults);
+  const site = siteDefaultsFor(useOutpost((s) => s.linkDefaults), device);
   const link = effectiveLink(device, {}, site);
   return (
     <Stack gap="md" data-testid="device-detail" data-device-id={device.id}>

@@ -1,6 +1,6 @@
 import { Button, Group, NumberInput, Stack, Text, TextInput, Textarea } from '@mantine/core';
 import { useState, type FormEvent } from 'react';
-import { effectiveLink, type Device, type DeviceUpdate } from '../../../../shared/contract';
+import { effectiveLink, siteDefaultsFor, type Device, type DeviceUpdate } from '../../../../shared/contract';
 import { useOutpost } from '../../store/context';
 import { formatTags, parseTags } from './device-filters';
 
@@ -10,7 +10,7 @@ export function DeviceEditForm({ device }: { device: Device }) {
   const [name, setName] = useState(device.name);
   const [tags, setTags] = useState(formatTags(device.tags));
   const [notes, setNotes] = useState(device.notes);
-  const site = useOutpost((s) => s.siteLinkDefaults);
+  const site = siteDefaultsFor(useOutpost((s) => s.linkDefaults), device);
   // Only the device's own values fill the fields; an empty field shows what it inherits (site default, built-in).
   const [sshUser, setSshUser] = useState(device.ssh.user ?? '');
   const [sshPort, setSshPort] = useState<number | string>(device.ssh.port ?? '');

@@ -1,13 +1,13 @@
 import { Button, Checkbox, Code, Group, PasswordInput, Stack, Text, TextInput } from '@mantine/core';
 import { useState, type FormEvent } from 'react';
-import { effectiveLink, type ArgsOf, type Device, type ResultOf } from '../../../../shared/contract';
+import { effectiveLink, siteDefaultsFor, type ArgsOf, type Device, type ResultOf } from '../../../../shared/contract';
 import { useOutpost } from '../../store/context';
 import { CancelJobButton } from '../../components/cancel-job-button';
 
 /** Puts the laptop's public key on the device, logging in once with a password or another identity file. */
 export function InstallKeyForm({ device }: { device: Device }) {
   const installLaptopKey = useOutpost((s) => s.installLaptopKey);
-  const site = useOutpost((s) => s.siteLinkDefaults);
+  const site = siteDefaultsFor(useOutpost((s) => s.linkDefaults), device);
   const [user, setUser] = useState(() => effectiveLink(device, {}, site).user);
   const [password, setPassword] = useState('');
   const [identityFile, setIdentityFile] = useState('');

@@ -1,6 +1,6 @@
 import { Alert, Badge, Button, Checkbox, Code, Group, Modal, Stack, Text, TextInput } from '@mantine/core';
 import { useState } from 'react';
-import { effectiveLink, type Device } from '../../../../shared/contract';
+import { effectiveLink, siteDefaultsFor, type Device } from '../../../../shared/contract';
 import { compressionText } from '../../../../shared/format/compression';
 import { useOutpost } from '../../store/context';
 import type { HostKeyAlert, HostKeyCheck, PinnedKey } from '../../store/discovery-slice';
@@ -33,7 +33,7 @@ export function TrustSection({ device }: { device: Device }) {
   const pinnedKeys = useOutpost((s) => s.pinnedKeys);
   const alert = useOutpost((s) => s.hostKeyAlert);
   const checkHostKey = useOutpost((s) => s.checkHostKey);
-  const site = useOutpost((s) => s.siteLinkDefaults);
+  const site = siteDefaultsFor(useOutpost((s) => s.linkDefaults), device);
   const [check, setCheck] = useState<HostKeyCheck | null>(null);
   const [checking, setChecking] = useState(false);
   const pinned = pinnedKeyFor(device, pinnedKeys, effectiveLink(device, {}, site).port);

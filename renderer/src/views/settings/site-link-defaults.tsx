@@ -1,6 +1,6 @@
-import { Badge, Button, Card, Group, NumberInput, Stack, Table, Text, TextInput, Title } from '@mantine/core';
-import { useEffect, useState, type FormEvent } from 'react';
-import { effectiveLink, type Device, type SiteLinkDefaults } from '../../../../shared/contract';
+import { Autocomplete, Badge, Button, Card, Group, NumberInput, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { useEffect, useMemo, useState, type FormEvent } from 'react';
+import { effectiveLink, siteDefaultsFor, type Device, type LinkDefaultsTable } from '../../../../shared/contract';
 import { useOutpost } from '../../store/context';
 
 const baseName = (path: string) => path.split('/').pop() ?? path;
@@ -10,32 +10,38 @@ const baseName = (path: string) => path.split('/').pop() ?? path;
  * none of its own (a device's own, set in its drawer, comes first; a view's Connection override comes before both).
  */
 export function SiteLinkDefaultsCard() {
-  const defaults = useOutpost((s) => s.siteLinkDefaults);
-  const save = useOutpost((s) => s.saveSiteLinkDefaults);
+  const table = useOutpost((s) => s.linkDefaults);
+  const save = useOutpost((s) => s.saveLinkDefaults);
   const devices = useOutpost((s) => s.devices);
+  // Which set is edited: every site (empty), or one site as the devices' `site` tag names it.
+  const [scope, setScope] = useState('');
+  const site = scope.trim() || undefined;
+  const defaults = site === undefined ? table.all : (table.sites[site] ?? {});
+  const knownSites = useMemo(() => [...new Set([...devices.map((d) => d.tags.site).filter((s): s is string => Boolean(s)), ...Object.keys(table.sites)])].sort(), [devices, table.sites]);
   const [user, setUser] = useState(defaults.user ?? '');
   const [port, setPort] = useState<number | string>(defaults.port ?? '');
   const [key, setKey] = useState(defaults.identityFile ?? '');
   const [busy, setBusy] = useState(false);
 
-  // The form follows the stored value (loaded at start, changed by another window or the CLI's event).
+  // The form follows the stored set of the chosen scope (loaded at start, changed by another window or the CLI).
+  const stored = site === undefined ? table.all : table.sites[site];
   useEffect(() => {
-    setUser(defaults.user ?? '');
-    setPort(defaults.port ?? '');
-    setKey(defaults.identityFile ?? '');
-  }, [defaults]);
+    setUser(stored?.user ?? '');
+    setPort(stored?.port ?? '');
+    setKey(stored?.identityFile ?? '');
+  }, [stored]);
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     setBusy(true);
     // An emptied field removes that default (back to built-in root / 22 / the laptop key).
-    await save({ user: user.trim() || null, port: typeof port === 'number' ? port : null, identityFile: key.trim() || null });
+    await save({ site, user: user.trim() || null, port: typeof port === 'number' ? port : null, identityFile: key.trim() || null });
     setBusy(false);
   }
 
   async function clearAll() {
     setBusy(true);
-    await save({ user: null, port: null, identityFile: null });
+    await save({ site, user: null, port: null, identityFile: null });
     setBusy(false);
   }
 
@@ -50,6 +56,15 @@ export function SiteLinkDefaultsCard() {
               settings (its drawer in Devices) come first; a view&apos;s <b>Connection</b> button overrides both for one run.
             </Text>
           </div>
+          <Autocomplete
+            label="Applies to"
+            description="Empty: every site. A site name: only devices tagged site=<name> (tag them in Devices); what it leaves empty comes from every site's."
+            placeholder="every site"
+            data={knownSites}
+            value={scope}
+            onChange={setScope}
+            data-testid="site-scope"
+          />
           <Group gap="sm" grow align="flex-start">
             <TextInput label="SSH user" placeholder="root (built-in)" value={user} onChange={(e) => setUser(e.currentTarget.value)} data-testid="site-user" />
             <NumberInput label="SSH port" placeholder="22 (built-in)" min={1} max={65535} value={port} onChange={setPort} data-testid="site-port" />
@@ -67,10 +82,10 @@ export function SiteLinkDefaultsCard() {
               Clear all
             </Button>
             <Button type="submit" size="xs" loading={busy} data-testid="site-save">
-              Save site defaults
+              {site === undefined ? 'Save for every site' : `Save for site ${site}`}
             </Button>
           </Group>
-          {devices.length > 0 && <WhatDevicesUse devices={devices} site={defaults} />}
+          {devices.length > 0 && <WhatDevicesUse devices={devices} table={table} />}
         </Stack>
       </form>
     </Card>
@@ -78,13 +93,14 @@ export function SiteLinkDefaultsCard() {
 }
 
 /** Per device: what a connection will use now, and where each part comes from. */
-function WhatDevicesUse({ devices, site }: { devices: Device[]; site: SiteLinkDefaults }) {
+function WhatDevicesUse({ devices, table }: { devices: Device[]; table: LinkDefaultsTable }) {
   const shown = devices.filter((d) => d.addresses.length > 0 || d.hostnames.length > 0).slice(0, 50);
   return (
     <Table fz="xs" verticalSpacing={2} data-testid="site-devices">
       <Table.Thead>
         <Table.Tr>
           <Table.Th>Device</Table.Th>
+          <Table.Th>Site</Table.Th>
           <Table.Th>Login</Table.Th>
           <Table.Th>Key</Table.Th>
           <Table.Th>From</Table.Th>
@@ -92,11 +108,12 @@ function WhatDevicesUse({ devices, site }: { devices: Device[]; site: SiteLinkDe
       </Table.Thead>
       <Table.Tbody>
         {shown.map((d) => {
-          const e = effectiveLink(d, {}, site);
+          const e = effectiveLink(d, {}, siteDefaultsFor(table, d));
           const sources = [...new Set(Object.values(e.from))];
           return (
             <Table.Tr key={d.id} data-testid="site-device-row" data-device-id={d.id}>
               <Table.Td>{d.name}</Table.Td>
+              <Table.Td>{d.tags.site ?? '—'}</Table.Td>
               <Table.Td ff="monospace" data-testid="site-device-login">
                 {e.user}@{d.addresses[0] ?? d.hostnames[0]}:{e.port}
               </Table.Td>
