@@ -133,7 +133,7 @@ export class Issuer {
     const ahead = clock.skewSeconds > 0 ? 'ahead of' : 'behind';
     return new OutpostError(
       'clock-skew',
-      `${clock.deviceName}: its clock reads ${clock.deviceTime}, ${Math.abs(clock.skewSeconds)} s ${ahead} the laptop — a certificate would look ${clock.skewSeconds < 0 ? 'not yet valid' : 'wrong'} to it. Set it (outpost clock set ${clock.deviceName}, or --set-clock) and try again`,
+      `${clock.deviceName}: its clock reads ${clock.deviceTime}, ${Math.abs(clock.skewSeconds)} s ${ahead} the laptop — a certificate would look ${clock.skewSeconds < 0 ? 'not yet valid' : 'wrong'} to it. Set it from the laptop (Set clock in the app, 'outpost clock set ${clock.deviceName}', or --set-clock) and try again`,
       { clock },
     );
   }
