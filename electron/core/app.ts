@@ -140,7 +140,7 @@ export function createCore(config: CoreConfig): Core {
   router.lazy(['latency'], async () => {
     const [{ registerLatencyService }] = await Promise.all([import('./latency/latency-service'), loadWorkloads()]);
     const w = workloads as WorkloadsHandle;
-    const handle = registerLatencyService({ router, bus, db: db(), links: links(), engines: engines(), deployer: w.deployer, history: w.history });
+    const handle = registerLatencyService({ router, bus, db: db(), links: links(), engines: engines(), deployer: w.deployer, history: w.history, locks: () => locks() });
     latency = handle;
     closers.push(() => handle.close());
   });

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../electron/cli/program';
 import { createCore, inProcessApi, type Core } from '../../electron/core/app';
 import type { AbReport, Api, Device } from '../../shared/contract';
-import { importBusyboxImage, startLab, type Lab, type LabDevice } from './lab';
+import { importBusyboxImage, startLab, waitFor, type Lab, type LabDevice } from './lab';
 
 // The latency lab on a real dockerd 20.10 lab device (--bridge=none --iptables=false): variants of one busybox httpd
 // deployed in turn through the Workloads path and probed the same way. Host networking vs a user-defined bridge
@@ -110,7 +110,13 @@ describe('latency lab (A/B)', () => {
 
   it('unpinned vs pinned to CPU 1 while a CPU hog runs on CPU 0, saved with the device history', async () => {
     const variant = (cpuset: string) => ({ text: `services:\n${web(`    network_mode: host\n${cpuset}`)}${hog}`, name: cpuset ? 'pinned.yml' : 'unpinned.yml' });
-    const report = await api.invoke('latency:ab', { device: device.id, variants: [variant(''), variant('    cpuset: "1"\n')], target: `http:${PORT}/`, intervalMs: 50, durationS: 3, warmupS: 1, link });
+    const running = api.invoke('latency:ab', { device: device.id, variants: [variant(''), variant('    cpuset: "1"\n')], target: `http:${PORT}/`, intervalMs: 50, durationS: 3, warmupS: 1, link });
+    running.catch(() => undefined);
+    // The run holds the device: a deploy in its middle would mix two runs in the figures.
+    await waitFor('the A/B run to hold the device', async () => core.locks.list().some((l) => l.deviceId === device.id && l.operation === 'latency A/B test'), 20_000);
+    const meanwhile = await api.invoke('workloads:deploy', { devices: [device.id], compose: variant(''), link, healthTimeoutMs: 30_000 });
+    expect(meanwhile.results[0]?.error).toMatchObject({ kind: 'busy', message: expect.stringContaining('latency A/B test') });
+    const report = await running;
     expectShape(report);
     expect(report.variants.map((v) => v.container.cpuset)).toEqual(['', '1']);
     const hogState = await dev.exec(['docker', 'inspect', 'hog', '--format', '{{.HostConfig.CpusetCpus}} {{.State.Running}}']);

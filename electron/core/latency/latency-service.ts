@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import type { Device, ResultOf } from '../../../shared/contract';
 import type { Thresholds, TargetSuggestion } from '../../../shared/contract/latency';
@@ -9,6 +10,7 @@ import type { EngineRegistry } from '../engines/registry';
 import type { EventBus, Router } from '../router';
 import type { Db } from '../store/database';
 import type { DeviceLinks } from '../transport/device-links';
+import type { DeviceLocks } from '../jobs/device-locks';
 import type { Deployer } from '../workloads/deploy';
 import type { DeployHistory } from '../workloads/history-repo';
 import { runAbTest } from './ab-lab';
@@ -24,6 +26,8 @@ export interface LatencyDeps {
   engines: EngineRegistry;
   deployer: Deployer;
   history: DeployHistory;
+  /** The store's per-device locks: an A/B run holds its device from the first deploy to the last probe. */
+  locks?: () => DeviceLocks;
 }
 
 export interface LatencyHandle {
@@ -157,16 +161,20 @@ export function registerLatencyService(deps: LatencyDeps): LatencyHandle {
   });
   router.handle('latency:recording-delete', ({ id }) => ({ deleted: repo.deleteRecording(id) }));
 
-  router.handle('latency:ab', (args) =>
-    runAbTest(args, {
-      device: device(args.device),
-      engines,
-      deployer: deps.deployer,
-      measure: (probeArgs) => measureFor(probeArgs),
-      progress: (p) => bus.emit('latency:ab-progress', p),
-      save: (report) => repo.saveAb(report),
-    }),
-  );
+  router.handle('latency:ab', (args) => {
+    const d = device(args.device);
+    const run = () =>
+      runAbTest(args, {
+        device: d,
+        engines,
+        deployer: deps.deployer,
+        measure: (probeArgs) => measureFor(probeArgs),
+        progress: (p) => bus.emit('latency:ab-progress', p),
+        save: (report) => repo.saveAb(report),
+      });
+    // Another deploy (this window, the CLI) in the middle would mix two runs in the figures: kind busy instead.
+    return deps.locks ? deps.locks().hold(d.id, 'latency A/B test', randomUUID(), run, d.name) : run();
+  });
   router.handle('latency:ab-history', ({ device: ref, limit }) => repo.abRuns(ref ? device(ref).id : undefined, limit));
 
   return { monitor, start, close: () => monitor.close() };
