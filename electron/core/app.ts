@@ -78,6 +78,14 @@ export function createCore(config: CoreConfig): Core {
     const registry = new EngineRegistry(links(), devices(), undefined, (id) => bus.emit('devices:changed', { ids: [id] }));
     // A device provisioned with Docker TLS is reached over mTLS with the laptop's client certificate (from the vault).
     registry.useTlsCredentials(async (device) => (await import('./pki/laptop-credentials')).tlsCredentialsFor(db(), vault(), device));
+    // A rollout an interruption left half-done is settled when the device's engine is next reached, by whichever
+    // service reached it: the Workloads service (owner of the reconciler) is built for it if it was not yet.
+    registry.onReached((device, _engine, fresh) => {
+      loadWorkloads().then(
+        () => workloads?.deployer.reconciler.reached(device, fresh),
+        () => undefined,
+      );
+    });
     return registry;
   });
   const locks = once(() => new DeviceLocks(db(), config.transport === 'in-process' ? 'cli' : config.transport === 'browser' ? 'app (browser mode)' : 'app'));

@@ -12,6 +12,7 @@ import type { Api, Device } from '../../shared/contract';
 import type { DeployRecord, RolloutPhase } from '../../shared/contract/workloads';
 import { startLab, waitFor, type Lab, type LabDevice } from './lab';
 import { buildImage } from './images';
+import { DeployHistory } from '../../electron/core/workloads/history-repo';
 import { buildLabImages, WEB_PORT, type LabImages } from './workloads-fixtures';
 
 // Faults at every rollout step against a real dockerd 20.10 device: at each phase the test kills dockerd through the
@@ -185,6 +186,26 @@ describe('SSH link cut at every rollout step', () => {
     expect(run.result.error?.kind).toBe('unreachable');
     await dev.linkUp();
     await expectSettled(run, 'healthy');
+  });
+});
+
+describe('the engine reached by another path first', () => {
+  it('after a restart, a first reach through the registry alone (not Workloads) settles the interrupted rollout, in the history', async () => {
+    const run = await deployWithFault('new-started', () => dev.killDocker('SIGKILL'));
+    await run.watch.stop();
+    await core.close();
+    await dev.startDocker();
+    core = createCore({ dataDir: home, transport: 'in-process' });
+    api = inProcessApi(core);
+    // What a terminal, the PKI or a latency probe does: the Workloads service is not built, nothing asks it.
+    expect(() => core.workloads).toThrow(/not built yet/);
+    await core.engines.call(core.devices.get(device.id), (e) => e.docker.ping(), { link });
+    const history = new DeployHistory(core.db);
+    await waitFor('the interrupted rollout settled by itself', async () => history.get(run.deployId)?.record.phase === 'rolled-back', 60_000);
+    expect(history.get(run.deployId)!.record.message).toMatch(/^reconciled: /);
+    const containers = await serviceContainers();
+    expect(containers.map(([name, state]) => [name, state])).toEqual([['web', 'running']]);
+    expect(containers[0]![2]).toBe(history.get(run.deployId)!.record.previousDeployId);
   });
 });
 

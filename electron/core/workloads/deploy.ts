@@ -206,7 +206,7 @@ export class Deployer {
     return (run.hold ?? unheld)(device, () => this.reconciler.run(device, link, { held: true }));
   }
 
-  close(): void {
-    this.reconciler.close();
+  close(): Promise<void> {
+    return this.reconciler.close();
   }
 }

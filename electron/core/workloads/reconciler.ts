@@ -30,7 +30,6 @@ export class Reconciler {
   private readonly pending = new Map<string, Pending>();
   private readonly active = new Map<string, number>();
   private closed = false;
-  private readonly offReached: () => void;
 
   constructor(
     private readonly engines: EngineRegistry,
@@ -41,11 +40,17 @@ export class Reconciler {
      * may be rolling out there: its steps on the device must not be taken for an interruption). Kind `busy` skips it.
      */
     private readonly lock: <T>(device: Device, work: () => Promise<T>) => Promise<T> = (_d, work) => work(),
-  ) {
-    this.offReached = engines.onReached((device, _engine, fresh) => {
-      if (this.closed || this.inflight.has(device.id) || this.busy(device.id)) return;
-      if (fresh || this.pending.has(device.id)) this.run(device, this.pending.get(device.id)?.link ?? {}).catch(() => undefined);
-    });
+  ) {}
+
+  /**
+   * The engine registry reached the device's engine (whoever asked: Workloads, a terminal, the PKI, latency): on a
+   * fresh link the device is checked for anything an interruption left, and while this laptop's history holds an
+   * unsettled rollout of the device, any reach settles it. Hooked on the registry by the core (app.ts), so it runs
+   * even when the Workloads service was not built yet. Never throws; a failure is retried on a backoff timer.
+   */
+  reached(device: Device, fresh: boolean): void {
+    if (this.closed || this.inflight.has(device.id) || this.busy(device.id)) return;
+    if (fresh || this.pending.has(device.id) || this.unsettled(device.id).length > 0) this.run(device, this.pending.get(device.id)?.link ?? {}).catch(() => undefined);
   }
 
   /** Runs `fn` as a rollout of `service` on `device`: auto-reconcile keeps off it, and an interruption it leaves is retried. */
@@ -121,11 +126,16 @@ export class Reconciler {
     });
   }
 
-  close(): void {
+  /** Stops retrying; a reconcile already running is let finish (bounded), so a closing CLI does not cut it mid-step. */
+  async close(waitMs = 15_000): Promise<void> {
     this.closed = true;
-    this.offReached();
     for (const p of this.pending.values()) clearTimeout(p.timer);
     this.pending.clear();
+    const running = [...this.inflight.values()].map((w) => w.catch(() => undefined));
+    if (!running.length) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(running), new Promise<void>((r) => (timer = setTimeout(r, waitMs)))]);
+    clearTimeout(timer);
   }
 
   private busy(deviceId: string): boolean {

@@ -24,7 +24,7 @@ export interface WorkloadsDeps {
   engines: EngineRegistry;
   cache: ImageCache;
   dataDir: string;
-  onClose(close: () => void): void;
+  onClose(close: () => Promise<void> | void): void;
   /** Deploy, rollback, reconcile and image import run as cancellable jobs; deploys hold their devices. */
   jobs: JobRegistry;
   locks: () => DeviceLocks;
