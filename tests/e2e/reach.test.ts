@@ -147,6 +147,8 @@ describe('reaching the core from the app', () => {
       await page.getByTestId('status-jobs').click();
       const job = page.locator('[data-testid="status-job"][data-kind="flush"]');
       await job.waitFor({ timeout: TIMEOUT });
+      // The job carries the flush's bytes (all its devices summed), not only the Buffers row.
+      await job.getByText(/ \/ 8\.0 MiB$/).waitFor({ timeout: TIMEOUT });
       await session.screenshot('reach-status-bar-job');
       await job.getByTestId('status-job-cancel').click();
       await page.getByTestId('status-jobs').waitFor({ state: 'detached', timeout: TIMEOUT });

@@ -10,7 +10,7 @@ import type { SshPool } from '../transport/ssh-pool';
 import { outboxStream, type BufferConfigs } from './device-config';
 import { runBounded, type DeviceFlushContext } from './device-ops';
 import { flushOutbox, scanOutbox } from './outbox-flush';
-import { FlushProgress } from './progress';
+import { FlushProgress, JobFlushProgress } from './progress';
 import { PROBE_SOURCES, shArgv } from './remote-scripts';
 import type { SegmentStore } from './segment-store';
 import { flushSpool } from './spool-flush';
@@ -96,27 +96,30 @@ export class FlushEngine {
    * With a job, each device is held (kind `busy` when another flush or rollout has it, in any process) and a cancel
    * stops at once: segments already acknowledged stay acknowledged, the rest stay on the device.
    */
-  async flush(devices: Device[], opts: { link?: LinkOptions; concurrency: number; stallTimeoutSeconds: number; job?: Pick<Job, 'signal' | 'holdDevice'> }): Promise<DeviceFlush[]> {
+  async flush(devices: Device[], opts: { link?: LinkOptions; concurrency: number; stallTimeoutSeconds: number; job?: Pick<Job, 'signal' | 'holdDevice' | 'progress'> }): Promise<DeviceFlush[]> {
     // Blobs of a flush killed between its renames and its index commit are unknown to the index: drop them.
     this.deps.store.sweepOrphans();
     const results: DeviceFlush[] = new Array<DeviceFlush>(devices.length);
+    const job = opts.job;
+    // The job's progress (the status bar's job list) is the bytes of all its devices.
+    const sum = job ? new JobFlushProgress(this.deps.bus, (done, total) => job.progress(done, total, 'bytes')) : null;
+    const progressFor = (deviceId: string) => (sum ? sum.forDevice(deviceId) : new FlushProgress(this.deps.bus, deviceId));
     let next = 0;
     const worker = async (): Promise<void> => {
       for (;;) {
         const i = next++;
         const device = devices[i];
         if (!device) return;
-        const job = opts.job;
-        results[i] = job ? await job.holdDevice(device.id, () => this.flushOne(device, opts, job.signal), device.name).catch((err: unknown) => failed(device, err)) : await this.flushOne(device, opts);
+        const progress = progressFor(device.id);
+        results[i] = job ? await job.holdDevice(device.id, () => this.flushOne(device, opts, progress, job.signal), device.name).catch((err: unknown) => failed(device, err)) : await this.flushOne(device, opts, progress);
       }
     };
     await Promise.all(Array.from({ length: Math.min(opts.concurrency, devices.length) }, worker));
     return results;
   }
 
-  private async flushOne(device: Device, opts: { link?: LinkOptions; stallTimeoutSeconds: number }, signal?: AbortSignal): Promise<DeviceFlush> {
+  private async flushOne(device: Device, opts: { link?: LinkOptions; stallTimeoutSeconds: number }, progress: FlushProgress, signal?: AbortSignal): Promise<DeviceFlush> {
     const result: DeviceFlush = { deviceId: device.id, streams: {}, refused: [], quarantined: [] };
-    const progress = new FlushProgress(this.deps.bus, device.id);
     const { link } = opts;
     const stallMs = opts.stallTimeoutSeconds * 1000;
     try {
