@@ -48,6 +48,9 @@ export interface TransferResult {
   note?: string;
 }
 
+/** Engines (device, product, version) that refused a partial archive in this process: later transfers send whole images. */
+const refusesPartial = new Set<string>();
+
 /**
  * Puts a cached image on a device: only the layers it lacks, staged resumably on the device, loaded there, and the
  * resulting image ID checked against the cache's.
@@ -81,13 +84,16 @@ export async function transferImage(
     return { archive, staged };
   };
   let compressed: string | undefined;
-  let { archive, staged } = await send(plan.needed);
-  let note: string | undefined;
+  const refusal = `${engine.deviceId}\u0000${engine.found.product}\u0000${engine.found.version ?? ''}`;
+  const wholeOnly = refusesPartial.has(refusal);
+  let { archive, staged } = await send(wholeOnly ? image.layers.map(() => true) : plan.needed);
+  let note: string | undefined = wholeOnly && plan.needed.some((n) => !n) ? `this Podman refused a partial archive earlier, so the whole image was sent` : undefined;
   try {
     await loadStaged(engine.ssh, staged.remotePath, engine.found);
   } catch (err) {
-    const partial = plan.needed.some((n) => !n);
+    const partial = !wholeOnly && plan.needed.some((n) => !n);
     if (!partial || engine.found.product !== 'podman' || !(err instanceof OutpostError) || err.kind !== 'engine-http') throw err;
+    refusesPartial.add(refusal);
     // Podman may refuse an archive that leaves out the layers it already has: send the whole image instead.
     // Its answer is several lines (one per format it tried); the first says why.
     const why = err.message.split('\n')[0]!.replace(/^.*?failed to load image: /, '').replace(/:\s*$/, '').slice(0, 200);
