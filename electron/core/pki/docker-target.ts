@@ -2,7 +2,8 @@ import type { InstallPlan, PlannedChange } from '../../../shared/contract/pki';
 import { OutpostError } from '../../../shared/errors';
 import type { SshConnection } from '../transport/ssh-connection';
 import { serviceRestart } from './service-manager';
-import { commitRemote, hashRemote, restoreRemote, runOnDevice, writeRemote, type RemoteFile } from './device-ops';
+import { applyServiceChange, processRunning } from './apply-change';
+import { hashRemote, runOnDevice, type RemoteFile } from './device-ops';
 
 export const DOCKER_TLS_PORT = 2376;
 export const DOCKER_TLS_DIR = '/etc/docker/tls';
@@ -193,26 +194,6 @@ export interface ApplyDeps {
   timeoutMs?: number;
 }
 
-async function dockerdRunning(ssh: SshConnection): Promise<boolean> {
-  const r = await runOnDevice(ssh, ['sh', '-c', 'pidof dockerd >/dev/null 2>&1']).catch(() => ({ code: 1 }));
-  return r.code === 0;
-}
-
-async function waitHealthy(deps: ApplyDeps, healthy: () => Promise<boolean>): Promise<boolean> {
-  const deadline = Date.now() + (deps.timeoutMs ?? 45_000);
-  let goneSince: number | null = null;
-  while (Date.now() < deadline) {
-    if (await healthy().catch(() => false)) return true;
-    // A daemon that exited on its config will not come back by waiting: give it 3 s, then stop.
-    if (!(await dockerdRunning(deps.ssh))) {
-      goneSince ??= Date.now();
-      if (Date.now() - goneSince > 3_000) return false;
-    } else goneSince = null;
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  return false;
-}
-
 /**
  * Writes the planned files, restarts through the service manager and waits for the engine over mTLS. If it does
  * not come back, the previous files go back, the engine is restarted again, and the error says why (kind
@@ -220,29 +201,23 @@ async function waitHealthy(deps: ApplyDeps, healthy: () => Promise<boolean>): Pr
  */
 export async function applyDockerPlan(plan: DockerPlan, deps: ApplyDeps): Promise<void> {
   if (plan.unchanged) return;
-  const paths = plan.files.map((f) => f.path);
-  try {
-    for (const f of plan.files) await writeRemote(deps.ssh, f);
-  } catch (err) {
-    await restoreRemote(deps.ssh, paths).catch(() => undefined);
-    throw err;
-  }
-  const restart = plan.restartArgv as string[];
-  const r = await runOnDevice(deps.ssh, restart);
-  const up = r.code === 0 && (await waitHealthy(deps, deps.tlsHealthy));
-  if (up) {
-    await commitRemote(deps.ssh, paths);
-    return;
-  }
-  const why = r.code !== 0 ? `${restart.join(' ')} exited ${r.code}: ${(r.stderr || r.stdout).trim().slice(0, 300)}` : await engineFailureReason(deps.ssh);
-  await restoreRemote(deps.ssh, paths);
-  await runOnDevice(deps.ssh, restart);
-  const back = await waitHealthy(deps, deps.localHealthy);
-  throw new OutpostError(
-    'rolled-back',
-    `${plan.deviceName}: dockerd did not come back with TLS (${why}); the previous files were restored and the engine ${back ? 'is running again as before' : 'was restarted but is NOT answering yet — check it on the device'}`,
-    { why, engineBack: back },
-  );
+  const { ssh } = deps;
+  await applyServiceChange(ssh, {
+    files: plan.files,
+    restartArgv: plan.restartArgv as string[],
+    healthy: deps.tlsHealthy,
+    running: () => processRunning(ssh, 'dockerd'),
+    backAsBefore: deps.localHealthy,
+    failureReason: () => engineFailureReason(ssh),
+    timeoutMs: deps.timeoutMs ?? 45_000,
+    pollMs: 300,
+    failed: (why, back) =>
+      new OutpostError(
+        'rolled-back',
+        `${plan.deviceName}: dockerd did not come back with TLS (${why}); the previous files were restored and the engine ${back ? 'is running again as before' : 'was restarted but is NOT answering yet — check it on the device'}`,
+        { why, engineBack: back },
+      ),
+  });
 }
 
 export async function dockerHashes(ssh: SshConnection, keySource: string, facts: DockerFacts): Promise<Map<string, string>> {

@@ -1,7 +1,8 @@
 import type { FilesTarget, InstallPlan, PlannedChange } from '../../../shared/contract/pki';
 import { OutpostError } from '../../../shared/errors';
 import type { SshConnection } from '../transport/ssh-connection';
-import { commitRemote, hashRemote, restoreRemote, runOnDevice, writeRemote, type RemoteFile } from './device-ops';
+import { applyServiceChange } from './apply-change';
+import { hashRemote, type RemoteFile } from './device-ops';
 
 export interface FilesPlan extends InstallPlan {
   files: RemoteFile[];
@@ -55,21 +56,11 @@ export function filesHashes(ssh: SshConnection, spec: FilesTarget, keySource: st
 /** Writes, reloads; a reload that fails puts the previous files back, reloads again, and says why (kind `rolled-back`). */
 export async function applyFilesPlan(ssh: SshConnection, plan: FilesPlan): Promise<void> {
   if (plan.unchanged) return;
-  const paths = plan.files.map((f) => f.path);
-  try {
-    for (const f of plan.files) await writeRemote(ssh, f);
-  } catch (err) {
-    await restoreRemote(ssh, paths).catch(() => undefined);
-    throw err;
-  }
-  if (plan.reloadArgv) {
-    const r = await runOnDevice(ssh, plan.reloadArgv);
-    if (r.code !== 0) {
-      const why = `${plan.reloadArgv.join(' ')} exited ${r.code}: ${(r.stderr || r.stdout).trim().slice(0, 300)}`;
-      await restoreRemote(ssh, paths);
-      const again = await runOnDevice(ssh, plan.reloadArgv);
-      throw new OutpostError('rolled-back', `${plan.deviceName}: the reload failed with the new files (${why}); the previous files were restored and the reload ${again.code === 0 ? 'ran again cleanly' : `failed again (exit ${again.code})`}`, { why });
-    }
-  }
-  await commitRemote(ssh, paths);
+  await applyServiceChange(ssh, {
+    files: plan.files,
+    restartArgv: plan.reloadArgv ?? null,
+    timeoutMs: 0,
+    failed: (why, back) =>
+      new OutpostError('rolled-back', `${plan.deviceName}: the reload failed with the new files (${why}); the previous files were restored and the reload ${back ? 'ran again cleanly' : 'failed again'}`, { why }),
+  });
 }

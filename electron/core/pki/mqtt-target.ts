@@ -1,7 +1,8 @@
 import type { InstallPlan, MqttTargetOptions, PlannedChange } from '../../../shared/contract/pki';
 import { OutpostError } from '../../../shared/errors';
 import type { SshConnection } from '../transport/ssh-connection';
-import { commitRemote, hashRemote, restoreRemote, runOnDevice, writeRemote, type RemoteFile } from './device-ops';
+import { applyServiceChange, processRunning } from './apply-change';
+import { hashRemote, runOnDevice, type RemoteFile } from './device-ops';
 import { fromBase64, initProbe, parseInit, parseKv, serviceRestart, type InitSystem } from './service-manager';
 
 export const MOSQUITTO_CONF = '/etc/mosquitto/mosquitto.conf';
@@ -198,30 +199,11 @@ export async function brokerFailureReason(ssh: SshConnection): Promise<string> {
   return why ? why.replace(/^\d+: /, '').slice(0, 400) : 'no log found';
 }
 
-async function brokerRunning(ssh: SshConnection): Promise<boolean> {
-  const r = await runOnDevice(ssh, ['sh', '-c', 'pidof mosquitto >/dev/null 2>&1']).catch(() => ({ code: 1 }));
-  return r.code === 0;
-}
-
 export interface MqttApplyDeps {
   ssh: SshConnection;
   /** An MQTT CONNECT over mTLS with the laptop's mqtt-client certificate is accepted. */
   tlsHealthy(): Promise<boolean>;
   timeoutMs?: number;
-}
-
-async function waitFor(deps: MqttApplyDeps, healthy: () => Promise<boolean>): Promise<boolean> {
-  const deadline = Date.now() + (deps.timeoutMs ?? 20_000);
-  let goneSince: number | null = null;
-  while (Date.now() < deadline) {
-    if (await healthy().catch(() => false)) return true;
-    if (!(await brokerRunning(deps.ssh))) {
-      goneSince ??= Date.now();
-      if (Date.now() - goneSince > 3_000) return false;
-    } else goneSince = null;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return false;
 }
 
 /**
@@ -231,29 +213,24 @@ async function waitFor(deps: MqttApplyDeps, healthy: () => Promise<boolean>): Pr
  */
 export async function applyMqttPlan(plan: MqttPlan, deps: MqttApplyDeps): Promise<void> {
   if (plan.unchanged) return;
-  const paths = plan.files.map((f) => f.path);
-  try {
-    for (const f of plan.files) await writeRemote(deps.ssh, f);
-  } catch (err) {
-    await restoreRemote(deps.ssh, paths).catch(() => undefined);
-    throw err;
-  }
-  const restart = plan.restartArgv as string[];
-  const r = await runOnDevice(deps.ssh, restart);
-  const up = r.code === 0 && (await waitFor(deps, deps.tlsHealthy));
-  if (up) {
-    await commitRemote(deps.ssh, paths);
-    return;
-  }
-  const why = r.code !== 0 ? `${restart.join(' ')} exited ${r.code}: ${(r.stderr || r.stdout).trim().slice(0, 300)} — ${await brokerFailureReason(deps.ssh)}` : await brokerFailureReason(deps.ssh);
-  await restoreRemote(deps.ssh, paths);
-  await runOnDevice(deps.ssh, restart);
-  const back = await waitFor({ ...deps, timeoutMs: 10_000 }, () => brokerRunning(deps.ssh));
-  throw new OutpostError(
-    'rolled-back',
-    `${plan.deviceName}: mosquitto did not accept an mTLS connection on ${plan.port} after the change (${why}); the previous files were restored and the broker ${back ? 'is running again as before' : 'was restarted but is NOT running — check it on the device'}`,
-    { why, brokerBack: back },
-  );
+  const { ssh } = deps;
+  const running = () => processRunning(ssh, 'mosquitto');
+  await applyServiceChange(ssh, {
+    files: plan.files,
+    restartArgv: plan.restartArgv as string[],
+    healthy: deps.tlsHealthy,
+    running,
+    backAsBefore: running,
+    failureReason: () => brokerFailureReason(ssh),
+    timeoutMs: deps.timeoutMs ?? 20_000,
+    backTimeoutMs: 10_000,
+    failed: (why, back) =>
+      new OutpostError(
+        'rolled-back',
+        `${plan.deviceName}: mosquitto did not accept an mTLS connection on ${plan.port} after the change (${why}); the previous files were restored and the broker ${back ? 'is running again as before' : 'was restarted but is NOT running — check it on the device'}`,
+        { why, brokerBack: back },
+      ),
+  });
 }
 
 /** Replaces only the CRL and restarts the broker (mosquitto reads its crlfile at start), then checks it answers. */
