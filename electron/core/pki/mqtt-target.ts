@@ -234,11 +234,11 @@ export async function applyMqttPlan(plan: MqttPlan, deps: MqttApplyDeps): Promis
 }
 
 /** Replaces only the CRL and restarts the broker (mosquitto reads its crlfile at start), then checks it answers. */
-export async function pushCrlToBroker(ssh: SshConnection, init: InitSystem, crlPem: string, deps: Omit<MqttApplyDeps, 'ssh'>): Promise<void> {
+export async function pushCrlToBroker(ssh: SshConnection, init: InitSystem, crlPem: string, port: number, deps: Omit<MqttApplyDeps, 'ssh'>): Promise<void> {
   const file: RemoteFile = { path: MQTT_FILES.crl, content: crlPem, owner: 'root:root', mode: '0644' };
   const restart = serviceRestart(init, 'mosquitto');
   await applyMqttPlan(
-    { target: 'mqtt', deviceName: ssh.target.host, changes: [], restart: restart.join(' '), unchanged: false, notes: [], files: [file], restartArgv: restart, port: 0 },
+    { target: 'mqtt', deviceName: ssh.target.host, changes: [], restart: restart.join(' '), unchanged: false, notes: [], files: [file], restartArgv: restart, port },
     { ...deps, ssh },
   );
 }

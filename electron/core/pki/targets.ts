@@ -101,7 +101,7 @@ export async function pushCrl(deps: IssuerDeps, ca: StoredCa, cache: UnlockCache
             const creds = await cache.laptopCredentials(ca, 'mqtt-client');
             const facts = await readMosquittoFacts(ssh);
             const port = mqttOptions(h.install.mqtt).port;
-            await pushCrlToBroker(ssh, facts.init, crlPem, { tlsHealthy: () => mqttPing(ssh.target.host, port, creds) });
+            await pushCrlToBroker(ssh, facts.init, crlPem, port, { tlsHealthy: () => mqttPing(ssh.target.host, port, creds) });
             out.push({ deviceName: device.name, target: 'mqtt', ok: true, message: `${MQTT_FILES.crl} written, mosquitto restarted and accepting mTLS on ${port}` });
           } else {
             const spec = h.install.files as FilesTarget;
