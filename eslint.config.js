@@ -30,6 +30,18 @@ export default tseslint.config(
     },
   },
   {
+    // The contract's index evaluates every area's zod schemas (~10 MiB, tens of ms): the core, the CLI and the server
+    // import values from the area's own file (shared/contract/<area>.ts), and only types from the index.
+    files: ['electron/**/*.ts'],
+    ignores: [...electronOnly, '**/*.spec.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '(^|/)shared/contract(/index)?$', allowTypeImports: true, message: 'import values from shared/contract/<area> (the index builds every area\'s schemas); the index is for types' }] },
+      ],
+    },
+  },
+  {
     files: ['renderer/**/*.{ts,tsx}'],
     languageOptions: { globals: { ...globals.browser } },
     rules: {

@@ -13,9 +13,9 @@ function leaves(cmd: Command, path: string[] = []): Array<{ path: string; cmd: C
 const INVENTORY_ONLY = new Set(['devices get', 'devices update', 'devices remove', 'trust-store forget', 'trust']);
 
 describe('link flags', () => {
-  it('every command that takes a <device> accepts --user, --identity, --port, --yes and --fingerprint', () => {
+  it('every command that takes a <device> accepts --user, --identity, --port, --yes and --fingerprint', async () => {
     const io = { stdout: () => undefined, stderr: () => undefined, env: {}, setExitCode: () => undefined };
-    const takesDevice = leaves(buildProgram(io)).filter(({ cmd }) => cmd.registeredArguments.some((a) => /^device/.test(a.name())));
+    const takesDevice = leaves(await buildProgram(io)).filter(({ cmd }) => cmd.registeredArguments.some((a) => /^device/.test(a.name())));
     expect(takesDevice.map((c) => c.path)).toEqual(expect.arrayContaining(['buffers scan', 'buffers config', 'flush', 'deploy', 'ps', 'logs', 'rollback', 'reconcile', 'diag', 'ssh install-key']));
     for (const { path, cmd } of takesDevice) {
       if (INVENTORY_ONLY.has(path)) continue;

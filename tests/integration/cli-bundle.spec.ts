@@ -20,6 +20,14 @@ function staticClosure(file: string, seen = new Set<string>()): Set<string> {
   return seen;
 }
 
+/** Every file of this build a run may load: static and dynamic imports, from the entry on. */
+function reachable(file: string, seen = new Set<string>()): Set<string> {
+  if (seen.has(file)) return seen;
+  seen.add(file);
+  for (const m of readFileSync(join(dist, file), 'utf8').matchAll(/(?:\bimport\s*\(\s*|from\s*|\bimport\s*)"(\.\/[^"]+\.mjs)"/g)) reachable(join(file, '..', m[1]!), seen);
+  return seen;
+}
+
 describe('CLI bundle', () => {
   it('builds with esbuild: ES module chunks, native modules external, the package version defined', () => {
     const r = spawnSync(process.execPath, [join(root, 'scripts', 'build-cli.mjs')], { cwd: root, encoding: 'utf8' });
@@ -32,6 +40,17 @@ describe('CLI bundle', () => {
     expect(staticClosure(entry).size).toBeGreaterThan(1);
     for (const heavy of ['ssh2', 'dockerode', 'better-sqlite3', 'mqtt', 'yaml']) expect(all).not.toMatch(new RegExp(`from\\s*"${heavy}"|require\\("${heavy}"\\)`));
     expect(all).not.toContain('$ZodObject');
+    // Only the command a run names is loaded: the entry holds no command's code.
+    const sourcesOf = (file: string): string[] => (JSON.parse(readFileSync(join(dist, `${file}.map`), 'utf8')) as { sources: string[] }).sources.map((s) => s.replace(/^(\.\.\/)+/, ''));
+    const entrySources = [...staticClosure(entry)].flatMap(sourcesOf);
+    expect(entrySources.filter((s) => s.startsWith('electron/cli/commands/'))).toEqual([]);
+    // The core validates with one contract area at a time: what it loads before its first request holds neither the
+    // contract's index (every area's schemas) nor the areas of services it has not built.
+    const coreChunk = [...reachable(entry)].find((f) => sourcesOf(f)[0] === 'electron/core/app.ts');
+    expect(coreChunk).toBeDefined();
+    const coreSources = [...staticClosure(coreChunk!)].flatMap(sourcesOf);
+    expect(coreSources).toContain('electron/core/router.ts');
+    for (const area of ['index', 'workloads', 'pki', 'latency', 'serial', 'sessions', 'buffers', 'discovery']) expect(coreSources).not.toContain(`shared/contract/${area}.ts`);
     const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
     const home = mkdtempSync(join(tmpdir(), 'outpost-bundle-'));
     const info = spawnSync(process.execPath, [join(root, 'bin', 'outpost.mjs'), 'info', '--json'], { env: { ...process.env, OUTPOST_HOME: home }, encoding: 'utf8' });

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SiteProfile } from '../../../shared/contract';
+import { SiteProfile } from '../../../shared/contract/serial';
 import { OutpostError } from '../../../shared/errors';
 import type { BringUpSettings } from './bring-up';
 

@@ -1,5 +1,6 @@
 import type Docker from 'dockerode';
-import { effectiveLink, siteDefaultsFor, type Device, type EffectiveLink, type LinkDefaultsTable, type LinkOptions } from '../../../shared/contract';
+import type { Device, LinkOptions } from '../../../shared/contract';
+import { effectiveLink, siteDefaultsFor, type EffectiveLink, type LinkDefaultsTable } from '../../../shared/contract/link-resolve';
 import { OutpostError } from '../../../shared/errors';
 import type { DevicesRepo } from '../store/devices-repo';
 import { cipherFor, parseCpuInfo } from './cpu-features';
