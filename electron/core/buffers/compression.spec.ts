@@ -1,5 +1,10 @@
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DECISION_TTL_MS, decideCompression, parseCompressProbe, standingDecision } from './compression';
+import { COMPRESS_PROBE, DECISION_TTL_MS, LOOK_PROBE_BYTES, decideCompression, parseCompressProbe, parseLookProbe, standingDecision } from './compression';
 
 const MB = 1e6;
 
@@ -58,5 +63,36 @@ describe('the device gzip probe', () => {
     expect(parseCompressProbe('nogzip\n', 1000)).toBeNull();
     expect(parseCompressProbe('', 1000)).toBeNull();
     expect(parseCompressProbe('0 1.00 2.00', 1000)).toBeNull();
+  });
+});
+
+const shells: string[][] = [['sh'], ...(existsSync('/usr/bin/busybox') || existsSync('/bin/busybox') ? [['busybox', 'sh']] : [])];
+describe.each(shells)('COMPRESS_PROBE under %s', (...shell) => {
+  const probe = (body: Buffer): string => {
+    const dir = mkdtempSync(join(tmpdir(), 'outpost-gzprobe-'));
+    try {
+      writeFileSync(join(dir, 'a'), body.subarray(0, body.length / 2));
+      writeFileSync(join(dir, 'b'), body.subarray(body.length / 2));
+      const r = spawnSync(shell[0]!, [...shell.slice(1), '-c', COMPRESS_PROBE, 'outpost-gzip-probe', dir, String(body.length), String(LOOK_PROBE_BYTES), 'a', 'b'], { encoding: 'utf8' });
+      expect(r.status).toBe(0);
+      return r.stdout;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  it('stops after the first look when the data does not compress (no timed run of the whole sample)', () => {
+    const out = probe(randomBytes(1024 * 1024));
+    expect(out).toMatch(/^look \d+\n$/);
+    const ratio = parseLookProbe(out, LOOK_PROBE_BYTES);
+    expect(ratio).toBeLessThan(1.01);
+    expect(decideCompression({ linkBps: null, compressBps: null, ratio }).reason).toMatch(/compresses only 1\.00x/);
+  });
+
+  it('times the whole sample when the first look compresses', () => {
+    const ndjson = Buffer.from(Array.from({ length: 30_000 }, (_, i) => `{"t":${i},"temp":21.5,"site":"north"}\n`).join(''));
+    const out = probe(ndjson);
+    expect(parseLookProbe(out, LOOK_PROBE_BYTES)).toBeNull();
+    expect(parseCompressProbe(out, ndjson.length)?.ratio).toBeGreaterThan(5);
   });
 });

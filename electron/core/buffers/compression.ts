@@ -11,6 +11,14 @@ export const DECISION_TTL_MS = 6 * 60 * 60 * 1000;
 export const LINK_PROBE_BYTES = 4 * 1024 * 1024;
 /** Spool bytes gzipped on the device for its rate and ratio. */
 export const COMPRESS_PROBE_BYTES = 4 * 1024 * 1024;
+/**
+ * The first look: this much is gzipped before anything is timed. Data that does not compress at all (random,
+ * encrypted, already compressed) ends the probe there: gzip -1 of the whole 4 MiB sample cost the device ~0.08 cpu-s,
+ * as much as its sshd spends sending 25 MB.
+ */
+export const LOOK_PROBE_BYTES = 256 * 1024;
+/** Below this ratio on the first look the data is called incompressible without the timed run (MIN_GAIN is far above). */
+const LOOK_MIN_RATIO = 1.1;
 /** Compress only for at least this speed-up: gzip also costs the device CPU and the laptop a gunzip. */
 const MIN_GAIN = 1.25;
 
@@ -23,8 +31,9 @@ const mb = (bps: number) => `${(bps / 1e6).toFixed(bps < 1e7 ? 1 : 0)} MB/s`;
  */
 export function decideCompression(m: { linkBps: number | null; compressBps: number | null; ratio: number | null }, now = new Date()): FlushCompression {
   const base = { linkBps: m.linkBps, compressBps: m.compressBps, ratio: m.ratio, decidedAt: now.toISOString() };
-  if (m.compressBps === null || m.ratio === null) return { ...base, choice: 'none', reason: 'the device has no gzip' };
+  if (m.ratio === null) return { ...base, choice: 'none', reason: 'the device has no gzip' };
   if (m.ratio < MIN_GAIN) return { ...base, choice: 'none', reason: `the spool's data compresses only ${m.ratio.toFixed(2)}x` };
+  if (m.compressBps === null) return { ...base, choice: 'none', reason: "the device's gzip rate could not be measured" };
   if (m.linkBps === null) return { ...base, choice: 'none', reason: 'the link rate could not be measured' };
   const gain = Math.min(m.compressBps, m.ratio * m.linkBps) / m.linkBps;
   if (gain >= MIN_GAIN) return { ...base, choice: 'gzip', reason: `link ${mb(m.linkBps)}, device gzip ${mb(m.compressBps)} at ${m.ratio.toFixed(1)}x: ~${gain.toFixed(1)}x faster compressed` };
@@ -40,18 +49,31 @@ export function standingDecision(recorded: FlushCompression | undefined, now = n
 
 /**
  * gzip -1 of the first segments on the device, timed there (/proc/uptime, 10 ms steps: the sample is sized to take
- * tens of ms even on a fast CPU). Prints `nogzip`, or `<compressed bytes> <t0> <t1>`.
+ * tens of ms even on a fast CPU). Arguments: root, sample bytes, first-look bytes, the files. Prints `nogzip`;
+ * `look <compressed bytes>` when the first look (LOOK_PROBE_BYTES) compressed by less than 1/0.9 (~1.11x, far below
+ * MIN_GAIN: no timed run needed); or `<compressed bytes> <t0> <t1>`.
  */
 export const COMPRESS_PROBE = [
   'cd "$1" || exit 3',
   'n=$2',
-  'shift 2',
+  'q=$3',
+  'shift 3',
   'command -v gzip >/dev/null 2>&1 || { echo nogzip; exit 0; }',
+  'z=$(cat -- "$@" | head -c "$q" | gzip -1 -c | wc -c)',
+  'if [ "$((z * 10))" -gt "$((q * 9))" ]; then echo "look $z"; exit 0; fi',
   'read a _ < /proc/uptime',
   'z=$(cat -- "$@" | head -c "$n" | gzip -1 -c | wc -c)',
   'read b _ < /proc/uptime',
   'echo "$z $a $b"',
 ].join('\n');
+
+/** The first look's answer (`look <compressed bytes>`): the ratio of an incompressible sample, else null. */
+export function parseLookProbe(stdout: string, lookBytes: number): number | null {
+  const m = /^look (\d+)\s*$/m.exec(stdout);
+  if (!m || !(Number(m[1]) > 0)) return null;
+  const ratio = lookBytes / Number(m[1]);
+  return ratio < LOOK_MIN_RATIO ? ratio : null;
+}
 
 export function parseCompressProbe(stdout: string, inputBytes: number): { compressBps: number; ratio: number } | null {
   const m = /^(\d+) (\d+(?:\.\d+)?) (\d+(?:\.\d+)?)\s*$/m.exec(stdout);
@@ -102,8 +124,11 @@ export async function measureCompression(conn: SshConnection, root: string, entr
     sampleBytes += e.size;
   }
   const input = Math.min(sampleBytes, COMPRESS_PROBE_BYTES);
-  const r = await runBounded(conn, ['sh', '-c', COMPRESS_PROBE, 'outpost-gzip-probe', root, String(input), ...sample.map((e) => e.rel)], stallMs, 'measuring the device\'s gzip');
+  const look = Math.min(input, LOOK_PROBE_BYTES);
+  const r = await runBounded(conn, ['sh', '-c', COMPRESS_PROBE, 'outpost-gzip-probe', root, String(input), String(look), ...sample.map((e) => e.rel)], stallMs, 'measuring the device\'s gzip');
   const out = r.stdout.toString('utf8');
+  const lookRatio = parseLookProbe(out, look);
+  if (lookRatio !== null) return decideCompression({ linkBps: null, compressBps: null, ratio: lookRatio });
   const gz = out.includes('nogzip') ? null : parseCompressProbe(out, input);
   if (!gz || gz.ratio < MIN_GAIN) return decideCompression({ linkBps: null, compressBps: gz?.compressBps ?? null, ratio: gz?.ratio ?? null });
   return decideCompression({ linkBps: await probeLink(conn, stallMs), ...gz });

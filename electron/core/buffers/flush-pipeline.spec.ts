@@ -177,6 +177,75 @@ describe('SegmentStore group commit', () => {
   });
 });
 
+describe('group commit on the writer thread', () => {
+  function storeIn(dir: string): SegmentStore {
+    openDatabase(join(dir, 'outpost.db')).close();
+    return new SegmentStore(dir, join(dir, 'outpost.db'));
+  }
+  const segment = (name: string, body: Buffer) => ({ deviceId: 'd1', stream: 's', segment: name, sha256: sha(body), bytes: body.length, kind: 'spool' as const, records: null, sourceTime: null });
+  async function received(store: SegmentStore, writer: OffThreadWriter, bodies: Array<[string, Buffer]>) {
+    return Promise.all(
+      bodies.map(async ([name, body]) => {
+        const tmpPath = store.tmpPath();
+        const id = writer.open(tmpPath);
+        writer.write(id, body);
+        const done = await writer.end(id);
+        expect(done.sha256).toBe(sha(body));
+        return { tmpPath, segment: segment(name, body) };
+      }),
+    );
+  }
+
+  it('renames, fsyncs and indexes on its own connection; the main connection sees the commit at once', async () => {
+    const store = storeIn(tempDir('otw-commit'));
+    const writer = new OffThreadWriter();
+    const a = randomBytes(5000);
+    const files = await received(store, writer, [['a', a], ['b', randomBytes(70_000)], ['a-again', a]]);
+    await store.commitOffThread(writer, files);
+    expect(readdirSync(store.segmentsDir).sort()).toEqual([sha(a), files[1]!.segment.sha256].sort());
+    expect(readdirSync(store.tmpDir)).toEqual([]);
+    expect(store.list({ limit: 10 }).map((s) => s.segment).sort()).toEqual(['a', 'a-again', 'b']);
+    expect(readFileSync(store.blobPath(sha(a))).equals(a)).toBe(true);
+    await writer.close();
+    store.close();
+  });
+
+  it('renames only under the write lock: while another connection holds it, nothing is placed; once released, all is', async () => {
+    const dir = tempDir('otw-lock');
+    const store = storeIn(dir);
+    const writer = new OffThreadWriter();
+    const files = await received(store, writer, [['x', randomBytes(1000)]]);
+    // Another process mid-commit (or mid-sweep): it holds the index's write lock.
+    const other = openDatabase(join(dir, 'outpost.db'));
+    other.exec('BEGIN IMMEDIATE');
+    const committing = store.commitOffThread(writer, files);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(readdirSync(store.segmentsDir)).toEqual([]);
+    expect(readdirSync(store.tmpDir)).toHaveLength(1);
+    other.exec('COMMIT');
+    other.close();
+    await committing;
+    expect(readdirSync(store.segmentsDir)).toEqual([files[0]!.segment.sha256]);
+    await writer.close();
+    store.close();
+  });
+
+  it('a commit that fails after some renames indexes nothing; the sweep then removes the placed blobs, like after a crash', async () => {
+    const store = storeIn(tempDir('otw-fail'));
+    const writer = new OffThreadWriter();
+    const files = await received(store, writer, [['ok', randomBytes(300)], ['gone', randomBytes(400)]]);
+    // The second temp file vanished: its rename fails inside the transaction, after the first one was placed.
+    rmSync(files[1]!.tmpPath);
+    await expect(store.commitOffThread(writer, files)).rejects.toMatchObject({ kind: 'internal', message: expect.stringMatching(/storing flushed segments/) });
+    expect(store.list({ limit: 10 })).toEqual([]);
+    expect(readdirSync(store.segmentsDir)).toEqual([files[0]!.segment.sha256]);
+    expect(store.sweepOrphans()).toBe(1);
+    expect(readdirSync(store.segmentsDir)).toEqual([]);
+    await writer.close();
+    store.close();
+  });
+});
+
 /** Runs FLUSH_SESSION with a real local shell against a spool in a temp dir (the lab runs it over SSH). */
 function session(shell: string[], root: string, mode: 'delete' | 'move', outboxes: string[] = []) {
   const child = spawn(shell[0] ?? 'sh', [...shell.slice(1), '-c', FLUSH_SESSION, 'outpost-flush', root, mode, ...outboxes]);

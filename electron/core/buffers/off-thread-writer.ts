@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { OutpostError } from '../../../shared/errors';
 import { writeError } from './segment-store';
 import type * as Esbuild from 'esbuild';
-import type { WriterAnswer, WriterData, WriterOp } from './segment-writer-worker';
+import type { CommitFile, CommitJob, WriterAnswer, WriterData, WriterOp } from './segment-writer-worker';
 
 /** Set by the Electron bundle (scripts/build-electron.mjs), which emits the worker beside main.cjs. */
 declare const __OUTPOST_BUNDLE__: string | undefined;
@@ -83,6 +83,8 @@ export class OffThreadWriter {
   private current: { id: number; writeFrom: number; bytes: number } | null = null;
   private timer: NodeJS.Timeout | null = null;
   private readonly ended = new Map<number, { resolve(v: { sha256: string; bytes: number }): void; reject(e: Error): void }>();
+  private readonly commits = new Map<number, { resolve(): void; reject(e: Error): void }>();
+  private nextCommit = 0;
   private drainWaiters: Array<() => void> = [];
   private dead: Error | null = null;
   private onClosed: (() => void) | null = null;
@@ -157,6 +159,18 @@ export class OffThreadWriter {
     this.schedule();
   }
 
+  /**
+   * Runs a group commit (commitFiles) on the worker's own SQLite connection: the files must be ended (durable)
+   * already. Resolves once the index committed; rejects with the failure's code (mapped by the caller).
+   */
+  commit(dbFile: string, segmentsDir: string, files: CommitFile[]): Promise<void> {
+    if (this.dead) return Promise.reject(this.dead);
+    const job: CommitJob = { commit: ++this.nextCommit, dbFile, segmentsDir, files };
+    const done = new Promise<void>((resolve, reject) => this.commits.set(job.commit, { resolve, reject }));
+    this.worker.postMessage(job);
+    return done;
+  }
+
   /** Waits until at most `limit` bytes are queued for the worker. */
   async drained(limit: number): Promise<void> {
     while (this.pendingBytes > limit && !this.dead) await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
@@ -209,6 +223,14 @@ export class OffThreadWriter {
 
   private answer(m: Answer): void {
     if ('closed' in m) return this.onClosed?.();
+    if ('committed' in m || 'commitFailed' in m) {
+      const seq = 'committed' in m ? m.committed : m.commitFailed;
+      const waiter = this.commits.get(seq);
+      this.commits.delete(seq);
+      if ('committed' in m) waiter?.resolve();
+      else waiter?.reject(Object.assign(new Error(m.message), { code: m.code }));
+      return;
+    }
     if ('release' in m) {
       this.tail = Math.max(this.tail, m.release);
       const waiters = this.drainWaiters;
@@ -228,6 +250,8 @@ export class OffThreadWriter {
     this.dead = err;
     for (const w of this.ended.values()) w.reject(err);
     this.ended.clear();
+    for (const w of this.commits.values()) w.reject(err);
+    this.commits.clear();
     for (const w of this.drainWaiters) w();
     this.drainWaiters = [];
     this.onClosed?.();

@@ -11,12 +11,18 @@
  * file's own end and the release of the ring bytes they read.
  * Messages out: { release } per message once its writes are done, { id, sha256, bytes } or { id, code, message }
  * per ended file.
+ * The group commit runs here too ({ commit } in, { committed } or { commitFailed } out; see commitFiles), on a
+ * SQLite connection of this thread's own: the main thread never waits for renames, the directory's fsync or the
+ * index's, so it keeps reading the SSH channel meanwhile.
  *
  * Imports nothing of Outpost's: the Electron build bundles it as its own entry (dist-electron/segment-writer-worker.cjs).
  */
+import type BetterSqlite3 from 'better-sqlite3';
 import { createHash, type Hash } from 'node:crypto';
-import { constants } from 'node:fs';
+import { closeSync, constants, existsSync, fsyncSync, openSync, renameSync, unlinkSync } from 'node:fs';
 import { open as fsOpen, unlink, type FileHandle } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 
 export type WriterOp = [kind: 'o' | 'h' | 'w' | 'e' | 'a' | 'x', id: number, a: number, b: number, path?: string];
@@ -24,7 +30,119 @@ export interface WriterMessage {
   ops: WriterOp[];
   release: number;
 }
-export type WriterAnswer = { release: number } | { closed: true } | { id: number; sha256: string; bytes: number } | { id: number; code: string; message: string };
+export type WriterAnswer =
+  | { release: number }
+  | { closed: true }
+  | { id: number; sha256: string; bytes: number }
+  | { id: number; code: string; message: string }
+  | { committed: number }
+  | { commitFailed: number; code: string; message: string };
+
+/** One index row of a stored segment (SegmentStore's NewSegment). */
+export interface CommitRow {
+  deviceId: string;
+  stream: string;
+  segment: string;
+  sha256: string;
+  bytes: number;
+  kind: 'spool' | 'outbox';
+  records: number | null;
+  sourceTime: string | null;
+}
+export interface CommitFile {
+  tmpPath: string;
+  segment: CommitRow;
+}
+/** A group commit for this thread: `files` are fsynced temp files (ended here before the main thread asks). */
+export interface CommitJob {
+  commit: number;
+  dbFile: string;
+  segmentsDir: string;
+  files: CommitFile[];
+}
+
+function syncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const inserts = new WeakMap<BetterSqlite3.Database, { row: BetterSqlite3.Statement; mark: BetterSqlite3.Statement }>();
+
+/**
+ * THE group commit (SegmentStore.commit on the main thread's connection, or this thread's for a spool flush): inside
+ * ONE write transaction (BEGIN IMMEDIATE), each fsynced temp file is renamed to its blob name (or dropped when that
+ * blob exists), the directory is fsynced once, the rows are inserted, and the commit (the connection runs
+ * synchronous=FULL) is the durable promise that lets the device delete its copies. Holding the write lock across the
+ * renames is what makes SegmentStore.sweepOrphans safe: no connection, in this process or another, can be between
+ * "renamed" and "indexed" while a sweep runs.
+ */
+export function commitFiles(db: BetterSqlite3.Database, segmentsDir: string, files: readonly CommitFile[], marks: ReadonlyArray<[string, string]> = []): void {
+  if (!files.length && !marks.length) return;
+  let stmts = inserts.get(db);
+  if (!stmts) {
+    stmts = {
+      row: db.prepare(`INSERT OR IGNORE INTO buffer_segments (device_id, stream, segment, sha256, bytes, kind, records, source_time, stored_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      mark: db.prepare(`INSERT INTO buffer_settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`),
+    };
+    inserts.set(db, stmts);
+  }
+  const { row, mark } = stmts;
+  db.transaction(() => {
+    for (const f of files) {
+      const target = join(segmentsDir, f.segment.sha256);
+      if (existsSync(target)) unlinkSync(f.tmpPath);
+      else renameSync(f.tmpPath, target);
+    }
+    if (files.length) syncDir(segmentsDir);
+    const now = new Date().toISOString();
+    for (const s of files.map((f) => f.segment)) row.run(s.deviceId, s.stream, s.segment, s.sha256, s.bytes, s.kind, s.records, s.sourceTime, now);
+    for (const [key, value] of marks) mark.run(key, value);
+  }).immediate();
+}
+
+/** better-sqlite3, loaded at this thread's first commit (a CommonJS native module; this file may run as ESM). */
+function openIndex(dbFile: string): BetterSqlite3.Database {
+  // ESM (the CLI's bundle of this thread) has import.meta.url; CommonJS (the Electron bundle, the sources compiled
+  // for eval) has require. Not `typeof require`: an ESM bundle defines a stand-in that throws.
+  const url = import.meta.url as string | undefined;
+  const load: NodeJS.Require = url ? createRequire(url) : require;
+  const Database = load('better-sqlite3') as typeof BetterSqlite3;
+  const db = new Database(dbFile);
+  db.pragma('journal_mode = WAL');
+  // The commit is the promise that lets the device delete its copy: it must survive a power cut, not just a crash.
+  db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 10000');
+  return db;
+}
+
+/** Runs commit jobs on this thread's own connection (one per index file, opened at its first job). */
+export function createCommitter(post: (answer: WriterAnswer) => void): { run(job: CommitJob): void; close(): void } {
+  const dbs = new Map<string, BetterSqlite3.Database>();
+  return {
+    run(job) {
+      try {
+        let db = dbs.get(job.dbFile);
+        if (!db) {
+          db = openIndex(job.dbFile);
+          dbs.set(job.dbFile, db);
+        }
+        commitFiles(db, job.segmentsDir, job.files);
+        post({ committed: job.commit });
+      } catch (e) {
+        const err = e as Error & { code?: string };
+        post({ commitFailed: job.commit, code: err.code ?? '', message: String(err.message || err) });
+      }
+    },
+    close() {
+      for (const db of dbs.values()) db.close();
+      dbs.clear();
+    },
+  };
+}
 export interface WriterData {
   /** Marks the thread as the segment writer (an importing test runner's own worker has other data). */
   outpostSegmentWriter: true;
@@ -167,6 +285,13 @@ const data = workerData as Partial<WriterData> | null;
 if (parentPort && data?.outpostSegmentWriter === true && data.memory) {
   const port = parentPort;
   const { memory } = data;
-  const apply = createWriterThread(Buffer.from(memory.buffer), (answer) => port.postMessage(answer));
-  port.on('message', (msg: WriterMessage) => apply(msg));
+  const post = (answer: WriterAnswer) => port.postMessage(answer);
+  const apply = createWriterThread(Buffer.from(memory.buffer), post);
+  const committer = createCommitter(post);
+  port.on('message', (msg: WriterMessage | CommitJob) => {
+    if ('commit' in msg) return committer.run(msg);
+    // Shutting down: commits run synchronously, so none is between its renames and its COMMIT here.
+    if (msg.ops.some((op) => op[0] === 'x')) committer.close();
+    apply(msg);
+  });
 }

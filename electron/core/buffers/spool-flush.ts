@@ -182,7 +182,8 @@ async function receive(ctx: DeviceFlushContext, session: FlushSession, root: str
           else if (o.value.kind === 'verified') verified.push(o.value);
           else if (o.value.kind === 'duplicate') dups.push(o.value.entry);
         }
-        ctx.store.commit(verified);
+        // On the writer thread's own connection: this thread goes on reading the channel meanwhile.
+        if (verified.length) await ctx.store.commitOffThread(writer(), verified);
         for (const v of verified) {
           const t = streamTotals(ctx.result, v.segment.stream);
           t.segments++;
