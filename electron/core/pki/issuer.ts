@@ -218,11 +218,13 @@ export class Issuer {
 
     let certificate: x509.X509Certificate;
     let spki: string;
+    let pem: string;
     try {
       this.progress(device, opts, 'sign', 'signing');
       const signed = await signRequest(csrPem, prof, { commonName, sans, lifetimeDays: opts.lifetimeDays, lifetimeMinutes: opts.lifetimeMinutes }, signing);
       certificate = signed.certificate;
       spki = signed.spki;
+      pem = signed.pem;
       notes.push(...signed.notes);
       const deviceNow = new Date(clock.deviceTime);
       if (deviceNow < certificate.notBefore || deviceNow > certificate.notAfter) throw this.clockError(clock);
@@ -238,6 +240,7 @@ export class Issuer {
       sans,
       keyOrigin,
       replaces: opts.replaces,
+      pem,
       installed: [{ target: 'device-store', paths: [`${dir}/key.pem`, `${dir}/cert.pem`, `${dir}/ca.pem`] }],
     });
     const caPem = `${ca.certificatePem}${ca.chainPem}`;

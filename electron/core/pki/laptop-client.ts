@@ -22,9 +22,9 @@ export async function ensureLaptopClient(repo: PkiRepo, ca: StoredCa, signing: S
   const keys = await generateKeyPair('ec-p256');
   const publicKey = new x509.PublicKey(await subtle.exportKey('spki', keys.publicKey));
   const prof = profile(profileName);
-  const { certificate, spki } = await signPublicKey(publicKey, prof, { commonName: laptopCommonName(), sans: [] }, signing, now);
+  const { certificate, spki, pem } = await signPublicKey(publicKey, prof, { commonName: laptopCommonName(), sans: [] }, signing, now);
   vault.put(laptopClientKeySecret(certificate.serialNumber), await privateKeyPem(keys.privateKey), now);
-  repo.insertCertificate(certificateRecord(certificate, { caId: ca.id, profile: prof, spki, deviceId: null, sans: [], keyOrigin: 'laptop', installed: [{ target: 'laptop', paths: ['vault'] }], now }));
+  repo.insertCertificate(certificateRecord(certificate, { caId: ca.id, profile: prof, spki, deviceId: null, sans: [], keyOrigin: 'laptop', installed: [{ target: 'laptop', paths: ['vault'] }], now, pem }));
   return repo.certificate(certificate.serialNumber);
 }
 

@@ -78,8 +78,8 @@ export function registerPkiService(deps: PkiDeps): PkiHandle {
       return san;
     });
     const signing = await cas.unlock(ca, args.passphrase);
-    const { certificate, spki } = await signRequest(args.csrPem, prof, { commonName: args.commonName ?? 'outpost', sans }, signing);
-    repo.insertCertificate(certificateRecord(certificate, { caId: ca.id, profile: prof, spki, deviceId: null, sans, keyOrigin: 'device' }));
+    const { certificate, spki, pem } = await signRequest(args.csrPem, prof, { commonName: args.commonName ?? 'outpost', sans }, signing);
+    repo.insertCertificate(certificateRecord(certificate, { caId: ca.id, profile: prof, spki, deviceId: null, sans, keyOrigin: 'device', pem }));
     bus.emit('pki:changed', { serials: [certificate.serialNumber] });
     return repo.certificate(certificate.serialNumber);
   });

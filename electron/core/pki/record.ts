@@ -21,6 +21,8 @@ export function certificateRecord(
     replaces?: string | null;
     installed?: Array<{ target: string; paths: string[] }>;
     now?: Date;
+    /** The PEM the signer made (else encoded from the certificate). */
+    pem?: string;
   },
 ): NewCertificate {
   const at = (fields.now ?? new Date()).toISOString();
@@ -43,6 +45,6 @@ export function certificateRecord(
     revokeReason: null,
     replaces: fields.replaces ?? null,
     installed,
-    pem: `${certificate.toString('pem')}\n`,
+    pem: `${fields.pem ?? certificate.toString('pem')}\n`,
   };
 }

@@ -1,9 +1,10 @@
-import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
+import type { CertificationRequest } from '@peculiar/asn1-csr';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
+import { SubjectPublicKeyInfo, type Extension as AsnExtension } from '@peculiar/asn1-x509';
 import type { Problem, SubjectAltName } from '../../../shared/contract/pki';
 import { OutpostError } from '../../../shared/errors';
+import { asnExtension, buildCertificate, caTemplate, commonNameSubject, parseCsr, subjectAltNameExtension, subjectKeyIdExtension, verifyCsr, type CaTemplate } from './cert-builder';
 import { randomSerial, spkiSha256, x509 } from './crypto';
 import type { ExtendedUsageName, KeyUsageName, Profile } from './profiles';
 
@@ -56,17 +57,18 @@ function keyProblem(csr: x509.Pkcs10CertificateRequest): Problem | null {
  * (what the CSR asks for against the profile and the approved names), then the certificate about to be made
  * (CA validity, names). Nothing from the CSR is copied but its key.
  */
-export async function validateRequest(csrPem: string, profile: Profile, approved: Approved, ca: SigningCa, now: Date): Promise<{ csr: x509.Pkcs10CertificateRequest | null; problems: Problem[] }> {
+export async function validateRequest(csrPem: string, profile: Profile, approved: Approved, ca: SigningCa, now: Date): Promise<{ csr: x509.Pkcs10CertificateRequest | null; asn: CertificationRequest | null; problems: Problem[] }> {
   const problems: Problem[] = [];
   let csr: x509.Pkcs10CertificateRequest;
+  let asn: CertificationRequest;
   try {
-    csr = new x509.Pkcs10CertificateRequest(csrPem);
+    ({ csr, asn } = parseCsr(csrPem));
   } catch (err) {
-    return { csr: null, problems: [{ stage: 'request', code: 'csr-unparseable', message: `not a PKCS#10 certificate request: ${(err as Error).message}` }] };
+    return { csr: null, asn: null, problems: [{ stage: 'request', code: 'csr-unparseable', message: `not a PKCS#10 certificate request: ${(err as Error).message}` }] };
   }
   let signatureOk = false;
   try {
-    signatureOk = await csr.verify();
+    signatureOk = await verifyCsr(csr, asn);
   } catch {
     signatureOk = false;
   }
@@ -111,7 +113,7 @@ export async function validateRequest(csrPem: string, profile: Profile, approved
   if (profile.sans === 'required' && approved.sans.length === 0) problems.push({ stage: 'certificate', code: 'sans-required', message: `profile ${profile.name} needs the device’s names or addresses; none are known` });
   if (profile.sans === 'none' && approved.sans.length > 0) problems.push({ stage: 'certificate', code: 'sans-forbidden', message: `profile ${profile.name} carries no names` });
   if (!approved.commonName.trim() || approved.commonName.length > 64) problems.push({ stage: 'certificate', code: 'subject', message: 'the common name must be 1-64 characters' });
-  return { csr, problems };
+  return { csr, asn, problems };
 }
 
 function ekuName(oid: string): string {
@@ -133,38 +135,56 @@ async function authorityKeyId(caCert: x509.X509Certificate): Promise<x509.Author
 
 /**
  * What every certificate of one CA repeats, worked out once per unlocked CA: its subject as the issuer Name (the
- * library re-derives it from the certificate on every read, ~4 ms) and the authority key identifier.
+ * library re-derives it from the certificate on every read, ~4 ms), the signature algorithm, the authority key identifier.
  */
-const perCa = new WeakMap<SigningCa, Promise<{ issuer: x509.Name; aki: x509.AuthorityKeyIdentifierExtension }>>();
-function caParts(ca: SigningCa): Promise<{ issuer: x509.Name; aki: x509.AuthorityKeyIdentifierExtension }> {
+const perCa = new WeakMap<SigningCa, Promise<CaTemplate>>();
+function caParts(ca: SigningCa): Promise<CaTemplate> {
   let parts = perCa.get(ca);
   if (!parts) {
-    parts = authorityKeyId(ca.certificate).then((aki) => ({ issuer: new x509.Name(ca.certificate.subjectName.toArrayBuffer()), aki }));
+    parts = authorityKeyId(ca.certificate).then((aki) => caTemplate(ca.certificate, ca.key, ca.signingAlgorithm, aki));
     perCa.set(ca, parts);
   }
   return parts;
 }
 
-/** RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey BIT STRING, hashed here rather than through WebCrypto. */
-function subjectKeyId(publicKey: x509.PublicKey): x509.SubjectKeyIdentifierExtension {
-  const spki = AsnConvert.parse(publicKey.rawData, SubjectPublicKeyInfo);
-  return new x509.SubjectKeyIdentifierExtension(createHash('sha1').update(Buffer.from(spki.subjectPublicKey)).digest('hex'));
+/** A profile's fixed extensions (basic constraints, key usage, extended key usage), encoded once per profile and key kind. */
+const perProfile = new WeakMap<Profile, Map<boolean, AsnExtension[]>>();
+function profileExtensions(profile: Profile, isRsa: boolean): AsnExtension[] {
+  let byKind = perProfile.get(profile);
+  if (!byKind) perProfile.set(profile, (byKind = new Map()));
+  let exts = byKind.get(isRsa);
+  if (!exts) {
+    let usages = 0;
+    for (const u of profile.keyUsage) usages |= KU_FLAG[u];
+    if (isRsa) usages |= x509.KeyUsageFlags.keyEncipherment;
+    exts = [new x509.BasicConstraintsExtension(false, undefined, true), new x509.KeyUsagesExtension(usages, true), new x509.ExtendedKeyUsageExtension(profile.extendedKeyUsage.map((u) => EKU_OID[u]))].map(asnExtension);
+    byKind.set(isRsa, exts);
+  }
+  return exts;
 }
 
-function escapeDn(value: string): string {
-  return value.replace(/([,+"\\<>;=])/g, '\\$1').replace(/^([ #])/, '\\$1').replace(/ $/, '\\ ');
+/** What a signature produced: the certificate (its fields read lazily), its PEM, and the SHA-256 of its key. */
+export interface Signed {
+  certificate: x509.X509Certificate;
+  pem: string;
+  spki: string;
+  notes: string[];
 }
 
 /** Validates, then signs with a fresh 20-byte random serial; throws with every problem found. */
-export async function signRequest(csrPem: string, profile: Profile, approved: Approved, ca: SigningCa, now = new Date()): Promise<{ certificate: x509.X509Certificate; spki: string; notes: string[] }> {
-  const { csr, problems } = await validateRequest(csrPem, profile, approved, ca, now);
-  if (problems.length || !csr) throw problemsError(problems);
-  return signPublicKey(csr.publicKey, profile, approved, ca, now);
+export async function signRequest(csrPem: string, profile: Profile, approved: Approved, ca: SigningCa, now = new Date()): Promise<Signed> {
+  const { csr, asn, problems } = await validateRequest(csrPem, profile, approved, ca, now);
+  if (problems.length || !csr || !asn) throw problemsError(problems);
+  return signSpki(asn.certificationRequestInfo.subjectPKInfo, csr.publicKey, profile, approved, ca, now);
 }
 
-export async function signPublicKey(publicKey: x509.PublicKey, profile: Profile, approved: Approved, ca: SigningCa, now = new Date()): Promise<{ certificate: x509.X509Certificate; spki: string; notes: string[] }> {
+export async function signPublicKey(publicKey: x509.PublicKey, profile: Profile, approved: Approved, ca: SigningCa, now = new Date()): Promise<Signed> {
+  return signSpki(AsnConvert.parse(publicKey.rawData, SubjectPublicKeyInfo), publicKey, profile, approved, ca, now);
+}
+
+async function signSpki(spki: SubjectPublicKeyInfo, publicKey: x509.PublicKey, profile: Profile, approved: Approved, ca: SigningCa, now: Date): Promise<Signed> {
   const notes: string[] = [];
-  const parts = await caParts(ca);
+  const template = await caParts(ca);
   const notBefore = new Date(now.getTime() - profile.backdateMinutes * 60_000);
   let notAfter = new Date(now.getTime() + (approved.lifetimeMinutes !== undefined ? approved.lifetimeMinutes * 60_000 : (approved.lifetimeDays ?? profile.lifetimeDays) * 86_400_000));
   if (notAfter > ca.certificate.notAfter) {
@@ -172,27 +192,10 @@ export async function signPublicKey(publicKey: x509.PublicKey, profile: Profile,
     notes.push(`validity cut to the CA’s own end, ${notAfter.toISOString()}`);
   }
   const isRsa = /^RSA/.test((publicKey.algorithm as Algorithm).name);
-  let usages = 0;
-  for (const u of profile.keyUsage) usages |= KU_FLAG[u];
-  if (isRsa) usages |= x509.KeyUsageFlags.keyEncipherment;
-  const extensions: x509.Extension[] = [
-    new x509.BasicConstraintsExtension(false, undefined, true),
-    new x509.KeyUsagesExtension(usages, true),
-    new x509.ExtendedKeyUsageExtension(profile.extendedKeyUsage.map((u) => EKU_OID[u])),
-    subjectKeyId(publicKey),
-    parts.aki,
-  ];
-  if (approved.sans.length) extensions.push(new x509.SubjectAlternativeNameExtension(approved.sans.map((s) => ({ type: s.type, value: s.value }))));
-  const certificate = await x509.X509CertificateGenerator.create({
-    serialNumber: randomSerial(),
-    subject: `CN=${escapeDn(approved.commonName)}`,
-    issuer: parts.issuer,
-    notBefore,
-    notAfter,
-    signingAlgorithm: ca.signingAlgorithm,
-    publicKey,
-    signingKey: ca.key,
-    extensions,
-  });
-  return { certificate, spki: spkiSha256(publicKey.rawData), notes };
+  const extensions = [...profileExtensions(profile, isRsa), subjectKeyIdExtension(spki), template.aki];
+  if (approved.sans.length) extensions.push(subjectAltNameExtension(approved.sans));
+  const { der, asn } = await buildCertificate(template, { serialHex: randomSerial(), subject: commonNameSubject(approved.commonName), notBefore, notAfter, spki, extensions });
+  // The certificate object wraps the schema object just built (its fields are read lazily, nothing is parsed back);
+  // the PEM is made from the one encoding that was signed.
+  return { certificate: new x509.X509Certificate(asn), pem: x509.PemConverter.encode(der, 'CERTIFICATE'), spki: spkiSha256(publicKey.rawData), notes };
 }
