@@ -79,6 +79,23 @@ describe('finding the engine', () => {
     const [again] = await api.invoke('workloads:ps', { devices: [id], link });
     expect(again).toMatchObject({ ok: true, engine: { socket: SOCKET, source: 'DOCKER_HOST' } });
     expect(core.devices.get(id).docker?.engine?.foundAt).toBe(before!.foundAt);
+    // Confirmed by a /_ping whose headers name the engine: a record of another version (the engine was upgraded since)
+    // is not taken on trust — /version is asked and the version that answers recorded, at the same place.
+    const stale = core.devices.get(id);
+    core.devices.save({ ...stale, docker: { ...stale.docker, engine: { ...before!, version: '19.03.0', apiVersion: '1.40' } } });
+    core.engines.forget(core.devices.get(id));
+    const [upgraded] = await api.invoke('workloads:ps', { devices: [id], link });
+    expect(upgraded).toMatchObject({ ok: true, engine: { socket: SOCKET, source: 'DOCKER_HOST', version: before!.version } });
+    expect(core.devices.get(id).docker?.engine).toMatchObject({ version: before!.version, apiVersion: before!.apiVersion, foundAt: before!.foundAt });
+    // Podman's ping names it too (Libpod): a recorded Podman is reached directly as well.
+    const pm = devices['eng-pm']!.id;
+    const [pmFirst] = await api.invoke('workloads:ps', { devices: [pm], link });
+    expect(pmFirst).toMatchObject({ ok: true, engine: { product: 'podman' } });
+    const pmFound = core.devices.get(pm).docker?.engine;
+    core.engines.forget(core.devices.get(pm));
+    const [pmAgain] = await api.invoke('workloads:ps', { devices: [pm], link });
+    expect(pmAgain).toMatchObject({ ok: true, engine: { product: 'podman', version: pmFound!.version } });
+    expect(core.devices.get(pm).docker?.engine?.foundAt).toBe(pmFound!.foundAt);
     // A record that no longer holds (the engine moved): the device is asked again and the new place recorded.
     const current = core.devices.get(id);
     core.devices.save({ ...current, docker: { ...current.docker, engine: { ...before!, socket: '/var/run/docker.sock', source: 'docker' } } });

@@ -188,8 +188,11 @@ export class EngineRegistry {
     if (!current) return;
     const before = current.docker?.engine;
     const same = before && before.socket === found.socket && before.product === found.product && before.version === found.version && before.systemd === found.systemd && !current.docker?.engineNotFound;
+    const apiVersion = found.apiVersion ?? current.docker?.apiVersion;
+    // Reached where it was, as it was (every new link of every CLI command): nothing to write.
+    if (same && before.foundAt === found.foundAt && current.docker?.apiVersion === apiVersion) return;
     const { engineNotFound: _gone, ...docker } = current.docker ?? {};
-    this.devices.save({ ...current, docker: { ...docker, engine: found, apiVersion: found.apiVersion ?? current.docker?.apiVersion } });
+    this.devices.save({ ...current, docker: { ...docker, engine: found, apiVersion } });
     if (!same) this.onDeviceChanged(deviceId);
   }
 
