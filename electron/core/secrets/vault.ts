@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes, scrypt, scryptSync } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { VaultStatus } from '../../../shared/contract';
 import { OutpostError } from '../../../shared/errors';
@@ -32,8 +32,21 @@ export function seal(passphrase: string, name: string, secret: string): SealedSe
   return { salt, iv, tag: cipher.getAuthTag(), ciphertext };
 }
 
+/** The same derivation on libuv's thread pool: the event loop (SSH handshakes, the UI's IPC) runs on meanwhile. */
+function keyFromAsync(passphrase: string, salt: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => scrypt(passphrase.normalize('NFC'), salt, 32, SCRYPT, (err, key) => (err ? reject(err) : resolve(key))));
+}
+
 export function unseal(passphrase: string, name: string, sealed: SealedSecret): string {
-  const decipher = createDecipheriv('aes-256-gcm', keyFrom(passphrase, sealed.salt), sealed.iv);
+  return unsealWith(keyFrom(passphrase, sealed.salt), name, sealed);
+}
+
+export async function unsealAsync(passphrase: string, name: string, sealed: SealedSecret): Promise<string> {
+  return unsealWith(await keyFromAsync(passphrase, sealed.salt), name, sealed);
+}
+
+function unsealWith(key: Buffer, name: string, sealed: SealedSecret): string {
+  const decipher = createDecipheriv('aes-256-gcm', key, sealed.iv);
   decipher.setAAD(Buffer.from(name, 'utf8'));
   decipher.setAuthTag(sealed.tag);
   try {
@@ -263,9 +276,57 @@ export class Vault {
     this.write(name, seal(this.need(), name, secret), now);
   }
 
+  /**
+   * A secret's own AES-GCM tag proves the passphrase as well as the verifier does: a passphrase not proven yet is
+   * proven by opening the secret (one scrypt derivation, not two). Only if that fails is the verifier asked, to tell a
+   * wrong passphrase (`wrong vault passphrase`) from a damaged secret.
+   */
   get(name: string): string | undefined {
     const row = this.row(name);
-    return row ? unseal(this.need(), name, row) : undefined;
+    if (!row) return undefined;
+    const passphrase = this.atHand();
+    if (this.verified === passphrase) return unseal(passphrase, name, row);
+    let secret: string;
+    try {
+      secret = unseal(passphrase, name, row);
+    } catch (err) {
+      this.verify(passphrase);
+      throw err;
+    }
+    this.provenBy(passphrase);
+    return secret;
+  }
+
+  /** `get` with the derivation off the event loop (the laptop key while many links handshake at once). */
+  async getAsync(name: string): Promise<string | undefined> {
+    const row = this.row(name);
+    if (!row) return undefined;
+    const passphrase = this.atHand();
+    const secret = await unsealAsync(passphrase, name, row).catch((err: unknown) => {
+      this.verify(passphrase);
+      throw err;
+    });
+    this.provenBy(passphrase);
+    return secret;
+  }
+
+  /** A passphrase is at hand (this session's, the environment's or the keychain's), right or not. */
+  hasPassphrase(): boolean {
+    try {
+      return this.current() !== undefined;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The passphrase at hand, not yet proven; throws what `need` throws when there is none. */
+  private atHand(): string {
+    return this.current()?.passphrase ?? this.need();
+  }
+
+  /** A secret opened with it: proven, unless the vault has no verifier yet (the next `need` adopts it and writes one). */
+  private provenBy(passphrase: string): void {
+    if (this.verified !== passphrase && this.row(VERIFIER_NAME)) this.verified = passphrase;
   }
 
   has(name: string): boolean {

@@ -32,6 +32,7 @@ export class LaptopKeyStore {
   readonly legacyPath: string;
   readonly publicKeyPath: string;
   private cached: string | undefined;
+  private pending: Promise<string | undefined> | undefined;
 
   constructor(
     dataDir: string,
@@ -70,14 +71,39 @@ export class LaptopKeyStore {
    */
   privateKey(): string | undefined {
     if (this.cached) return this.cached;
-    const unlocked = this.unlocked();
     if (existsSync(this.legacyPath)) {
-      if (unlocked) this.migrate();
-      else return readFileSync(this.legacyPath, 'utf8');
+      if (!this.unlocked()) return readFileSync(this.legacyPath, 'utf8');
+      this.migrate();
+      if (this.cached) return this.cached;
     }
-    if (!unlocked || !this.vault.has(LAPTOP_KEY_SECRET)) return undefined;
+    // Opening the key proves the passphrase too (one scrypt derivation, not a verifier's and then the key's).
+    if (!this.vault.hasPassphrase() || !this.vault.has(LAPTOP_KEY_SECRET)) return undefined;
     this.cached = this.vault.get(LAPTOP_KEY_SECRET);
     return this.cached;
+  }
+
+  /**
+   * The key for a connection about to be made: at once when it is at hand (read before, or a plain key from before);
+   * otherwise a promise, the vault's scrypt derivation running on libuv's thread pool so that links keep
+   * handshaking meanwhile — once per process, however many links ask. Undefined when there is no key or no
+   * passphrase at hand (the agent and `--identity` still work); rejects with kind `auth` when the passphrase is wrong.
+   */
+  privateKeySoon(): string | Promise<string | undefined> | undefined {
+    if (this.cached) return this.cached;
+    if (existsSync(this.legacyPath)) return this.privateKey();
+    if (!this.vault.hasPassphrase() || !this.vault.has(LAPTOP_KEY_SECRET)) return undefined;
+    if (!this.pending) {
+      const pending = this.vault.getAsync(LAPTOP_KEY_SECRET).then((key) => {
+        if (key) this.cached = key;
+        return key;
+      });
+      // A failure is the answer for the links waiting on it; the next connection asks again.
+      pending.catch(() => {
+        if (this.pending === pending) this.pending = undefined;
+      });
+      this.pending = pending;
+    }
+    return this.pending;
   }
 
   /** Moves a plain key into the vault if the vault is open now (what a status check or an unlock does). */

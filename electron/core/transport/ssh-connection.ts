@@ -50,8 +50,11 @@ export interface TrustPolicy {
 
 export interface SshDeps {
   knownHosts: KnownHosts;
-  /** The laptop's own key; a function is asked at each connection (undefined while the vault is locked). */
-  laptopPrivateKey?: string | (() => string | undefined);
+  /**
+   * The laptop's own key; a function is asked at each connection (undefined while the vault is locked). A promise is
+   * a key still being read from the vault: the connection handshakes meanwhile and waits for it only to log in.
+   */
+  laptopPrivateKey?: string | (() => string | Promise<string | undefined> | undefined);
   useAgent?: boolean;
   readyTimeoutMs?: number;
 }
@@ -151,18 +154,27 @@ export class SshConnection {
       // Parsed once: ssh2 takes the parsed key as it is (a fleet of ten links would parse it ten more times).
       privateKeys.push(parsed);
     }
-    let laptopKey: string | undefined;
+    let laptopKey: string | Promise<string | undefined> | undefined;
     try {
       laptopKey = typeof deps.laptopPrivateKey === 'function' ? deps.laptopPrivateKey() : deps.laptopPrivateKey;
     } catch (err) {
       return Promise.reject(err instanceof OutpostError ? err : new OutpostError('internal', `cannot read the laptop key: ${(err as Error).message}`));
     }
-    if (laptopKey) privateKeys.push(laptopKey);
     const laptopKeyLocked = typeof deps.laptopPrivateKey === 'function' && !laptopKey;
     const agent = deps.useAgent !== false ? process.env.SSH_AUTH_SOCK : undefined;
 
-    const methods: AnyAuthMethod[] = [];
+    // A method still being read (the laptop key from the vault) is awaited when its turn comes.
+    const methods: Array<AnyAuthMethod | (() => Promise<AnyAuthMethod | undefined>)> = [];
     for (const key of privateKeys) methods.push({ type: 'publickey', username: target.user, key });
+    const laptopMethod = (text: string): AnyAuthMethod => {
+      const parsed = parsedIdentity(text);
+      return { type: 'publickey', username: target.user, key: parsed instanceof Error ? text : parsed };
+    };
+    if (typeof laptopKey === 'string') methods.push(laptopMethod(laptopKey));
+    else if (laptopKey) {
+      const later = laptopKey;
+      methods.push(() => later.then((text) => (text ? laptopMethod(text) : undefined)));
+    }
     if (agent) methods.push({ type: 'agent', username: target.user, agent });
     if (target.password !== undefined) methods.push({ type: 'password', username: target.user, password: target.password });
 
@@ -191,13 +203,28 @@ export class SshConnection {
         return true;
       },
       authHandler: (_methodsLeft, _partial, next) => {
-        const method = methods.shift();
-        if (method) next(method);
-        else next(false as never); // ssh2: false means no methods left
+        const step = (): void => {
+          const method = methods.shift();
+          if (!method) return next(false as never); // ssh2: false means no methods left
+          if (typeof method !== 'function') return next(method);
+          method().then(
+            (m) => (m ? next(m) : step()),
+            (err: unknown) => keyFailed(err),
+          );
+        };
+        step();
       },
     };
 
+    // Set below: the laptop key could not be read (a wrong passphrase): the connection stops with that error.
+    let keyFailed: (err: unknown) => void = () => undefined;
     return new Promise((resolve, reject) => {
+      keyFailed = (err) => {
+        client.removeListener('ready', onReady);
+        client.removeListener('error', onError);
+        client.end();
+        reject(err instanceof OutpostError ? err : new OutpostError('internal', `cannot read the laptop key: ${(err as Error).message}`));
+      };
       const onError = (err: Error) => {
         client.removeListener('ready', onReady);
         client.end();
