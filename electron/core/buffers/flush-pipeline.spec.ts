@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../store/database';
 import { migrations } from '../store/migrations';
 import { OffThreadWriter } from './off-thread-writer';
+import { nameLines } from './flush-session';
 import { FLUSH_SESSION } from './remote-scripts';
 import { SegmentStore } from './segment-store';
 import { listingEnd, parseScan, sidecarChecksum } from './spool-scan';
@@ -277,18 +278,46 @@ describe.each(shells)('FLUSH_SESSION under %s', (...shell) => {
     await s.until('the listing', () => listingEnd(s.out()) >= 0);
     const scan = parseScan(root, s.out().subarray(0, listingEnd(s.out())));
     expect(scan.entries.map((e) => e.rel)).toEqual(['t/ready/a', 't/ready/b', 't/ready/c']);
-    s.child.stdin.write('plain\nt/ready/a.sha256\nt/ready/a\nt/ready/b\n.\nt/ready/b\n.\n');
+    s.child.stdin.write(`plain 1\n${nameLines([{ stream: 't', segment: 'a', sidecar: true }, { stream: 't', segment: 'b' }])}.\n${nameLines([{ stream: 't', segment: 'b' }])}.\n`);
     await s.until('the trailer', () => s.out().toString().endsWith('\nOUTPOST-END 0\n'));
     await s.until('the device checksums', () => s.err().includes('OUTPOST-HASHED'));
     expect(s.out().subarray(listingEnd(s.out())).toString()).toBe(`${sha('hello')}  a\nhelloworld!\nOUTPOST-END 0\n`);
     expect(s.err()).toContain(`${sha('world!')}  t/ready/b`);
-    s.child.stdin.write('t/ready/a\nt/ready/a.sha256\n.\n');
+    // A name before any stream line is ignored (it would otherwise be a path outside every stream).
+    s.child.stdin.write('c\n@t\na\n.\n');
     await s.until('the acknowledgement', () => s.err().includes('OUTPOST-ACK ok'));
     expect(readdirSync(join(root, 't', 'ready')).sort()).toEqual(['b', 'c']);
     // A batch cut short by a dying laptop (no closing `.`, last name even partial) is never applied.
-    s.child.stdin.end('t/ready/b\nt/ready/');
+    s.child.stdin.end('@t\nb\nc');
     expect(await s.exited).toBe(0);
     expect(readdirSync(join(root, 't', 'ready')).sort()).toEqual(['b', 'c']);
+  });
+
+  it('reads the compact name lists across streams; a delete takes a sidecar along even when it was not sent', async () => {
+    const root = tempDir('spool-streams');
+    for (const t of ['s1', 's2']) mkdirSync(join(root, t, 'ready'), { recursive: true });
+    writeFileSync(join(root, 's1', 'ready', 'x'), 'one');
+    writeFileSync(join(root, 's1', 'ready', 'x.sha256'), `${sha('one')}  x\n`);
+    writeFileSync(join(root, 's2', 'ready', 'y'), 'two');
+    writeFileSync(join(root, 's2', 'ready', 'z'), 'three');
+    // z's sidecar appeared after the listing (a producer that wrote it late): it goes with its segment.
+    writeFileSync(join(root, 's2', 'ready', 'z.sha256'), `${sha('three')}  z\n`);
+    const s = session(shell, root, 'delete');
+    await s.until('the listing', () => listingEnd(s.out()) >= 0);
+    const start = listingEnd(s.out());
+    const send = [{ stream: 's1', segment: 'x', sidecar: true }, { stream: 's2', segment: 'y' }, { stream: 's2', segment: 'z' }];
+    expect(nameLines(send)).toBe('@s1\n+x\n@s2\ny\nz\n');
+    s.child.stdin.write(`plain 2\n${nameLines(send)}.\n${nameLines(send.slice(1))}.\n`);
+    await s.until('the trailer', () => s.out().toString().endsWith('\nOUTPOST-END 0\n'));
+    await s.until('the device checksums', () => s.err().includes('OUTPOST-HASHED'));
+    expect(s.out().subarray(start).toString()).toBe(`${sha('one')}  x\nonetwothree\nOUTPOST-END 0\n`);
+    expect(s.err()).toContain(`${sha('two')}  s2/ready/y`);
+    expect(s.err()).toContain(`${sha('three')}  s2/ready/z`);
+    s.child.stdin.write(`${nameLines(send.map(({ stream, segment }) => ({ stream, segment })))}.\n`);
+    await s.until('the acknowledgement', () => s.err().includes('OUTPOST-ACK ok'));
+    s.child.stdin.end();
+    expect(await s.exited).toBe(0);
+    expect([...readdirSync(join(root, 's1', 'ready')), ...readdirSync(join(root, 's2', 'ready'))]).toEqual([]);
   });
 
   it('gzips the transfer (only the transfer) when the request asks for it; acknowledgements work the same', async () => {
@@ -300,7 +329,7 @@ describe.each(shells)('FLUSH_SESSION under %s', (...shell) => {
     const s = session(shell, root, 'delete');
     await s.until('the listing', () => listingEnd(s.out()) >= 0);
     const start = listingEnd(s.out());
-    s.child.stdin.write('gzip\nt/ready/a\nt/ready/b\n.\n.\n');
+    s.child.stdin.write('gzip 0\n@t\na\nb\n.\n.\n');
     await s.until('the device checksums', () => s.err().includes('OUTPOST-HASHED'));
     // gzip writes its end (and so the trailer) once the transfer's input ends.
     await s.until('the whole gzip stream', () => {
@@ -313,7 +342,7 @@ describe.each(shells)('FLUSH_SESSION under %s', (...shell) => {
     const wire = s.out().length - start;
     expect(gunzipSync(s.out().subarray(start)).toString()).toBe(`${ndjson}world!\nOUTPOST-END 0\n`);
     expect(wire).toBeLessThan(ndjson.length / 5);
-    s.child.stdin.write('t/ready/a\nt/ready/b\n.\n');
+    s.child.stdin.write('@t\na\nb\n.\n');
     await s.until('the acknowledgement', () => s.err().includes('OUTPOST-ACK ok'));
     s.child.stdin.end();
     expect(await s.exited).toBe(0);
@@ -327,7 +356,7 @@ describe.each(shells)('FLUSH_SESSION under %s', (...shell) => {
     writeFileSync(join(root, 't', 'ready', 'a.sha256'), `${sha('hello')}  a\n`);
     const s = session(shell, root, 'move');
     await s.until('the listing', () => listingEnd(s.out()) >= 0);
-    s.child.stdin.write('plain\n.\n.\nt/ready/a\n.\n');
+    s.child.stdin.write('plain 0\n.\n.\n@t\na\n.\n');
     await s.until('the acknowledgement', () => s.err().includes('OUTPOST-ACK ok'));
     s.child.stdin.end();
     expect(await s.exited).toBe(0);

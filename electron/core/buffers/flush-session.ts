@@ -3,10 +3,29 @@ import { createGunzip } from 'node:zlib';
 import { OutpostError } from '../../../shared/errors';
 import type { ExecHandle, SshConnection } from '../transport/ssh-connection';
 import { FLUSH_SESSION, shArgv } from './remote-scripts';
+import type { SpoolEntry } from './spool-names';
 import { listingEnd, parseScan, type SpoolScan } from './spool-scan';
 
-/** Names per acknowledgement batch: keeps each `rm` far below any device's ARG_MAX, and the shell's `set --` cheap. */
+/** Segments per acknowledgement batch: keeps each `rm` (2 names a segment) far below any device's ARG_MAX. */
 const ACK_BATCH = 400;
+
+/**
+ * Names as FLUSH_SESSION reads them: `@<stream>` whenever the stream changes, then `<segment>` per line, or
+ * `+<segment>` for "its .sha256 sidecar, then it" (transfer list only). A third of the bytes of full relative paths:
+ * the device's shell reads them one byte (one syscall) at a time.
+ */
+export function nameLines(items: ReadonlyArray<Pick<SpoolEntry, 'stream' | 'segment'> & { sidecar?: boolean }>): string {
+  let out = '';
+  let stream: string | null = null;
+  for (const it of items) {
+    if (it.stream !== stream) {
+      out += `@${it.stream}\n`;
+      stream = it.stream;
+    }
+    out += `${it.sidecar ? '+' : ''}${it.segment}\n`;
+  }
+  return out;
+}
 
 /**
  * The laptop side of FLUSH_SESSION (remote-scripts.ts): one exec per spool root carries the listing, the transfer,
@@ -85,10 +104,13 @@ export class FlushSession {
     }
   }
 
-  /** Starts the transfer of `send` (in this order), gzipped on the device or not, and the device checksums of `hash`. */
-  request(send: readonly string[], hash: readonly string[], encoding: 'plain' | 'gzip' = 'plain'): void {
+  /**
+   * Starts the transfer of `send` (in this order; a segment `sidecar: true` is preceded by its .sha256), gzipped on
+   * the device or not, and the device checksums of `hash`.
+   */
+  request(send: ReadonlyArray<SpoolEntry & { sidecar: boolean }>, hash: readonly SpoolEntry[], encoding: 'plain' | 'gzip' = 'plain'): void {
     this.encoding = encoding;
-    this.handle.stdin.write(`${[encoding, ...send, '.', ...hash, '.'].join('\n')}\n`);
+    this.handle.stdin.write(`${encoding} ${hash.length}\n${nameLines(send)}.\n${nameLines(hash)}.\n`);
   }
 
   /** The transfer stream (decompressed): whatever followed the listing, then the rest of stdout. */
@@ -129,10 +151,10 @@ export class FlushSession {
     }
   }
 
-  /** Applies `rels` on the device in order; resolves once the device confirmed every batch. */
-  ack(rels: readonly string[]): Promise<void> {
+  /** Deletes (or moves) these segments on the device, sidecars along, in order; resolves once the device confirmed every batch. */
+  ack(segments: readonly SpoolEntry[]): Promise<void> {
     const run = this.acks.then(async () => {
-      for (let i = 0; i < rels.length; i += ACK_BATCH) await this.ackBatch(rels.slice(i, i + ACK_BATCH));
+      for (let i = 0; i < segments.length; i += ACK_BATCH) await this.ackBatch(segments.slice(i, i + ACK_BATCH));
     });
     this.acks = run.catch(() => undefined);
     return run;
@@ -173,14 +195,14 @@ export class FlushSession {
     })().catch(() => undefined);
   }
 
-  private ackBatch(rels: string[]): Promise<void> {
+  private ackBatch(segments: readonly SpoolEntry[]): Promise<void> {
     if (this.broken) return Promise.reject(this.broken);
     return new Promise<void>((resolve, reject) => {
       // The device answers once it is done hashing segments without a sidecar, hence the same patience as that.
       const timer = setTimeout(() => this.fail(new OutpostError('unreachable', `acknowledging segments in ${this.root}: the device did not confirm within ${Math.round((this.stallMs * 4) / 1000)} s (link down?)`)), this.stallMs * 4);
       this.ackWaiters.push({ resolve: () => (clearTimeout(timer), resolve()), reject: (e) => (clearTimeout(timer), reject(e)) });
       // One write per batch: the device applies it only once it has read the closing `.` line.
-      this.handle.stdin.write(`${rels.map((r) => `${r}\n`).join('')}.\n`);
+      this.handle.stdin.write(`${nameLines(segments.map(({ stream, segment }) => ({ stream, segment })))}.\n`);
     });
   }
 
