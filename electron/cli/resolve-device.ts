@@ -1,7 +1,7 @@
 import type { Device } from '../../shared/contract';
 import { OutpostError } from '../../shared/errors';
 import type { CommandContext } from './context';
-import type { LinkFlags } from './link-flags';
+import { linkFrom, type LinkFlags } from './link-flags';
 
 const ADDRESS = /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-fA-F:]+:[0-9a-fA-F:.%a-zA-Z]*)$/;
 const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*\.?$/;
@@ -29,4 +29,17 @@ export async function resolveDeviceIds(ctx: CommandContext, refs: string[], link
   const out: string[] = [];
   for (const ref of refs) out.push((await resolveDevice(ctx, ref, link)).id);
   return out;
+}
+
+/**
+ * Starts the SSH dial of the first `max` devices a command is about to reach (what its service starts at once), so
+ * the handshake — and reading the laptop key from the vault — runs while the command's service loads. The service's
+ * own dial joins it (SshPool shares a dial in progress with the same credentials and trust); a failure is the
+ * service's to report, so here it is dropped.
+ */
+export function dialAhead(ctx: CommandContext, ids: readonly string[], flags: LinkFlags, max: number): void {
+  for (const id of ids.slice(0, max)) {
+    const device = ctx.core.devices.find(id);
+    if (device) ctx.core.links.ssh(device, linkFrom(flags)).catch(() => undefined);
+  }
 }

@@ -71,7 +71,7 @@ export function createCore(config: CoreConfig): Core {
   const vault = once(() => new Vault(db(), undefined, { protector: config.protector, rememberFile: join(config.dataDir, 'vault.keychain') }));
   const laptopKey = once(() => new LaptopKeyStore(config.dataDir, vault()));
   // Asked at each connection: the key is in the vault, so it is there only while the vault is unlocked.
-  const ssh = once(() => new SshPool({ knownHosts: knownHosts(), laptopPrivateKey: () => laptopKey().privateKeySoon() }));
+  const ssh = once(() => new SshPool({ knownHosts: knownHosts(), laptopPrivateKey: () => laptopKey().privateKey() }));
   const linkDefaults = once(() => new LinkDefaultsRepo(db()));
   const links = once(() => new DeviceLinks(ssh(), devices(), knownHosts(), () => linkDefaults().table()));
   const engines = once(() => {
@@ -132,7 +132,7 @@ export function createCore(config: CoreConfig): Core {
       bus,
       devices: devices(),
       knownHosts: knownHosts(),
-      laptopPublicKey: () => laptopKey().publicKey() ?? laptopKey().ensure().publicKey,
+      laptopPublicKey: async () => laptopKey().publicKey() ?? (await laptopKey().ensure()).publicKey,
       dataDir: config.dataDir,
       sshPortOf: (device) => links().effective(device).port,
     });

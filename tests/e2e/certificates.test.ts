@@ -34,7 +34,7 @@ describe('Certificates view against a real device', () => {
         }
         // A vault with a passphrase, locked: as the app is after a restart.
         await core.vault.unlock(PASSPHRASE);
-        core.vault.lock();
+        await core.vault.lock();
       },
     });
     ({ api, page } = session);

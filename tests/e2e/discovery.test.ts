@@ -165,7 +165,7 @@ describe('Devices view over the lab', () => {
 
   it('unlocks the vault from the status bar: a mistyped passphrase is refused at once, the right one unlocks', async () => {
     await session.core.vault.unlock('e2e vault passphrase');
-    session.core.vault.lock();
+    await session.core.vault.lock();
     await devices.page.reload();
     await devices.page.locator('[data-testid="vault-status"][data-unlocked="false"]').waitFor({ timeout: 15_000 });
     await devices.page.getByTestId('vault-unlock-open').click();
@@ -174,12 +174,12 @@ describe('Devices view over the lab', () => {
     await dialog.getByTestId('vault-passphrase').fill('e2e vault passphrsae');
     await dialog.getByTestId('vault-unlock').click();
     expect((await dialog.getByTestId('vault-error').textContent())?.trim()).toMatch(/Wrong passphrase/);
-    expect(session.core.vault.status().unlocked).toBe(false);
+    expect((await session.core.vault.status()).unlocked).toBe(false);
     await dialog.getByTestId('vault-passphrase').fill('e2e vault passphrase');
     await dialog.getByTestId('vault-unlock').click();
     await dialog.waitFor({ state: 'detached', timeout: 15_000 });
     await devices.page.locator('[data-testid="vault-status"][data-unlocked="true"]').waitFor({ timeout: 15_000 });
-    expect(session.core.vault.status()).toMatchObject({ unlocked: true, source: 'session' });
+    expect(await session.core.vault.status()).toMatchObject({ unlocked: true, source: 'session' });
   });
 
   it('logged no page errors', () => {

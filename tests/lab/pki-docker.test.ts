@@ -116,7 +116,7 @@ describe('Docker daemon TLS', () => {
   });
 
   it('the real docker CLI with --tlsverify accepts the laptop’s client certificate and rejects one from another CA', async () => {
-    const creds = core.pki.tlsCredentials(core.devices.get(devices['tls-a']!.id));
+    const creds = await core.pki.tlsCredentials(core.devices.get(devices['tls-a']!.id));
     for (const [file, text] of [['lap-ca.pem', creds.ca], ['lap-cert.pem', creds.cert], ['lap-key.pem', creds.key]] as const) writeFileSync(join(work, file), text, { mode: 0o600 });
     const host = `tcp://${dev('tls-a').ip}:2376`;
     const cli = (cert: string, key: string) => run(['docker', '--tlsverify', '--tlscacert', join(work, 'lap-ca.pem'), '--tlscert', cert, '--tlskey', key, '-H', host, 'version', '--format', '{{.Server.Version}}']);

@@ -3,7 +3,7 @@ import type { DeviceFlush } from '../../../shared/contract/buffers';
 import { OutpostError } from '../../../shared/errors';
 import { leaf, parseIntOption, runWith, type CliIo } from '../context';
 import { linkFrom, withLinkFlags, type LinkFlags } from '../link-flags';
-import { resolveDeviceIds } from '../resolve-device';
+import { dialAhead, resolveDeviceIds } from '../resolve-device';
 import { table } from '../table';
 import { formatBytes } from './buffers';
 
@@ -31,6 +31,7 @@ export function registerFlush(program: Command, io: CliIo): void {
       runWith(io, async (ctx, refs: string[], flags: LinkFlags & { all?: boolean; concurrency?: number; stallTimeout?: number }) => {
         if (!flags.all && !refs.length) throw new OutpostError('invalid-input', 'name devices to flush, or --all');
         const devices = flags.all ? 'all' : await resolveDeviceIds(ctx, refs, flags);
+        if (devices !== 'all') dialAhead(ctx, devices, flags, flags.concurrency ?? 4);
         const names = new Map(ctx.core.devices.list().map((d) => [d.id, d.name]));
         const bar = process.stderr.isTTY ? progressBar(io) : null;
         const unsubscribe = bar ? ctx.api.on('flush:progress', bar.update) : () => undefined;

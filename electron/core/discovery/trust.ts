@@ -126,24 +126,24 @@ export class TrustService {
   async installKey(args: { device: string; user?: string; port?: number; password?: string; identityFile?: string; rememberPassword: boolean }, signal?: AbortSignal) {
     const device = this.deps.devices.find(args.device);
     if (!device) throw new OutpostError('not-found', `no device matches ${JSON.stringify(args.device)}; add or discover it first`);
-    if (args.rememberPassword && args.password !== undefined) this.deps.vault.assertReady();
+    if (args.rememberPassword && args.password !== undefined) await this.deps.vault.assertReady();
     const user = this.deps.links.effective(device, { user: args.user }).user;
     const secretName = `ssh-password:${device.id}:${user}`;
-    const password = args.password ?? (args.identityFile ? undefined : this.deps.vault.get(secretName));
+    const password = args.password ?? (args.identityFile ? undefined : await this.deps.vault.get(secretName));
     // Installing needs only the public half; a key made now is made encrypted (so it needs the vault).
-    const publicKey = this.deps.laptopKey.publicKey() ?? this.deps.laptopKey.ensure().publicKey;
+    const publicKey = this.deps.laptopKey.publicKey() ?? (await this.deps.laptopKey.ensure()).publicKey;
     const connecting = this.deps.links.ssh(device, { user, port: args.port, password, identityFile: args.identityFile });
     const conn = await abortable(connecting, signal, `installing the key on ${device.name} (nothing was changed on the device)`);
     throwIfCancelled(signal, `installing the key on ${device.name} (nothing was changed on the device)`);
     // One append on the device; cancelled while it runs, the outcome is unknown, and a re-run is idempotent.
     const run = await abortable(conn.run(['sh', '-c', INSTALL_KEY_SCRIPT], { input: `${publicKey}\n`, maxBytes: 4096 }), signal, `installing the key on ${device.name} (it may or may not be in place: install again, which adds it at most once)`);
     if (run.code !== 0) throw new OutpostError('protocol', `installing the key on ${device.name} failed (exit ${run.code}): ${run.stderr.slice(0, 500)}`);
-    if (args.rememberPassword && args.password !== undefined) this.deps.vault.put(secretName, args.password);
+    if (args.rememberPassword && args.password !== undefined) await this.deps.vault.put(secretName, args.password);
     const target = { ...this.deps.links.targetFor(device, { user, port: args.port }), password: undefined, identityFile: undefined };
     const alreadyPresent = run.stdout.toString('utf8').includes('present');
     if (signal?.aborted) throw new OutpostError('cancelled', `cancelled after the key was ${alreadyPresent ? 'found already installed' : 'installed'} on ${device.name}; the login with it was not verified`, { installed: !alreadyPresent, alreadyPresent });
     // Proving the login needs the private half; while the vault is locked the key is installed but not yet proven.
-    const privateKey = this.deps.laptopKey.privateKey();
+    const privateKey = await this.deps.laptopKey.privateKey();
     if (!privateKey) return { installed: !alreadyPresent, alreadyPresent, publicKey, verified: false };
     const verified = await abortable(SshConnection.open(target, { knownHosts: this.deps.knownHosts, laptopPrivateKey: privateKey, useAgent: false, readyTimeoutMs: 10_000 }).then(
       (c) => {

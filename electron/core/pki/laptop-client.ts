@@ -23,7 +23,7 @@ export async function ensureLaptopClient(repo: PkiRepo, ca: StoredCa, signing: S
   const publicKey = new x509.PublicKey(await subtle.exportKey('spki', keys.publicKey));
   const prof = profile(profileName);
   const { certificate, spki, pem } = await signPublicKey(publicKey, prof, { commonName: laptopCommonName(), sans: [] }, signing, now);
-  vault.put(laptopClientKeySecret(certificate.serialNumber), await privateKeyPem(keys.privateKey), now);
+  await vault.put(laptopClientKeySecret(certificate.serialNumber), await privateKeyPem(keys.privateKey), now);
   repo.insertCertificate(certificateRecord(certificate, { caId: ca.id, profile: prof, spki, deviceId: null, sans: [], keyOrigin: 'laptop', installed: [{ target: 'laptop', paths: ['vault'] }], now, pem }));
   return repo.certificate(certificate.serialNumber);
 }

@@ -28,14 +28,15 @@ export function currentLaptopClient(repo: PkiRepo, caId: string, now = new Date(
     .sort((a, b) => b.issuedAt.localeCompare(a.issuedAt))[0];
 }
 
-export function laptopClientCredentials(repo: PkiRepo, ca: StoredCa, vault: Vault, profile: LaptopProfile = 'docker-client'): TlsCredentials {
+export async function laptopClientCredentials(repo: PkiRepo, ca: StoredCa, vault: Vault, profile: LaptopProfile = 'docker-client'): Promise<TlsCredentials> {
   const cert = currentLaptopClient(repo, ca.id, new Date(), profile);
   if (!cert && profile === 'mqtt-client') throw new OutpostError('not-found', `no mqtt-client certificate for this laptop from CA ${ca.name}: outpost cert laptop --profile mqtt-client`);
   if (!cert) throw new OutpostError('not-found', `no docker-client certificate for this laptop from CA ${ca.name}: install Docker TLS on a device first (outpost cert issue <device> --profile docker-server --install docker)`);
   let key: string | undefined;
   try {
-    vault.assertReady();
-    key = vault.get(laptopClientKeySecret(cert.serial));
+    key = await vault.get(laptopClientKeySecret(cert.serial));
+    // Nothing stored under that name opens nothing: still say a wrong or missing passphrase as such.
+    if (key === undefined) await vault.assertReady();
   } catch (err) {
     if (err instanceof OutpostError && err.kind === 'invalid-input') throw new OutpostError('auth', `the laptop's ${profile} key is locked: give the passphrase (--passphrase-file F or OUTPOST_PASSPHRASE)`);
     throw err;
@@ -46,7 +47,7 @@ export function laptopClientCredentials(repo: PkiRepo, ca: StoredCa, vault: Vaul
 
 
 /** The laptop's credentials for a device's engine, pinned to the CA Outpost installed its TLS with. */
-export function tlsCredentialsFor(db: Db, vault: Vault, device: Device): TlsCredentials {
+export function tlsCredentialsFor(db: Db, vault: Vault, device: Device): Promise<TlsCredentials> {
   const repo = new PkiRepo(db);
   return laptopClientCredentials(repo, repo.ca(device.docker?.caId), vault);
 }

@@ -30,7 +30,7 @@ export interface PkiHandle {
   /** The signer and the issuing flow, loaded on first use (the X.509 library costs ~0.2 s of CLI start-up). */
   load(): Promise<{ cas: SiteCas; issuer: Issuer; bulk: BulkProvisioner }>;
   /** The laptop's docker-client credentials for a device's engine, pinned to the CA that signed the engine's certificate. */
-  tlsCredentials(device: Device): TlsCredentials;
+  tlsCredentials(device: Device): Promise<TlsCredentials>;
 }
 
 const DOCKERD_CRL_NOTE =
@@ -113,7 +113,7 @@ export function registerPkiService(deps: PkiDeps): PkiHandle {
     const existing = currentLaptopClient(repo, ca.id, new Date(), profile);
     const certificate = existing ?? (await ensureLaptopClient(repo, ca, await cas.unlock(ca, passphrase), v, new Date(), profile));
     if (!existing) bus.emit('pki:changed', { serials: [certificate.serial] });
-    const written = outDir ? writeLaptopClientFiles(outDir, laptopClientCredentials(repo, ca, v, profile)) : [];
+    const written = outDir ? writeLaptopClientFiles(outDir, await laptopClientCredentials(repo, ca, v, profile)) : [];
     return { certificate, caPem: `${ca.certificatePem}${ca.chainPem}`, written };
   });
   router.handle('pki:renew', async ({ serial, link, passphrase, setClock }) => (await load()).issuer.renew(serial, { link, passphrase, setClock }));

@@ -30,7 +30,7 @@ export class SiteCas {
 
   async create(args: { name: string; algorithm: KeyAlgorithm; validityDays: number; passphrase?: string }, now = new Date()): Promise<StoredCa> {
     const vault = this.vault(args.passphrase);
-    vault.assertReady();
+    await vault.assertReady();
     if (this.repo.findCa(args.name)) throw new OutpostError('conflict', `a CA named ${JSON.stringify(args.name)} already exists`);
     const keys = await generateKeyPair(args.algorithm);
     const certificate = await x509.X509CertificateGenerator.createSelfSigned({
@@ -47,14 +47,14 @@ export class SiteCas {
       ],
     });
     const id = randomUUID();
-    vault.put(secretName(id), await privateKeyPem(keys.privateKey), now);
+    await vault.put(secretName(id), await privateKeyPem(keys.privateKey), now);
     return this.store(id, args.name, args.algorithm, false, certificate, '', now);
   }
 
   /** An intermediate from the company's root: PEM certificate (+ chain) and key, or a PKCS#12 bundle. */
   async importPem(args: { name: string; certificatePem: string; keyPem: string; keyPassphrase?: string; passphrase?: string }, now = new Date()): Promise<StoredCa> {
     const vault = this.vault(args.passphrase);
-    vault.assertReady();
+    await vault.assertReady();
     const [certificate, ...chain] = parseCertificates(args.certificatePem);
     if (!certificate) throw new OutpostError('invalid-input', 'no certificate found in the PEM bundle');
     const basic = certificate.getExtension(x509.BasicConstraintsExtension);
@@ -71,7 +71,7 @@ export class SiteCas {
     }
     if (certificate.notAfter < now) throw new OutpostError('expired', `${certificate.subject} expired on ${certificate.notAfter.toISOString()}`);
     const id = randomUUID();
-    vault.put(secretName(id), pkcs8Pem, now);
+    await vault.put(secretName(id), pkcs8Pem, now);
     return this.store(id, args.name, algorithm, true, certificate, chain.map((c) => c.toString('pem')).join('\n'), now);
   }
 
@@ -97,8 +97,8 @@ export class SiteCas {
     const vault = this.vault(passphrase);
     let keyPem: string | undefined;
     try {
-      vault.assertReady();
-      keyPem = vault.get(ca.keySecret);
+      keyPem = await vault.get(ca.keySecret);
+      if (keyPem === undefined) await vault.assertReady();
     } catch (err) {
       if (err instanceof OutpostError && err.kind === 'invalid-input') throw new OutpostError('auth', `the key of CA ${ca.name} is locked: give its passphrase (--passphrase-file F or OUTPOST_PASSPHRASE)`);
       if (err instanceof OutpostError && err.kind === 'auth') throw new OutpostError('auth', `wrong passphrase for CA ${ca.name} (the vault's passphrase)`);

@@ -7,7 +7,7 @@ import type { SiteCas } from './site-ca';
 
 /**
  * What one operation opens from the vault, opened once: the CA key and the laptop's client credentials. Every vault
- * read costs an scrypt derivation (~50 ms of blocked event loop); a bulk issue to ten devices would pay it ~40 times,
+ * read costs an scrypt derivation (~50 ms of CPU, on the thread pool); a bulk issue to ten devices would pay it ~40 times,
  * and ten devices making the laptop's first client certificate at once would make ten of them.
  */
 export class UnlockCache {

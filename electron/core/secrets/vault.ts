@@ -1,10 +1,13 @@
-import { createCipheriv, createDecipheriv, randomBytes, scrypt, scryptSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes, scrypt } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { VaultStatus } from '../../../shared/contract';
 import { OutpostError } from '../../../shared/errors';
 import type { Db } from '../store/database';
 
-/** scrypt cost: ~50 ms per derivation here, paid once per secret read or written. */
+/**
+ * scrypt cost: ~50 ms of CPU per derivation here. Derived on libuv's thread pool (crypto.scrypt), never on the event
+ * loop: an SSH handshake, a UI request or another device's job keeps running meanwhile.
+ */
 const SCRYPT = { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 } as const;
 
 /** A reserved row: a known text sealed with the vault's passphrase, so a mistyped one is caught at once. */
@@ -18,35 +21,42 @@ export interface SealedSecret {
   ciphertext: Buffer;
 }
 
-function keyFrom(passphrase: string, salt: Buffer): Buffer {
-  return scryptSync(passphrase.normalize('NFC'), salt, 32, SCRYPT);
+/**
+ * Keys derived in this process, by salt: each (passphrase, salt) is derived once, however many times its secret is
+ * read and however many Vault instances read it (the PKI opens one per passphrase given with a call). Holds what the
+ * passphrase itself already opens while it is in memory; lock() forgets them.
+ */
+const derived = new Map<string, { passphrase: string; key: Promise<Buffer> }>();
+const DERIVED_MAX = 64;
+
+function keyFrom(passphrase: string, salt: Buffer): Promise<Buffer> {
+  const id = salt.toString('hex');
+  const known = derived.get(id);
+  if (known && known.passphrase === passphrase) return known.key;
+  const key = new Promise<Buffer>((resolve, reject) => scrypt(passphrase.normalize('NFC'), salt, 32, SCRYPT, (err, k) => (err ? reject(err) : resolve(k))));
+  if (derived.size >= DERIVED_MAX) derived.clear();
+  derived.set(id, { passphrase, key });
+  key.catch(() => derived.get(id)?.key === key && derived.delete(id));
+  return key;
+}
+
+/** Forgets every derived key (a lock). */
+export function forgetDerivedKeys(): void {
+  derived.clear();
 }
 
 /** AES-256-GCM with a fresh salt and IV per secret; the secret's name is bound in as additional data. */
-export function seal(passphrase: string, name: string, secret: string): SealedSecret {
+export async function seal(passphrase: string, name: string, secret: string): Promise<SealedSecret> {
   const salt = randomBytes(16);
   const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', keyFrom(passphrase, salt), iv);
+  const cipher = createCipheriv('aes-256-gcm', await keyFrom(passphrase, salt), iv);
   cipher.setAAD(Buffer.from(name, 'utf8'));
   const ciphertext = Buffer.concat([cipher.update(secret, 'utf8'), cipher.final()]);
   return { salt, iv, tag: cipher.getAuthTag(), ciphertext };
 }
 
-/** The same derivation on libuv's thread pool: the event loop (SSH handshakes, the UI's IPC) runs on meanwhile. */
-function keyFromAsync(passphrase: string, salt: Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) => scrypt(passphrase.normalize('NFC'), salt, 32, SCRYPT, (err, key) => (err ? reject(err) : resolve(key))));
-}
-
-export function unseal(passphrase: string, name: string, sealed: SealedSecret): string {
-  return unsealWith(keyFrom(passphrase, sealed.salt), name, sealed);
-}
-
-export async function unsealAsync(passphrase: string, name: string, sealed: SealedSecret): Promise<string> {
-  return unsealWith(await keyFromAsync(passphrase, sealed.salt), name, sealed);
-}
-
-function unsealWith(key: Buffer, name: string, sealed: SealedSecret): string {
-  const decipher = createDecipheriv('aes-256-gcm', key, sealed.iv);
+export async function unseal(passphrase: string, name: string, sealed: SealedSecret): Promise<string> {
+  const decipher = createDecipheriv('aes-256-gcm', await keyFrom(passphrase, sealed.salt), sealed.iv);
   decipher.setAAD(Buffer.from(name, 'utf8'));
   decipher.setAuthTag(sealed.tag);
   try {
@@ -108,7 +118,7 @@ export class Vault {
   private locked = false;
   /** The last passphrase proven against the verifier (so each one is checked once per process). */
   private verified: string | undefined;
-  private readonly unlockListeners = new Set<() => void>();
+  private readonly unlockListeners = new Set<() => void | Promise<void>>();
 
   constructor(
     private readonly db: Db,
@@ -161,12 +171,12 @@ export class Vault {
    * Proves a passphrase: against the verifier; in a vault from before verifiers, against one of its secrets (then
    * the verifier is written); in an empty vault the first passphrase becomes the vault's.
    */
-  private verify(passphrase: string): void {
+  private async verify(passphrase: string): Promise<void> {
     if (this.verified === passphrase) return;
     const verifier = this.row(VERIFIER_NAME);
     if (verifier) {
       try {
-        unseal(passphrase, VERIFIER_NAME, verifier);
+        await unseal(passphrase, VERIFIER_NAME, verifier);
       } catch {
         throw new OutpostError('auth', 'wrong vault passphrase');
       }
@@ -174,17 +184,18 @@ export class Vault {
       const legacy = this.db.prepare('SELECT name, salt, iv, tag, ciphertext FROM secrets WHERE name <> ? LIMIT 1').get(VERIFIER_NAME) as (Row & { name: string }) | undefined;
       if (legacy) {
         try {
-          unseal(passphrase, legacy.name, legacy);
+          await unseal(passphrase, legacy.name, legacy);
         } catch {
           throw new OutpostError('auth', 'wrong vault passphrase');
         }
       }
-      this.write(VERIFIER_NAME, seal(passphrase, VERIFIER_NAME, VERIFIER_TEXT), new Date());
+      this.write(VERIFIER_NAME, await seal(passphrase, VERIFIER_NAME, VERIFIER_TEXT), new Date());
     }
     this.verified = passphrase;
   }
 
-  private need(): string {
+  /** The passphrase at hand, not yet proven (kind `invalid-input` when there is none). */
+  private atHand(): string {
     const p = this.current();
     if (!p) {
       throw new OutpostError(
@@ -194,32 +205,37 @@ export class Vault {
           : 'this needs the vault passphrase: unlock the vault in the app, or set OUTPOST_PASSPHRASE or pass --passphrase-file',
       );
     }
-    this.verify(p.passphrase);
     return p.passphrase;
   }
 
+  private async need(): Promise<string> {
+    const passphrase = this.atHand();
+    await this.verify(passphrase);
+    return passphrase;
+  }
+
   /** Fails early (before any device is touched) when a secret could not be stored or read. */
-  assertReady(): void {
-    this.need();
+  async assertReady(): Promise<void> {
+    await this.need();
   }
 
   /** True when a passphrase is at hand and right (never throws). */
-  isUnlocked(): boolean {
+  async isUnlocked(): Promise<boolean> {
     try {
-      this.need();
+      await this.need();
       return true;
     } catch {
       return false;
     }
   }
 
-  status(): VaultLockState {
+  async status(): Promise<VaultLockState> {
     const initialized = Boolean(this.db.prepare('SELECT 1 FROM secrets LIMIT 1').get());
     const current = this.current();
     let unlocked = false;
     if (current) {
       try {
-        this.verify(current.passphrase);
+        await this.verify(current.passphrase);
         unlocked = true;
       } catch (err) {
         // OUTPOST_PASSPHRASE or --passphrase-file was given and is wrong: say so rather than look locked.
@@ -241,9 +257,9 @@ export class Vault {
    * `auth` at once; on an empty vault it becomes the vault's passphrase. `remember` keeps a copy encrypted by the
    * OS keychain (never the plain text) so the next start unlocks by itself.
    */
-  unlock(passphrase: string, opts: { remember?: boolean } = {}): VaultLockState {
+  async unlock(passphrase: string, opts: { remember?: boolean } = {}): Promise<VaultLockState> {
     if (!passphrase) throw new OutpostError('invalid-input', 'the passphrase is empty');
-    this.verify(passphrase);
+    await this.verify(passphrase);
     this.session = passphrase;
     this.locked = false;
     if (opts.remember) {
@@ -252,81 +268,51 @@ export class Vault {
       }
       writeFileSync(this.opts.rememberFile, this.opts.protector.encryptString(passphrase), { mode: 0o600 });
     }
-    for (const listener of this.unlockListeners) listener();
+    for (const listener of this.unlockListeners) await listener();
     return this.status();
   }
 
   /** Forgets the passphrase for the rest of the session; `forget` also drops the keychain copy. */
-  lock(opts: { forget?: boolean } = {}): VaultLockState {
+  lock(opts: { forget?: boolean } = {}): Promise<VaultLockState> {
     this.session = undefined;
     this.verified = undefined;
     this.locked = true;
+    forgetDerivedKeys();
     if (opts.forget && this.opts.rememberFile) rmSync(this.opts.rememberFile, { force: true });
     return this.status();
   }
 
   /** Runs after every successful unlock (e.g. to encrypt a key still kept in plain text). */
-  onUnlock(listener: () => void): () => void {
+  onUnlock(listener: () => void | Promise<void>): () => void {
     this.unlockListeners.add(listener);
     return () => this.unlockListeners.delete(listener);
   }
 
-  put(name: string, secret: string, now = new Date()): void {
+  async put(name: string, secret: string, now = new Date()): Promise<void> {
     if (name === VERIFIER_NAME) throw new OutpostError('invalid-input', `${name} is reserved`);
-    this.write(name, seal(this.need(), name, secret), now);
+    const passphrase = this.atHand();
+    // The proof and the new secret's own derivation run side by side on the thread pool; nothing is written unproven.
+    const [, sealed] = await Promise.all([this.verify(passphrase), seal(passphrase, name, secret)]);
+    this.write(name, sealed, now);
   }
 
-  /**
-   * A secret's own AES-GCM tag proves the passphrase as well as the verifier does: a passphrase not proven yet is
-   * proven by opening the secret (one scrypt derivation, not two). Only if that fails is the verifier asked, to tell a
-   * wrong passphrase (`wrong vault passphrase`) from a damaged secret.
-   */
-  get(name: string): string | undefined {
+  async get(name: string): Promise<string | undefined> {
     const row = this.row(name);
     if (!row) return undefined;
     const passphrase = this.atHand();
     if (this.verified === passphrase) return unseal(passphrase, name, row);
+    // A secret that opens proves the passphrase (AES-GCM authenticates with the key derived from it): one derivation
+    // instead of two. One that does not open is checked against the verifier, to tell a wrong passphrase from tampering.
     let secret: string;
     try {
-      secret = unseal(passphrase, name, row);
+      secret = await unseal(passphrase, name, row);
     } catch (err) {
-      this.verify(passphrase);
+      await this.verify(passphrase);
       throw err;
     }
-    this.provenBy(passphrase);
+    // Proven, unless the vault has no verifier yet (then the next need() adopts the passphrase and writes one).
+    if (this.row(VERIFIER_NAME)) this.verified = passphrase;
     return secret;
-  }
-
-  /** `get` with the derivation off the event loop (the laptop key while many links handshake at once). */
-  async getAsync(name: string): Promise<string | undefined> {
-    const row = this.row(name);
-    if (!row) return undefined;
-    const passphrase = this.atHand();
-    const secret = await unsealAsync(passphrase, name, row).catch((err: unknown) => {
-      this.verify(passphrase);
-      throw err;
-    });
-    this.provenBy(passphrase);
-    return secret;
-  }
-
-  /** A passphrase is at hand (this session's, the environment's or the keychain's), right or not. */
-  hasPassphrase(): boolean {
-    try {
-      return this.current() !== undefined;
-    } catch {
-      return false;
-    }
-  }
-
-  /** The passphrase at hand, not yet proven; throws what `need` throws when there is none. */
-  private atHand(): string {
-    return this.current()?.passphrase ?? this.need();
-  }
-
-  /** A secret opened with it: proven, unless the vault has no verifier yet (the next `need` adopts it and writes one). */
-  private provenBy(passphrase: string): void {
-    if (this.verified !== passphrase && this.row(VERIFIER_NAME)) this.verified = passphrase;
   }
 
   has(name: string): boolean {

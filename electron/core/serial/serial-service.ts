@@ -22,7 +22,7 @@ export interface SerialDeps {
   devices: DevicesRepo;
   knownHosts: KnownHosts;
   /** The laptop's SSH public key line (made on first use). */
-  laptopPublicKey: () => string;
+  laptopPublicKey: () => Promise<string>;
   dataDir: string;
   /** The port the device's sshd is reached on: its own, else the site's default, else 22. */
   sshPortOf?: (device: Device) => number;
@@ -183,7 +183,7 @@ export function registerSerialService(deps: SerialDeps): SerialHandle {
   }
 
   async function resolveSettings(args: ParsedArgsOf<'serial:provision'>, id: Identity): Promise<{ settings: BringUpSettings; values: Record<string, unknown>; commit: () => void }> {
-    const publicKey = deps.laptopPublicKey();
+    const publicKey = await deps.laptopPublicKey();
     if (args.profile) {
       const profile = profiles.get(args.profile);
       const deviceKey = id.macs[0]?.mac ?? id.hostname;

@@ -32,7 +32,9 @@ export class LaptopKeyStore {
   readonly legacyPath: string;
   readonly publicKeyPath: string;
   private cached: string | undefined;
-  private pending: Promise<string | undefined> | undefined;
+  /** A read or a move in progress: concurrent callers share it (one derivation, one move). */
+  private reading: Promise<string | undefined> | undefined;
+  private migrating: Promise<boolean> | undefined;
 
   constructor(
     dataDir: string,
@@ -42,9 +44,9 @@ export class LaptopKeyStore {
     this.dir = join(dataDir, 'keys');
     this.legacyPath = join(this.dir, 'id_ed25519');
     this.publicKeyPath = `${this.legacyPath}.pub`;
-    vault.onUnlock(() => {
+    vault.onUnlock(async () => {
       try {
-        this.migrate();
+        await this.migrate();
       } catch {
         // A failed migration leaves the plain key in place and working; the status keeps saying `plaintext`.
       }
@@ -69,52 +71,42 @@ export class LaptopKeyStore {
    * The private key, or undefined while the vault is locked (the agent and `--identity` still work then).
    * Throws only when a passphrase was given and is wrong (kind `auth`).
    */
-  privateKey(): string | undefined {
-    if (this.cached) return this.cached;
+  privateKey(): Promise<string | undefined> {
+    if (this.cached) return Promise.resolve(this.cached);
+    this.reading ??= this.read().finally(() => (this.reading = undefined));
+    return this.reading;
+  }
+
+  private async read(): Promise<string | undefined> {
     if (existsSync(this.legacyPath)) {
-      if (!this.unlocked()) return readFileSync(this.legacyPath, 'utf8');
-      this.migrate();
+      if (await this.unlocked()) await this.migrate();
+      else return readFileSync(this.legacyPath, 'utf8');
       if (this.cached) return this.cached;
     }
-    // Opening the key proves the passphrase too (one scrypt derivation, not a verifier's and then the key's).
-    if (!this.vault.hasPassphrase() || !this.vault.has(LAPTOP_KEY_SECRET)) return undefined;
-    this.cached = this.vault.get(LAPTOP_KEY_SECRET);
+    if (!this.vault.has(LAPTOP_KEY_SECRET)) {
+      // No key to read; a passphrase given and wrong is still said as such.
+      await this.unlocked();
+      return undefined;
+    }
+    // One derivation: reading the key proves the passphrase too (Vault.get). No passphrase at hand: locked.
+    try {
+      this.cached = await this.vault.get(LAPTOP_KEY_SECRET);
+    } catch (err) {
+      if (err instanceof OutpostError && err.kind === 'invalid-input') return undefined;
+      throw err;
+    }
     return this.cached;
   }
 
-  /**
-   * The key for a connection about to be made: at once when it is at hand (read before, or a plain key from before);
-   * otherwise a promise, the vault's scrypt derivation running on libuv's thread pool so that links keep
-   * handshaking meanwhile — once per process, however many links ask. Undefined when there is no key or no
-   * passphrase at hand (the agent and `--identity` still work); rejects with kind `auth` when the passphrase is wrong.
-   */
-  privateKeySoon(): string | Promise<string | undefined> | undefined {
-    if (this.cached) return this.cached;
-    if (existsSync(this.legacyPath)) return this.privateKey();
-    if (!this.vault.hasPassphrase() || !this.vault.has(LAPTOP_KEY_SECRET)) return undefined;
-    if (!this.pending) {
-      const pending = this.vault.getAsync(LAPTOP_KEY_SECRET).then((key) => {
-        if (key) this.cached = key;
-        return key;
-      });
-      // A failure is the answer for the links waiting on it; the next connection asks again.
-      pending.catch(() => {
-        if (this.pending === pending) this.pending = undefined;
-      });
-      this.pending = pending;
-    }
-    return this.pending;
-  }
-
   /** Moves a plain key into the vault if the vault is open now (what a status check or an unlock does). */
-  settle(): void {
-    if (existsSync(this.legacyPath) && this.unlocked()) this.migrate();
+  async settle(): Promise<void> {
+    if (existsSync(this.legacyPath) && (await this.unlocked())) await this.migrate();
   }
 
   /** No passphrase at hand: locked. A wrong one is an error (kind `auth`), not a silent fallback. */
-  private unlocked(): boolean {
+  private async unlocked(): Promise<boolean> {
     try {
-      this.vault.assertReady();
+      await this.vault.assertReady();
       return true;
     } catch (err) {
       if (err instanceof OutpostError && err.kind === 'auth') throw err;
@@ -123,14 +115,14 @@ export class LaptopKeyStore {
   }
 
   /** The key pair, made now if there is none yet (made encrypted, so it needs the vault unlocked). */
-  ensure(): { publicKey: string; privateKey: string } {
-    const existing = this.privateKey();
+  async ensure(): Promise<{ publicKey: string; privateKey: string }> {
+    const existing = await this.privateKey();
     const publicKey = this.publicKey();
     if (existing && publicKey) return { publicKey, privateKey: existing };
     if (this.state() !== 'none' || publicKey) {
       throw new OutpostError('invalid-input', 'the laptop key is encrypted in the vault: unlock the vault in the app, or set OUTPOST_PASSPHRASE or pass --passphrase-file');
     }
-    this.vault.assertReady();
+    await this.vault.assertReady();
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     const pair = ssh2().utils.generateKeyPairSync('ed25519', { comment: this.comment });
     try {
@@ -138,24 +130,29 @@ export class LaptopKeyStore {
       writeFileSync(this.publicKeyPath, `${pair.public}\n`, { mode: 0o644, flag: 'wx' });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const theirs = this.privateKey();
+      const theirs = await this.privateKey();
       const theirPublic = this.publicKey();
       if (!theirs || !theirPublic) throw new OutpostError('conflict', 'another Outpost process is creating the laptop key; try again');
       return { publicKey: theirPublic, privateKey: theirs };
     }
-    this.vault.put(LAPTOP_KEY_SECRET, pair.private);
+    await this.vault.put(LAPTOP_KEY_SECRET, pair.private);
     this.cached = pair.private;
     return { publicKey: pair.public.trim(), privateKey: pair.private };
   }
 
   /** Moves a plain key file into the vault (the same key: devices keep accepting it), then deletes the file. */
-  migrate(): boolean {
+  migrate(): Promise<boolean> {
+    this.migrating ??= this.move().finally(() => (this.migrating = undefined));
+    return this.migrating;
+  }
+
+  private async move(): Promise<boolean> {
     if (!existsSync(this.legacyPath)) return false;
     const plain = readFileSync(this.legacyPath, 'utf8');
     const parsed = ssh2().utils.parseKey(plain);
     if (parsed instanceof Error) throw new OutpostError('integrity', `the laptop key ${this.legacyPath} cannot be read: ${parsed.message}`);
-    this.vault.put(LAPTOP_KEY_SECRET, plain);
-    if (this.vault.get(LAPTOP_KEY_SECRET) !== plain) throw new OutpostError('integrity', 'the laptop key did not read back from the vault; the plain file is kept');
+    await this.vault.put(LAPTOP_KEY_SECRET, plain);
+    if ((await this.vault.get(LAPTOP_KEY_SECRET)) !== plain) throw new OutpostError('integrity', 'the laptop key did not read back from the vault; the plain file is kept');
     if (!this.publicKey()) {
       const key = Array.isArray(parsed) ? parsed[0] : parsed;
       writeFileSync(this.publicKeyPath, `${key.type} ${key.getPublicSSH().toString('base64')} ${this.comment}\n`, { mode: 0o644 });

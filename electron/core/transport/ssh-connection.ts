@@ -51,10 +51,11 @@ export interface TrustPolicy {
 export interface SshDeps {
   knownHosts: KnownHosts;
   /**
-   * The laptop's own key; a function is asked at each connection (undefined while the vault is locked). A promise is
-   * a key still being read from the vault: the connection handshakes meanwhile and waits for it only to log in.
+   * The laptop's own key; a function is asked at each connection when the key is reached in the auth order
+   * (undefined while the vault is locked). Reading it from the vault derives a key (scrypt, ~50 ms on the thread
+   * pool): when it is the first key tried, that runs while the handshake does.
    */
-  laptopPrivateKey?: string | (() => string | Promise<string | undefined> | undefined);
+  laptopPrivateKey?: string | (() => string | undefined | Promise<string | undefined>);
   useAgent?: boolean;
   readyTimeoutMs?: number;
 }
@@ -154,29 +155,40 @@ export class SshConnection {
       // Parsed once: ssh2 takes the parsed key as it is (a fleet of ten links would parse it ten more times).
       privateKeys.push(parsed);
     }
-    let laptopKey: string | Promise<string | undefined> | undefined;
-    try {
-      laptopKey = typeof deps.laptopPrivateKey === 'function' ? deps.laptopPrivateKey() : deps.laptopPrivateKey;
-    } catch (err) {
-      return Promise.reject(err instanceof OutpostError ? err : new OutpostError('internal', `cannot read the laptop key: ${(err as Error).message}`));
-    }
-    const laptopKeyLocked = typeof deps.laptopPrivateKey === 'function' && !laptopKey;
+    let laptopKeyLocked = false;
+    let laptopKeyRead: Promise<string | undefined> | undefined;
+    const laptopKey = (): Promise<string | undefined> =>
+      (laptopKeyRead ??= (async () => {
+        try {
+          const key = typeof deps.laptopPrivateKey === 'function' ? await deps.laptopPrivateKey() : deps.laptopPrivateKey;
+          laptopKeyLocked = typeof deps.laptopPrivateKey === 'function' && !key;
+          return key;
+        } catch (err) {
+          throw err instanceof OutpostError ? err : new OutpostError('internal', `cannot read the laptop key: ${(err as Error).message}`);
+        }
+      })());
     const agent = deps.useAgent !== false ? process.env.SSH_AUTH_SOCK : undefined;
 
-    // A method still being read (the laptop key from the vault) is awaited when its turn comes.
-    const methods: Array<AnyAuthMethod | (() => Promise<AnyAuthMethod | undefined>)> = [];
-    for (const key of privateKeys) methods.push({ type: 'publickey', username: target.user, key });
-    const laptopMethod = (text: string): AnyAuthMethod => {
-      const parsed = parsedIdentity(text);
-      return { type: 'publickey', username: target.user, key: parsed instanceof Error ? text : parsed };
+    // Tried in this order: the identity file, the laptop's key (read only when reached), the agent, the password.
+    type Step = AnyAuthMethod | 'laptop-key';
+    const steps: Step[] = [];
+    for (const key of privateKeys) steps.push({ type: 'publickey', username: target.user, key });
+    if (deps.laptopPrivateKey) steps.push('laptop-key');
+    if (agent) steps.push({ type: 'agent', username: target.user, agent });
+    if (target.password !== undefined) steps.push({ type: 'password', username: target.user, password: target.password });
+    const nextMethod = async (): Promise<AnyAuthMethod | undefined> => {
+      for (let step = steps.shift(); step; step = steps.shift()) {
+        if (step !== 'laptop-key') return step;
+        const text = await laptopKey();
+        if (!text) continue;
+        // Parsed once per process, like an identity file (a fleet of links would parse it once each).
+        const parsed = parsedIdentity(text);
+        return { type: 'publickey', username: target.user, key: parsed instanceof Error ? text : parsed };
+      }
+      return undefined;
     };
-    if (typeof laptopKey === 'string') methods.push(laptopMethod(laptopKey));
-    else if (laptopKey) {
-      const later = laptopKey;
-      methods.push(() => later.then((text) => (text ? laptopMethod(text) : undefined)));
-    }
-    if (agent) methods.push({ type: 'agent', username: target.user, agent });
-    if (target.password !== undefined) methods.push({ type: 'password', username: target.user, password: target.password });
+    // The laptop key first in line: read it now, beside the TCP connect and the key exchange.
+    if (steps[0] === 'laptop-key') void laptopKey().catch(() => undefined);
 
     const config: ConnectConfig = {
       host: target.host,
@@ -203,38 +215,30 @@ export class SshConnection {
         return true;
       },
       authHandler: (_methodsLeft, _partial, next) => {
-        const step = (): void => {
-          const method = methods.shift();
-          if (!method) return next(false as never); // ssh2: false means no methods left
-          if (typeof method !== 'function') return next(method);
-          method().then(
-            (m) => (m ? next(m) : step()),
-            (err: unknown) => keyFailed(err),
-          );
-        };
-        step();
+        nextMethod().then(
+          (method) => next(method ?? (false as never)), // ssh2: false means no methods left
+          (err: unknown) => fail(err as Error),
+        );
       },
     };
 
-    // Set below: the laptop key could not be read (a wrong passphrase): the connection stops with that error.
-    let keyFailed: (err: unknown) => void = () => undefined;
+    let fail: (err: Error) => void = () => undefined;
     return new Promise((resolve, reject) => {
-      keyFailed = (err) => {
-        client.removeListener('ready', onReady);
-        client.removeListener('error', onError);
-        client.end();
-        reject(err instanceof OutpostError ? err : new OutpostError('internal', `cannot read the laptop key: ${(err as Error).message}`));
-      };
       const onError = (err: Error) => {
         client.removeListener('ready', onReady);
         client.end();
         if (verdict && verdict.status !== 'match') reject(hostKeyError(target.host, target.port, verdict));
         else reject(withLockedHint(sshError(target, err), laptopKeyLocked));
       };
+      // The laptop key could not be read (a wrong vault passphrase): that is the answer, whatever the device says.
+      fail = (err) => {
+        client.removeListener('ready', onReady);
+        client.removeListener('error', onError);
+        client.end();
+        reject(err);
+      };
       const onReady = () => {
         client.removeListener('error', onError);
-        // Docker API calls are small request/response exchanges: don't let Nagle hold a request back.
-        client.setNoDelay(true);
         resolve(new SshConnection(target, client, fingerprint, cipher));
       };
       client.once('handshake', (negotiated: { sc?: { cipher?: string } }) => {
@@ -245,11 +249,25 @@ export class SshConnection {
       // ssh2 may emit a second error while a failed handshake unwinds (a link cut mid-handshake); the first one
       // already settled the promise, and an unhandled 'error' event would take the whole process down.
       client.on('error', () => undefined);
-      if (methods.length === 0) {
-        reject(withLockedHint(new OutpostError('auth', `no SSH credentials for ${describeTarget(target)}: give --identity, a password, or run an SSH agent`), laptopKeyLocked));
+      const none = () => withLockedHint(new OutpostError('auth', `no SSH credentials for ${describeTarget(target)}: give --identity, a password, or run an SSH agent`), laptopKeyLocked);
+      if (steps.length === 0) {
+        reject(none());
         return;
       }
+      if (steps.length === 1 && steps[0] === 'laptop-key') {
+        // Only the laptop key could log in: without it (locked, none made), say so rather than dial for nothing.
+        laptopKey().then(
+          (key) => {
+            if (!key) fail(none());
+          },
+          (err: unknown) => fail(err as Error),
+        );
+      }
       client.connect(config);
+      // From the first byte, not only once logged in: the handshake is a string of small writes (NEWKEYS then the
+      // service request, the auth requests), and with Nagle on each one waits for the device's delayed ACK — ~40 ms
+      // per stall on Linux, every dial. Docker API calls later are small request/response exchanges too.
+      client.setNoDelay(true);
     });
   }
 

@@ -4,12 +4,27 @@ export function targetKey(t: SshTarget): string {
   return `${t.user}@${t.host}:${t.port}`;
 }
 
+interface Dial {
+  target: SshTarget;
+  trust: TrustPolicy;
+}
+
+/** Two dials that would end the same way: the same credentials offered, the same host keys accepted. */
+const sameDial = (a: Dial, b: Dial): boolean =>
+  a.target.identityFile === b.target.identityFile &&
+  a.target.password === b.target.password &&
+  Boolean(a.trust.acceptNew) === Boolean(b.trust.acceptNew) &&
+  a.trust.expectedFingerprint === b.trust.expectedFingerprint &&
+  [...(a.trust.knownForDevice ?? [])].sort().join() === [...(b.trust.knownForDevice ?? [])].sort().join();
+
 /**
  * One persistent connection per device, shared by every service; a dropped connection is forgotten and the next
  * caller reconnects. Concurrent callers for the same device share one handshake.
  */
 export class SshPool {
   private readonly connections = new Map<string, Promise<SshConnection>>();
+  /** Dials still in progress, with what they were started with. */
+  private readonly dialing = new Map<Promise<SshConnection>, Dial>();
 
   constructor(private readonly deps: SshDeps) {}
 
@@ -21,6 +36,12 @@ export class SshPool {
   get(target: SshTarget, trust: TrustPolicy = {}, chooseCipher?: (conn: SshConnection) => Promise<string | undefined>): Promise<SshConnection> {
     const key = targetKey(target);
     const existing = this.connections.get(key);
+    const pending = existing && this.dialing.get(existing);
+    if (existing && pending && sameDial(pending, { target, trust })) {
+      // The same dial in progress (e.g. started ahead by the CLI while it loads the service): its outcome is this
+      // caller's too, failures included — dialling again would only wait out the same timeout twice.
+      return existing.then((conn) => (conn.isOpen ? conn : this.connect(key, target, trust, chooseCipher)));
+    }
     if (existing) {
       return existing.then(
         (conn) => (conn.isOpen ? conn : this.connect(key, target, trust, chooseCipher)),
@@ -40,6 +61,9 @@ export class SshPool {
       return SshConnection.open({ ...target, cipher }, this.deps, trust);
     });
     this.connections.set(key, pending);
+    this.dialing.set(pending, { target, trust });
+    const settled = () => this.dialing.delete(pending);
+    pending.then(settled, settled);
     pending.then(
       (conn) => conn.onClose(() => {
         if (this.connections.get(key) === pending) this.connections.delete(key);
