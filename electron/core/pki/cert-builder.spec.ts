@@ -111,4 +111,19 @@ describe('certificate builder: the same certificate the X.509 library makes', ()
     expect(await reqA.verify()).toBe(true);
     await expect(signRequest(reqB.toString('pem'), profile('docker-server'), approved, signing)).rejects.toMatchObject({ kind: 'integrity', details: { problems: [{ code: 'csr-signature' }] } });
   });
+
+  it('checks a P-384 CSR through its key’s coordinates, and refuses one whose point is off the curve (kind integrity)', async () => {
+    const { signing } = await unlockedCa('ec-p256');
+    const approved = { commonName: 'gw', sans: [parseSan('10.0.0.1')!] };
+    const keys = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-384' }, true, ['sign', 'verify'])) as CryptoKeyPair;
+    const req = await x509.Pkcs10CertificateRequestGenerator.create({ name: 'CN=p384', keys, signingAlgorithm: { name: 'ECDSA', hash: 'SHA-384' } as EcdsaParams });
+    const { certificate } = await signRequest(req.toString('pem'), profile('docker-server'), approved, signing);
+    expect((certificate.publicKey.algorithm as EcKeyAlgorithm).namedCurve).toBe('P-384');
+
+    const der = Buffer.from((await x509.Pkcs10CertificateRequestGenerator.create({ name: 'CN=gw', keys: await generateKeyPair('ec-p256'), signingAlgorithm: ALGORITHMS['ec-p256'].sign })).rawData);
+    const at = der.indexOf(Buffer.from([0x03, 0x42, 0x00, 0x04])) + 4; // the uncompressed point's x
+    der[at + 5] ^= 0x01;
+    const pem = `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64')}\n-----END CERTIFICATE REQUEST-----\n`;
+    await expect(signRequest(pem, profile('docker-server'), approved, signing)).rejects.toMatchObject({ kind: 'integrity', details: { problems: [{ code: 'csr-signature' }] } });
+  });
 });

@@ -34,9 +34,27 @@ export interface CaTemplate {
   sign(tbs: Buffer): Promise<Buffer>;
 }
 
-/** An x509 extension as the schema object the TBS holds (parsed once, reused by every certificate). */
+/**
+ * Schema objects every certificate of a CA or profile repeats, each with a twin that hands asn1-schema's serializer the
+ * ASN.1 block built once (asn1-schema serializes any object with `toASN`/`fromASN` through them). The TBS is encoded
+ * from the twins; the certificate object handed back holds the schema objects themselves.
+ */
+const encodedOnce = new WeakMap<object, object>();
+function fixed<T extends object>(value: T): T {
+  const block = AsnSerializer.toASN(value);
+  encodedOnce.set(value, {
+    toASN: () => block,
+    fromASN: () => {
+      throw new Error('an encoded-once ASN.1 part is only serialized');
+    },
+  });
+  return value;
+}
+const encoded = <T extends object>(value: T): T => (encodedOnce.get(value) as T | undefined) ?? value;
+
+/** An x509 extension as the schema object the TBS holds (parsed and encoded once, reused by every certificate). */
 export function asnExtension(ext: x509.Extension): asn1X509.Extension {
-  return AsnConvert.parse(ext.rawData, asn1X509.Extension);
+  return fixed(AsnConvert.parse(ext.rawData, asn1X509.Extension));
 }
 
 /**
@@ -45,8 +63,8 @@ export function asnExtension(ext: x509.Extension): asn1X509.Extension {
  */
 export function caTemplate(certificate: x509.X509Certificate, key: CryptoKey, signingAlgorithm: Algorithm, aki: x509.Extension): CaTemplate {
   const alg = { hash: 'SHA-256', ...signingAlgorithm, ...key.algorithm } as Algorithm & { hash?: string | Algorithm };
-  const signatureAlgorithm = new x509.AlgorithmProvider().toAsnAlgorithm(alg);
-  const issuer = AsnConvert.parse(certificate.rawData, asn1X509.Certificate).tbsCertificate.subject;
+  const signatureAlgorithm = fixed(new x509.AlgorithmProvider().toAsnAlgorithm(alg));
+  const issuer = fixed(AsnConvert.parse(certificate.rawData, asn1X509.Certificate).tbsCertificate.subject);
   const digest = digestOf(alg);
   let signer: (tbs: Buffer) => Promise<Buffer>;
   if (digest !== undefined && key.type === 'private') {
@@ -82,10 +100,28 @@ export async function verifyCsr(csr: x509.Pkcs10CertificateRequest, asn: Certifi
   const alg = csr.signatureAlgorithm as Algorithm & { hash?: string | Algorithm };
   const digest = digestOf(alg);
   if (digest === undefined) return csr.verify();
-  const key = createPublicKey({ key: Buffer.from(AsnConvert.serialize(asn.certificationRequestInfo.subjectPKInfo)), format: 'der', type: 'spki' });
+  const key = publicKeyObject(csr.publicKey, asn.certificationRequestInfo.subjectPKInfo);
   if (key.asymmetricKeyType !== KEY_TYPE[alg.name]) return false; // an algorithm that does not fit the key
   const tbs = Buffer.from(asn.certificationRequestInfoRaw ?? AsnConvert.serialize(asn.certificationRequestInfo));
   return new Promise((resolve) => verify(digest, tbs, key, Buffer.from(asn.signature), (err, ok) => resolve(!err && ok)));
+}
+
+const EC_COORDINATE_BYTES: Record<string, number> = { 'P-256': 32, 'P-384': 48 };
+
+/**
+ * The CSR's key as node:crypto's: an uncompressed P-256/P-384 point goes in as its JWK coordinates (OpenSSL 3 decodes
+ * a DER SPKI through its generic decoder, about twice the time; the point is still checked to be on the curve);
+ * anything else as the DER SPKI.
+ */
+function publicKeyObject(publicKey: x509.PublicKey, spki: asn1X509.SubjectPublicKeyInfo): KeyObject {
+  const alg = publicKey.algorithm as Algorithm & { namedCurve?: string };
+  const size = alg.name === 'ECDSA' && alg.namedCurve ? EC_COORDINATE_BYTES[alg.namedCurve] : undefined;
+  const point = Buffer.from(spki.subjectPublicKey);
+  if (size && point.length === 1 + 2 * size && point[0] === 0x04) {
+    const jwk = { kty: 'EC', crv: alg.namedCurve, x: point.subarray(1, 1 + size).toString('base64url'), y: point.subarray(1 + size).toString('base64url') };
+    return createPublicKey({ key: jwk, format: 'jwk' });
+  }
+  return createPublicKey({ key: Buffer.from(publicKey.rawData), format: 'der', type: 'spki' });
 }
 
 /** SubjectKeyIdentifier, RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey BIT STRING. */
@@ -110,7 +146,7 @@ export async function buildCertificate(
   ca: CaTemplate,
   fields: { serialHex: string; subject: asn1X509.Name; notBefore: Date; notAfter: Date; spki: asn1X509.SubjectPublicKeyInfo; extensions: asn1X509.Extension[] },
 ): Promise<{ der: ArrayBuffer; asn: asn1X509.Certificate }> {
-  const tbs = new asn1X509.TBSCertificate({
+  const tbs = {
     version: asn1X509.Version.v3,
     serialNumber: new Uint8Array(Buffer.from(fields.serialHex, 'hex')).buffer,
     signature: ca.signatureAlgorithm,
@@ -119,12 +155,14 @@ export async function buildCertificate(
     subject: fields.subject,
     subjectPublicKeyInfo: fields.spki,
     extensions: new asn1X509.Extensions(fields.extensions),
-  });
-  // One encoding of the TBS: the block that is signed is the block placed in the certificate.
-  const tbsBlock = AsnSerializer.toASN(tbs);
+  };
+  // One encoding of the TBS (the fixed parts from their blocks): the block signed is the block placed in the certificate.
+  const tbsBlock = AsnSerializer.toASN(
+    new asn1X509.TBSCertificate({ ...tbs, signature: encoded(tbs.signature), issuer: encoded(tbs.issuer), extensions: new asn1X509.Extensions(fields.extensions.map(encoded)) }),
+  );
   const signature = await ca.sign(Buffer.from(tbsBlock.toBER(false)));
-  const asn = new asn1X509.Certificate({ tbsCertificate: tbs, signatureAlgorithm: ca.signatureAlgorithm, signatureValue: new Uint8Array(signature).buffer });
-  const shell = AsnSerializer.toASN(new asn1X509.Certificate({ signatureAlgorithm: ca.signatureAlgorithm, signatureValue: asn.signatureValue }));
-  (shell as unknown as { valueBlock: { value: unknown[] } }).valueBlock.value[0] = tbsBlock;
-  return { der: shell.toBER(false), asn };
+  const asn = new asn1X509.Certificate({ tbsCertificate: new asn1X509.TBSCertificate(tbs), signatureAlgorithm: ca.signatureAlgorithm, signatureValue: new Uint8Array(signature).buffer });
+  const signed = { toASN: () => tbsBlock, fromASN: () => signed } as unknown as asn1X509.TBSCertificate;
+  const der = AsnConvert.serialize(new asn1X509.Certificate({ tbsCertificate: signed, signatureAlgorithm: encoded(ca.signatureAlgorithm), signatureValue: asn.signatureValue }));
+  return { der, asn };
 }
