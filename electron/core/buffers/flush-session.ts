@@ -28,12 +28,84 @@ export function nameLines(items: ReadonlyArray<Pick<SpoolEntry, 'stream' | 'segm
 }
 
 /**
+ * A stream's chunks, handed out as they arrived. A Readable's async iterator returns everything queued since its
+ * last read as one Buffer.concat (a copy and a fresh allocation each time, ~3% of the flush's main thread and more
+ * of its garbage collection at 1 Gbit/s); this queue never copies. It pauses the stream while more than `high` bytes
+ * wait (SSH flow control then holds the device), and ends on the stream's end or close.
+ */
+export class ChunkQueue {
+  private chunks: Buffer[] = [];
+  private head = 0;
+  private queued = 0;
+  private ended = false;
+  private dropping = false;
+  private error: Error | null = null;
+  private wake: (() => void) | null = null;
+
+  constructor(
+    private readonly stream: Readable,
+    private readonly high = 2 * 1024 * 1024,
+  ) {
+    stream.on('data', (c: Buffer) => {
+      if (this.dropping) return;
+      this.chunks.push(c);
+      this.queued += c.length;
+      if (this.queued > this.high) stream.pause();
+      this.notify();
+    });
+    const end = () => {
+      this.ended = true;
+      this.notify();
+    };
+    stream.once('end', end);
+    stream.once('close', end);
+    stream.once('error', (err: Error) => {
+      this.error ??= err;
+      this.notify();
+    });
+  }
+
+  async next(): Promise<IteratorResult<Buffer, undefined>> {
+    for (;;) {
+      if (this.head < this.chunks.length) {
+        const chunk = this.chunks[this.head++] as Buffer;
+        if (this.head === this.chunks.length) {
+          this.chunks = [];
+          this.head = 0;
+        }
+        this.queued -= chunk.length;
+        if (this.queued <= this.high / 2 && this.stream.isPaused()) this.stream.resume();
+        return { done: false, value: chunk };
+      }
+      if (this.error) throw this.error;
+      if (this.ended) return { done: true, value: undefined };
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+  }
+
+  /** From now on chunks are dropped as they come, and the stream never waits for a reader. */
+  drop(): void {
+    this.dropping = true;
+    this.chunks = [];
+    this.head = 0;
+    this.queued = 0;
+    this.stream.resume();
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = null;
+    wake?.();
+  }
+}
+
+/**
  * The laptop side of FLUSH_SESSION (remote-scripts.ts): one exec per spool root carries the listing, the transfer,
  * the device-side checksums and every acknowledgement. stdout is the listing then the transfer stream; stderr
  * carries `sha256sum` lines, `OUTPOST-HASHED`, one `OUTPOST-ACK ok` per applied batch, and any error text.
  */
 export class FlushSession {
-  private readonly source: AsyncIterator<Buffer>;
+  private readonly source: ChunkQueue;
   private leftover: Buffer | null = null;
   private errLine = '';
   private errText = '';
@@ -62,7 +134,7 @@ export class FlushSession {
     private readonly root: string,
     private readonly stallMs: number,
   ) {
-    this.source = (handle.stdout as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+    this.source = new ChunkQueue(handle.stdout);
     this.deviceSums = new Promise((resolve, reject) => (this.hashed = { resolve, reject }));
     this.deviceSums.catch(() => undefined);
     this.probe = new Promise((resolve, reject) => (this.probed = { resolve, reject }));
@@ -190,9 +262,7 @@ export class FlushSession {
   discardTransfer(): void {
     if (this.draining) return;
     this.draining = true;
-    void (async () => {
-      for (;;) if ((await this.source.next()).done) return;
-    })().catch(() => undefined);
+    this.source.drop();
   }
 
   private ackBatch(segments: readonly SpoolEntry[]): Promise<void> {
