@@ -172,3 +172,23 @@ describe('<device> conventions over a real link', () => {
     expect(asRoot.json.error?.kind).toBe('auth');
   });
 });
+
+describe('one login per command', () => {
+  const logins = async (dev: Lab['devices'][number]) => ((await dev.exec(['cat', '/var/log/sshd.log'])).stdout.match(/Accepted publickey for /g) ?? []).length;
+
+  it('an empty flush logs in once: the dial started while the CLI loads is the one the flush uses', async () => {
+    const dev = lab.devices[0]!;
+    const laptop = mkdtempSync(join(tmpdir(), 'outpost-cli-ssh-once-'));
+    const first = outpostEnv({ OUTPOST_HOME: laptop }, 'flush', dev.ip, '--identity', lab.clientKeyPath, '--yes');
+    expect(first.code, JSON.stringify(first.json) + first.stderr).toBe(0);
+    const before = await logins(dev);
+    const again = outpostEnv({ OUTPOST_HOME: laptop }, 'flush', dev.ip, '--identity', lab.clientKeyPath);
+    expect(again.code, JSON.stringify(again.json) + again.stderr).toBe(0);
+    expect(again.json).toMatchObject({ devices: [{ streams: {}, quarantined: [] }] });
+    expect(await logins(dev)).toBe(before + 1);
+    // With the laptop's own key from the vault (installed by the first test of this file), the same.
+    const withVault = outpost('flush', dev.ip);
+    expect(withVault.code, JSON.stringify(withVault.json)).toBe(0);
+    expect(await logins(dev)).toBe(before + 2);
+  });
+});

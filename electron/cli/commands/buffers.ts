@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { OutpostError } from '../../../shared/errors';
 import { collect, leaf, runWith, type CliIo } from '../context';
 import { linkFrom, withLinkFlags, type LinkFlags } from '../link-flags';
-import { resolveDevice } from '../resolve-device';
+import { dialAhead, resolveDevice } from '../resolve-device';
 import { table } from '../table';
 
 function formatBytes(n: number): string {
@@ -29,6 +29,7 @@ export function registerBuffers(program: Command, io: CliIo): void {
   withLinkFlags(leaf(buffers, 'scan <device>', 'list a device\'s buffered streams (segments, bytes, oldest)')).action(
     runWith(io, async (ctx, ref: string, flags: LinkFlags) => {
       const device = await resolveDevice(ctx, ref, flags);
+      dialAhead(ctx, [device.id], flags, 1);
       const scan = await ctx.api.invoke('buffers:scan', { deviceId: device.id, link: linkFrom(flags) });
       const lines = [
         scan.streams.length

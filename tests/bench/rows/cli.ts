@@ -142,6 +142,20 @@ export async function rows(ctx: BenchContext): Promise<BenchRow[]> {
     const sshTrue = () => wallOf('ssh', ['-i', ctx.lab.clientKeyPath, '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', `root@${dev.ip}`, 'true']);
     const vsSsh = await alternate(() => measure(flushArgs, env), sshTrue);
     out.push({ metric: 'outpost flush <device> --json, empty spool, vs one OpenSSH login', ours: vsSsh.ours.ms, anchor: vsSsh.anchor.ms, unit: 'ms', anchorName: 'ssh <device> true', note: `medians of ${ROUNDS} (ssh ${spread(vsSsh.anchor.all)})` });
+    // The technician's usual login: the laptop's own key, installed once (`outpost ssh install-key`) and kept
+    // encrypted in the vault, the passphrase in the environment. Each process opens it: one scrypt derivation.
+    const vaultHome = mkdtempSync(join(tmpdir(), 'outpost-bench-cli-vault-'));
+    try {
+      const vaultEnv = { ...process.env, OUTPOST_HOME: vaultHome, OUTPOST_PASSPHRASE: 'bench vault passphrase', SSH_AUTH_SOCK: '' };
+      const install = spawnSync(process.execPath, [bin, 'ssh', 'install-key', dev.ip, '--identity', ctx.lab.clientKeyPath, '--yes', '--json'], { env: vaultEnv, encoding: 'utf8' });
+      if (install.status !== 0 || !(JSON.parse(install.stdout) as { verified?: boolean }).verified) throw new Error(`ssh install-key failed: ${install.stdout}${install.stderr}`);
+      const vaultFlush = [bin, 'flush', dev.ip, '--json'];
+      await measure(vaultFlush, vaultEnv);
+      const withVault = await alternate(() => measure(vaultFlush, vaultEnv), sshTrue);
+      out.push({ metric: 'same, logged in with the laptop key from the vault (OUTPOST_PASSPHRASE), vs one OpenSSH login', ours: withVault.ours.ms, anchor: withVault.anchor.ms, unit: 'ms', anchorName: 'ssh <device> true', note: `medians of ${ROUNDS} (ours ${spread(withVault.ours.all)})` });
+    } finally {
+      rmSync(vaultHome, { recursive: true, force: true });
+    }
 
     ensureRendererBuilt();
     const serves: Array<{ ms: number; idleMiB: number }> = [];
