@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 
 // The CLI's bundle (an ES module) and the Electron bundle (CommonJS) both have a `require`; plain ESM (tsx, vitest)
 // gets one from createRequire.
@@ -14,9 +15,10 @@ export function lazyModule<T>(name: string): () => T {
 }
 
 /**
- * dockerode, without loading its BuildKit session support up front: `lib/session.js` pulls in @grpc/grpc-js and
- * protobufjs (~130 ms of CPU at every first engine call) and serves only `buildImage({ version: '2' })`, which
- * Outpost never calls. A stand-in takes its place in the require cache and loads the real module if it is ever used.
+ * dockerode, without loading what serves only image builds from a directory, which Outpost never asks of it:
+ * `lib/session.js` (BuildKit sessions: @grpc/grpc-js and protobufjs, ~130 ms of CPU) and `tar-fs` (packing a build
+ * context, ~15-20 ms with its own tar-stream). Stand-ins take their place in the require cache and load the real
+ * module the first time it is used. dockerode is loaded by every command that reaches an engine.
  */
 export function dockerodeModule<T>(): T {
   return (dockerodeLoaded ??= loadDockerode()) as T;
@@ -24,21 +26,40 @@ export function dockerodeModule<T>(): T {
 
 let dockerodeLoaded: unknown;
 
-function loadDockerode(): unknown {
-  const cache = load.cache as unknown as Record<string, unknown> | undefined;
-  let sessionPath: string | undefined;
+type Cache = Record<string, unknown>;
+
+/** Puts a stand-in for `request` (as resolved from `from`) in the require cache, unless the real one is loaded. */
+function standIn(cache: Cache, request: string, from: string | undefined, make: (real: () => Record<string, unknown>) => unknown): void {
+  let path: string;
   try {
-    sessionPath = load.resolve('dockerode/lib/session.js');
+    path = from ? load.resolve(request, { paths: [from] }) : load.resolve(request);
   } catch {
-    // A dockerode without that file (another layout): load it whole.
+    return; // another layout: loaded whole
   }
-  if (sessionPath && cache && !cache[sessionPath]) {
-    const path = sessionPath;
-    const withSession = (...args: unknown[]): unknown => {
+  if (cache[path]) return;
+  let real: Record<string, unknown> | undefined;
+  const loadReal = (): Record<string, unknown> => {
+    if (!real) {
       delete cache[path];
-      return (load(path) as (...a: unknown[]) => unknown)(...args);
-    };
-    cache[path] = { id: path, filename: path, loaded: true, exports: withSession, children: [], paths: [] };
+      real = load(path) as Record<string, unknown>;
+    }
+    return real;
+  };
+  cache[path] = { id: path, filename: path, loaded: true, exports: make(loadReal), children: [], paths: [] };
+}
+
+function loadDockerode(): unknown {
+  const cache = load.cache as unknown as Cache | undefined;
+  if (cache) {
+    standIn(cache, 'dockerode/lib/session.js', undefined, (real) => (...args: unknown[]): unknown => (real() as unknown as (...a: unknown[]) => unknown)(...args));
+    let lib: string | undefined;
+    try {
+      lib = dirname(load.resolve('dockerode/lib/util.js'));
+    } catch {
+      lib = undefined;
+    }
+    // dockerode's util.js uses tar.pack only (buildImage from a directory).
+    if (lib) standIn(cache, 'tar-fs', lib, (real) => ({ get pack() { return real().pack; }, get extract() { return real().extract; } }));
   }
   return load('dockerode');
 }
