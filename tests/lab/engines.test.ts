@@ -143,6 +143,15 @@ describe('finding the engine', () => {
     const shown = cli('devices', 'show', 'eng-none');
     expect(shown.stdout).toMatch(/no engine answered at .*; tried:\n {2}\/var\/run\/docker\.sock \(docker\): no socket there\n/);
   });
+
+  it('`outpost ps` logs in once per device: the dial started while the CLI loads is the one the listing uses', async () => {
+    const logins = async (name: string) => ((await lab.device(name).exec(['cat', '/var/log/sshd.log'])).stdout.match(/Accepted publickey for /g) ?? []).length;
+    const before = [await logins('eng-dh'), await logins('eng-pm')];
+    const r = spawnSync(process.execPath, [resolve(__dirname, '../../bin/outpost.mjs'), 'ps', 'eng-dh', 'eng-pm', '--identity', lab.clientKeyPath, '--json'], { env: { ...process.env, OUTPOST_HOME: home }, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as Array<{ ok: boolean }>).map((d) => d.ok)).toEqual([true, true]);
+    expect([await logins('eng-dh'), await logins('eng-pm')]).toEqual([before[0]! + 1, before[1]! + 1]);
+  });
 });
 
 const compose = (image: string) => `services:

@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { leaf, parseIntOption, runWith, type CliIo } from '../context';
 import { table } from '../table';
 import { linkFrom, withLinkFlags, type LinkFlags } from '../link-flags';
-import { resolveDeviceIds } from '../resolve-device';
+import { FLEET_PARALLEL } from '../../core/engines/registry';
+import { dialAhead, resolveDeviceIds } from '../resolve-device';
 
 const uptime = (s: number | null) => (s === null ? '-' : s < 120 ? `${s}s` : s < 7200 ? `${Math.round(s / 60)}m` : `${Math.round(s / 3600)}h`);
 
@@ -11,7 +12,10 @@ export function registerPs(program: Command, io: CliIo): void {
     .option('--timeout <ms>', 'per-device deadline', parseIntOption('--timeout'), 8000)
     .action(
       runWith(io, async (ctx, refs: string[], opts: LinkFlags & { timeout: number }) => {
-        const results = await ctx.api.invoke('workloads:ps', { devices: await resolveDeviceIds(ctx, refs, opts), link: linkFrom(opts), timeoutMs: opts.timeout });
+        const devices = await resolveDeviceIds(ctx, refs, opts);
+        // The handshakes run while the Workloads service loads; its fleet call joins them (as many as it dials at once).
+        dialAhead(ctx, devices, opts, FLEET_PARALLEL);
+        const results = await ctx.api.invoke('workloads:ps', { devices, link: linkFrom(opts), timeoutMs: opts.timeout });
         const rows = results.flatMap((r) =>
           r.ok ? (r.value ?? []).map((c) => [r.deviceName, c.name, c.state, c.health ?? '-', String(c.restarts), c.image, uptime(c.uptimeSeconds)]) : [[r.deviceName, '-', `${r.error?.kind}`, '-', '-', r.error?.message ?? '', '-']],
         );
