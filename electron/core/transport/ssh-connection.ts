@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import type * as Ssh2 from 'ssh2';
 import type { AnyAuthMethod, Client, ClientChannel, ConnectConfig, ParsedKey } from 'ssh2';
@@ -130,21 +131,34 @@ export class SshConnection {
   }
 
   static open(target: SshTarget, deps: SshDeps, trust: TrustPolicy = {}): Promise<SshConnection> {
+    let identityText: string | undefined;
+    const identityPath = target.identityFile ? expandHome(target.identityFile) : undefined;
+    if (identityPath) {
+      try {
+        identityText = readFileSync(identityPath, 'utf8');
+      } catch (err) {
+        return Promise.reject(new OutpostError('invalid-input', `cannot read identity file ${identityPath}: ${(err as Error).message}`));
+      }
+    }
+    const agent = deps.useAgent !== false ? process.env.SSH_AUTH_SOCK : undefined;
+    if (identityText === undefined && !deps.laptopPrivateKey && !agent && target.password === undefined) {
+      return Promise.reject(new OutpostError('auth', `no SSH credentials for ${describeTarget(target)}: give --identity, a password, or run an SSH agent`));
+    }
+    // The TCP connect first: it, and the device's sshd accepting, forking and greeting, run while ssh2 loads (the
+    // first dial of a process, ~30 ms) and the key parses. TCP_NODELAY from the first byte: the handshake is a string
+    // of small writes (NEWKEYS then the service request, the auth requests), and with Nagle each one waited for the
+    // device's delayed ACK — ~40 ms per stall on Linux, every dial; Docker API calls later are small exchanges too.
+    const sock = createConnection({ host: target.host, port: target.port, noDelay: true });
     const client = new (ssh2().Client)();
     let verdict: HostKeyVerdict | undefined;
     let fingerprint = '';
     let cipher = '';
     const privateKeys: Array<string | ParsedKey> = [];
-    if (target.identityFile) {
-      const path = expandHome(target.identityFile);
-      let text: string;
-      try {
-        text = readFileSync(path, 'utf8');
-      } catch (err) {
-        return Promise.reject(new OutpostError('invalid-input', `cannot read identity file ${path}: ${(err as Error).message}`));
-      }
-      const parsed = parsedIdentity(text);
+    if (identityText !== undefined) {
+      const path = identityPath;
+      const parsed = parsedIdentity(identityText);
       if (parsed instanceof Error) {
+        sock.destroy();
         const locked = /encrypted|passphrase/i.test(parsed.message);
         return Promise.reject(
           locked
@@ -167,7 +181,6 @@ export class SshConnection {
           throw err instanceof OutpostError ? err : new OutpostError('internal', `cannot read the laptop key: ${(err as Error).message}`);
         }
       })());
-    const agent = deps.useAgent !== false ? process.env.SSH_AUTH_SOCK : undefined;
 
     // Tried in this order: the identity file, the laptop's key (read only when reached), the agent, the password.
     type Step = AnyAuthMethod | 'laptop-key';
@@ -191,6 +204,7 @@ export class SshConnection {
     if (steps[0] === 'laptop-key') void laptopKey().catch(() => undefined);
 
     const config: ConnectConfig = {
+      sock,
       host: target.host,
       port: target.port,
       username: target.user,
@@ -250,10 +264,6 @@ export class SshConnection {
       // already settled the promise, and an unhandled 'error' event would take the whole process down.
       client.on('error', () => undefined);
       const none = () => withLockedHint(new OutpostError('auth', `no SSH credentials for ${describeTarget(target)}: give --identity, a password, or run an SSH agent`), laptopKeyLocked);
-      if (steps.length === 0) {
-        reject(none());
-        return;
-      }
       if (steps.length === 1 && steps[0] === 'laptop-key') {
         // Only the laptop key could log in: without it (locked, none made), say so rather than dial for nothing.
         laptopKey().then(
@@ -264,10 +274,6 @@ export class SshConnection {
         );
       }
       client.connect(config);
-      // From the first byte, not only once logged in: the handshake is a string of small writes (NEWKEYS then the
-      // service request, the auth requests), and with Nagle on each one waits for the device's delayed ACK — ~40 ms
-      // per stall on Linux, every dial. Docker API calls later are small request/response exchanges too.
-      client.setNoDelay(true);
     });
   }
 
