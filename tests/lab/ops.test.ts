@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCore, inProcessApi, type Core } from '../../electron/core/app';
+import { GROUP_SEGMENTS } from '../../electron/core/buffers/spool-flush';
 import type { Api, EventName, PayloadOf } from '../../shared/contract';
 import { assertNothingLost, ndjsonSegment, produce, remaining, type Produced } from './buffers-fixtures';
 import { startLab, waitFor, type Lab, type LabDevice } from './lab';
@@ -109,19 +110,20 @@ describe('cancel and one operation per device', () => {
     const dev = lab.device('ops-b');
     const home = mkdtempSync(join(tmpdir(), 'outpost-cancel-'));
     const produced: Produced[] = [];
-    // Segments are committed and acknowledged in groups of 64: 200 of 32 KiB make three groups and a rest.
-    fill(dev, produced, 200, 'c', 32 * 1024);
-    await dev.rateLimit(4000); // ~0.5 MB/s: 6.4 MB take ~13 s
+    // Segments are committed and acknowledged in groups (GROUP_SEGMENTS, 256): three groups and a rest of 8 KiB each.
+    const count = GROUP_SEGMENTS * 3 + 32;
+    fill(dev, produced, count, 'c', 8 * 1024);
+    await dev.rateLimit(4000); // ~0.5 MB/s: 6.5 MB take ~13 s
     try {
       const flush = cliFlush(home, dev);
-      await waitFor('the CLI flush to acknowledge its first group of segments', async () => remaining(dev).length <= 200 - 64, 60_000);
+      await waitFor('the CLI flush to acknowledge its first group of segments', async () => remaining(dev).length <= count - GROUP_SEGMENTS, 60_000);
       flush.signal('SIGINT');
       const out = await flush.done;
       expect(out.code, `${out.stdout}\n${out.stderr}`).toBe(130);
       expect(JSON.parse(out.stdout).error.kind).toBe('cancelled');
       const stored = await assertNothingLost(dev, produced, home);
       const left = remaining(dev).length;
-      expect(stored).toBeGreaterThanOrEqual(64);
+      expect(stored).toBeGreaterThanOrEqual(GROUP_SEGMENTS);
       expect(left).toBeGreaterThan(0);
       // Everything that left the device is held; what is still there was not acknowledged.
       expect(produced.length - left).toBeLessThanOrEqual(stored);

@@ -11,7 +11,7 @@ import { MAX_SIDECAR, deviceHashes, readSidecars, sidecarChecksum, type SizedEnt
 const GROUP_BYTES = 32 * 1024 * 1024;
 // Each group is also one acknowledgement, one `rm` on the device (~1 ms of its CPU): 64 made 16 of them per 100 MB
 // of 100 KB segments; the byte bound keeps what a crash could make the next flush fetch again small.
-const GROUP_SEGMENTS = 256;
+export const GROUP_SEGMENTS = 256;
 /** Back-pressure: stop reading the SSH stream while the writer thread has this much queued. */
 const WRITER_HIGH = 16 * 1024 * 1024;
 const WRITER_LOW = 4 * 1024 * 1024;
