@@ -8,7 +8,7 @@
 // a standing "plain" decision, so it does not measure the device's gzip first.
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { createCore, inProcessApi } from '../../electron/core/app';
 import { AES_GCM } from '../../electron/core/transport/cpu-features';
 import { pristineSpool } from './buffers-fixtures';
+import { deviceCpu, laptopCpu } from './proc-cpu';
 import { assertInTechNetns, startLab, type LabDevice } from './lab';
 
 const rounds = Number(process.argv[2] ?? 3);
@@ -25,26 +26,6 @@ const kbit = Number(process.argv[4] ?? 1_000_000);
 const segments = 1000;
 const MB = 1024 * 1024;
 const GB = 1024 * MB;
-
-function deviceCpu(dev: LabDevice): number {
-  const ns = readlinkSync(`/proc/${dev.initPid}/ns/pid`);
-  let ticks = 0;
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      if (readlinkSync(`/proc/${pid}/ns/pid`) !== ns) continue;
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return ticks / 100;
-}
-function laptopCpu(): number {
-  const f = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
-  return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100;
-}
 
 async function sampled<T>(dev: LabDevice, fn: () => Promise<T>): Promise<{ value: T; breakdown: string }> {
   if (!process.env.OUTPOST_PERF_SAMPLE) return { value: await fn(), breakdown: '' };

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import type { StoredSegment } from '../../../shared/contract/buffers';
 import { OutpostError } from '../../../shared/errors';
 import type { OffThreadWriter } from './off-thread-writer';
-import { commitFiles } from './segment-writer-worker';
+import { commitFiles, type NewSegment } from './segment-writer-worker';
 import { pruneSegments, type PruneSelection } from './store-prune';
 
 const fsyncAsync = promisify(fsync);
@@ -19,13 +19,8 @@ export interface SegmentKey {
   segment: string;
 }
 
-export interface NewSegment extends SegmentKey {
-  sha256: string;
-  bytes: number;
-  kind: 'spool' | 'outbox';
-  records: number | null;
-  sourceTime: string | null;
-}
+/** One index row of a stored segment; defined beside the writer thread's commit, which takes it too. */
+export type { NewSegment };
 
 /** A row of `buffer_segments`, as SQLite returns it. */
 export interface SegmentRow {

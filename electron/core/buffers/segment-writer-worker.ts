@@ -38,8 +38,11 @@ export type WriterAnswer =
   | { committed: number }
   | { commitFailed: number; code: string; message: string };
 
-/** One index row of a stored segment (SegmentStore's NewSegment). */
-export interface CommitRow {
+/**
+ * One index row of a stored segment: defined here, where the writer thread (which imports nothing of Outpost's)
+ * commits it, and re-exported by segment-store.ts for the rest of the core.
+ */
+export interface NewSegment {
   deviceId: string;
   stream: string;
   segment: string;
@@ -51,7 +54,7 @@ export interface CommitRow {
 }
 export interface CommitFile {
   tmpPath: string;
-  segment: CommitRow;
+  segment: NewSegment;
 }
 /** A group commit for this thread: `files` are fsynced temp files (ended here before the main thread asks). */
 export interface CommitJob {

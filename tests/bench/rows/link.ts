@@ -3,12 +3,13 @@
 // segments over the same shaped link in the same run. Device CPU is read from /proc/<pid>/stat of every process in
 // the device's pid namespace (sshd, its sessions, cat/xargs/sha256sum/rm: all of it), laptop CPU from our own.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCore, inProcessApi } from '../../../electron/core/app';
 import { AES_GCM, CHACHA20 } from '../../../electron/core/transport/cpu-features';
 import { pristineSpool } from '../../lab/buffers-fixtures';
+import { deviceCpu, laptopCpu } from '../../lab/proc-cpu';
 import type { LabDevice } from '../../lab/lab';
 import type { BenchContext, BenchRow } from '../types';
 
@@ -26,32 +27,6 @@ function telemetrySegment(index: number, bytes: number): Buffer {
   return Buffer.from(`${lines.join('\n')}\n`).subarray(0, bytes);
 }
 const GB = 1024 * MB;
-const TICK = 100; // USER_HZ
-
-/** CPU seconds of every process in the device's pid namespace, children it reaped included. */
-function deviceCpu(dev: LabDevice): number {
-  const ns = readlinkSync(`/proc/${dev.initPid}/ns/pid`);
-  let ticks = 0;
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      if (readlinkSync(`/proc/${pid}/ns/pid`) !== ns) continue;
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      // fields 14-17 (utime stime cutime cstime) are at 11-14 after the state field
-      ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
-    } catch {
-      // exited meanwhile: its time is in its parent's cutime/cstime now
-    }
-  }
-  return ticks / TICK;
-}
-
-/** This process and the children it reaped (the ssh client of the anchors). */
-function laptopCpu(): number {
-  const stat = readFileSync('/proc/self/stat', 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / TICK;
-}
 
 interface Run {
   mbps: number;
