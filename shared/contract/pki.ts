@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { channel } from './define';
 import { LinkOptions } from './link';
-import { INSTALL_TARGETS, KEY_ALGORITHMS, PROFILE_NAMES, PROVISION_STAGES } from './pki-names';
+import { DEVICE_PATH_MESSAGE, DEVICE_PATH_RE, FILE_OWNER_MESSAGE, FILE_OWNER_RE, INSTALL_TARGETS, KEY_ALGORITHMS, KEY_MODE_MESSAGE, KEY_MODE_RE, PROFILE_NAMES, PROVISION_STAGES } from './pki-names';
 
 export * from './pki-names';
 
@@ -36,15 +36,15 @@ export type SubjectAltName = z.infer<typeof SubjectAltName>;
 /** Files to paths on the device: the generic install target (the reload command is argv, never a shell string). */
 export const FilesTarget = z
   .object({
-    certPath: z.string().regex(/^\/[^\0\n]{1,500}$/, 'an absolute path'),
-    keyPath: z.string().regex(/^\/[^\0\n]{1,500}$/, 'an absolute path'),
+    certPath: z.string().regex(DEVICE_PATH_RE, DEVICE_PATH_MESSAGE),
+    keyPath: z.string().regex(DEVICE_PATH_RE, DEVICE_PATH_MESSAGE),
     /** The site CA certificate and chain. */
-    caPath: z.string().regex(/^\/[^\0\n]{1,500}$/, 'an absolute path').optional(),
+    caPath: z.string().regex(DEVICE_PATH_RE, DEVICE_PATH_MESSAGE).optional(),
     /** The CA's CRL, rewritten on every revoke (for services that check it). */
-    crlPath: z.string().regex(/^\/[^\0\n]{1,500}$/, 'an absolute path').optional(),
-    owner: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,31})?$/, 'user or user:group').default('root:root'),
+    crlPath: z.string().regex(DEVICE_PATH_RE, DEVICE_PATH_MESSAGE).optional(),
+    owner: z.string().regex(FILE_OWNER_RE, FILE_OWNER_MESSAGE).default('root:root'),
     /** The key's mode; the certificates are 0644. */
-    keyMode: z.string().regex(/^0?[0-7]{3}$/, 'an octal mode such as 0600').default('0600'),
+    keyMode: z.string().regex(KEY_MODE_RE, KEY_MODE_MESSAGE).default('0600'),
     /** Run after the files change (argv, e.g. ["systemctl", "reload", "nginx"]). */
     reload: z.array(z.string().min(1).max(500)).max(32).optional(),
   })

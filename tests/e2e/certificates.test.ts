@@ -8,7 +8,8 @@ import { openBrowserSession, type BrowserSession } from './pages/browser-session
 // (`bash tests/lab/in-lab.sh npx vitest run --project e2e tests/e2e/certificates.test.ts`): unlock the vault from the
 // view, create a site CA, provision two devices through the wizard (SANs preview, clock check, live progress, summary)
 // where one lives in 1970 and fails with kind clock-skew until Retry failures sets its clock; find the certificate in
-// the table with its expiry; a certificate close to expiry warns in the table and the Devices list.
+// the table with its expiry; a certificate close to expiry warns in the table and the Devices list; the files target
+// from the wizard lands the certificate, key and CA with the owner and mode asked and runs the reload.
 const TIMEOUT = 30_000;
 const PASSPHRASE = 'e2e certificates passphrase';
 
@@ -144,6 +145,59 @@ describe('Certificates view against a real device', () => {
     await badge.waitFor({ timeout: TIMEOUT });
     expect(await badge.getAttribute('data-state')).toBe('expiring');
     await session.screenshot('certificates-devices-warning');
+  });
+
+  it('the files target from the wizard: refuses a traversal path, then writes cert, key and CA with the owner and key mode asked and runs the reload as argv', async () => {
+    view = await session.shell.goTo('certificates');
+    const wizard = page.getByTestId('provision-wizard');
+    // A fresh wizard: hide the last one if it is still open, then open it again.
+    if (await wizard.isVisible()) await view.getByTestId('provision-open').click();
+    await wizard.waitFor({ state: 'detached', timeout: TIMEOUT });
+    await view.getByTestId('provision-open').click();
+    await page.getByTestId('provision-devices').click();
+    await page.getByRole('option', { name: dev.name }).click();
+    await page.keyboard.press('Escape');
+    await page.getByTestId('provision-install').click();
+    await page.getByRole('option', { name: /^Files/ }).click();
+    const dir = '/etc/e2e-app';
+    const marker = `${dir}/reloaded by outpost`;
+    await page.getByTestId('files-cert-path').fill(`${dir}/tls.crt`);
+    await page.getByTestId('files-key-path').fill(`${dir}/../e2e-app/tls.key`);
+    await page.getByTestId('files-ca-path').fill(`${dir}/ca.crt`);
+    await page.getByTestId('files-owner').fill('daemon:daemon');
+    await page.getByTestId('files-key-mode').fill('0640');
+    // The reload, word by word: the space in the marker's name is part of one argument, not a shell separator.
+    for (const word of ['touch', marker]) {
+      await page.getByTestId('files-reload').fill(word);
+      await page.keyboard.press('Enter');
+    }
+    await page.getByTestId('provision-review').click();
+    await wizard.getByText('no . or .. segments').waitFor({ timeout: TIMEOUT });
+    expect(await page.getByTestId('provision-review-table').count()).toBe(0);
+    await session.screenshot('certificates-wizard-files-invalid');
+
+    await page.getByTestId('files-key-path').fill(`${dir}/tls.key`);
+    await page.getByTestId('provision-review').click();
+    await page.locator(`[data-testid="provision-review-row"][data-device="${dev.name}"] [data-testid="provision-clock"][data-clock="ok"]`).waitFor({ timeout: TIMEOUT });
+    expect(await page.getByTestId('provision-files-summary').textContent()).toContain(`then runs touch "${marker}"`);
+    await page.getByTestId('provision-start').click();
+    await page.locator('[data-testid="provision-summary"][data-succeeded="1"][data-failed="0"]').waitFor({ timeout: TIMEOUT });
+    await session.screenshot('certificates-wizard-files-done');
+
+    // On the device: the files with the owner and modes asked, the key pairs with the certificate, the CA verifies it,
+    // the reload ran (its one argument with a space made one file), and the record says where it was installed.
+    const sh = async (script: string) => {
+      const r = await dev.exec(['sh', '-c', script]);
+      expect(r.stderr).toBe('');
+      return r.stdout;
+    };
+    expect(await sh(`stat -c '%a %U:%G %n' ${dir}/tls.key ${dir}/tls.crt ${dir}/ca.crt`)).toBe(`640 daemon:daemon ${dir}/tls.key\n644 daemon:daemon ${dir}/tls.crt\n644 daemon:daemon ${dir}/ca.crt\n`);
+    expect(await sh(`cd ${dir} && openssl verify -CAfile ca.crt tls.crt`)).toBe('tls.crt: OK\n');
+    expect(await sh(`cd ${dir} && openssl x509 -in tls.crt -noout -pubkey`)).toBe(await sh(`openssl pkey -in ${dir}/tls.key -pubout`));
+    expect(await sh(`ls "${marker}"`)).toBe(`${marker}\n`);
+    const newest = (await api.invoke('pki:cert-list', { deviceId: dev.name })).find((c) => c.installed.some((i) => i.target === 'files'));
+    expect(newest?.installed.find((i) => i.target === 'files')?.files).toMatchObject({ certPath: `${dir}/tls.crt`, keyPath: `${dir}/tls.key`, caPath: `${dir}/ca.crt`, owner: 'daemon:daemon', keyMode: '0640', reload: ['touch', marker] });
+    expect(await sh(`openssl x509 -in ${dir}/tls.crt -noout -serial`)).toBe(`serial=${newest!.serial.toUpperCase()}\n`);
   });
 
   it('logged no page errors', () => {

@@ -6,6 +6,8 @@ import type { Preview } from '../../store/pki-slice';
 import { CancelJobButton } from '../../components/cancel-job-button';
 import { useOutpost } from '../../store/context';
 import { networkDevices } from '../workloads/containers-panel';
+import { EMPTY_FILES_FORM, filesTargetFromForm, formatArgv, type FilesForm } from './files-target-form';
+import { FilesTargetFields } from './files-target-fields';
 import { ProvisionProgress, ReviewTable } from './provision-steps';
 
 const TARGET_LABEL: Record<InstallTarget, string> = {
@@ -37,11 +39,19 @@ export function ProvisionWizard({ initialDevices = [] }: { initialDevices?: stri
   const [setClock, setSetClock] = useState(false);
   const [preview, setPreview] = useState<Preview | null>(null);
   const [previewing, setPreviewing] = useState(false);
+  const [filesForm, setFilesForm] = useState<FilesForm>(EMPTY_FILES_FORM);
+  const [filesTouched, setFilesTouched] = useState(false);
   const ca = caId ?? (cas.length === 1 ? (cas[0]?.id ?? null) : null);
-  // The files target needs paths per device: it is the CLI's (`--install files --cert-path …`).
-  const targets = (preview?.profile.name === profile ? preview.profile.targets : [...INSTALL_TARGETS]).filter((t) => t !== 'files');
+  const targets = preview?.profile.name === profile ? preview.profile.targets : [...INSTALL_TARGETS];
+  // The files target: the same paths on every device, checked with the contract's rules before anything runs.
+  const files = useMemo(() => filesTargetFromForm(filesForm), [filesForm]);
+  const filesInvalid = install === 'files' && !files.target;
 
   async function review() {
+    if (filesInvalid) {
+      setFilesTouched(true);
+      return;
+    }
     setPreviewing(true);
     const p = await previewCertificates({ devices: chosen, profile, extraSans });
     setPreviewing(false);
@@ -54,7 +64,9 @@ export function ProvisionWizard({ initialDevices = [] }: { initialDevices?: stri
 
   function start() {
     setStep(2);
-    void provision({ devices: chosen, profile, caId: ca ?? undefined, extraSans, install: install === 'none' ? undefined : install, setClock, concurrency: 8 });
+    if (filesInvalid) return;
+    const filesTarget = install === 'files' && files.target ? { files: files.target } : {};
+    void provision({ devices: chosen, profile, caId: ca ?? undefined, extraSans, install: install === 'none' ? undefined : install, ...filesTarget, setClock, concurrency: 8 });
   }
 
   return (
@@ -88,6 +100,16 @@ export function ProvisionWizard({ initialDevices = [] }: { initialDevices?: stri
                 data-testid="provision-install"
               />
             </Group>
+            {install === 'files' && (
+              <FilesTargetFields
+                form={filesForm}
+                errors={filesTouched ? files.errors : {}}
+                onChange={(f) => {
+                  setFilesForm(f);
+                  setFilesTouched(true);
+                }}
+              />
+            )}
             <TagsInput
               label="Extra names (SANs)"
               description="Added to each device's addresses, hostnames and mDNS name; the preview shows the result."
@@ -111,6 +133,13 @@ export function ProvisionWizard({ initialDevices = [] }: { initialDevices?: stri
               onChange={(e) => setSetClock(e.currentTarget.checked)}
               data-testid="provision-set-clock"
             />
+            {install === 'files' && files.target && (
+              <Text size="xs" c="dimmed" data-testid="provision-files-summary">
+                Files: certificate to {files.target.certPath}, key to {files.target.keyPath} (mode {files.target.keyMode})
+                {files.target.caPath ? `, CA to ${files.target.caPath}` : ''}, owned by {files.target.owner};{' '}
+                {files.target.reload ? `then runs ${formatArgv(files.target.reload)} (as argv, when something changed)` : 'no reload command'}.
+              </Text>
+            )}
             {install === 'docker' && (
               <Text size="xs" c="dimmed">
                 Docker TLS restarts each engine; one that does not come back healthy is rolled back to its previous files.
@@ -121,7 +150,7 @@ export function ProvisionWizard({ initialDevices = [] }: { initialDevices?: stri
             <Button variant="default" onClick={() => setStep(0)}>
               Back
             </Button>
-            <Button color="teal" disabled={!preview || preview.devices.every((d) => d.error)} onClick={start} data-testid="provision-start">
+            <Button color="teal" disabled={!preview || preview.devices.every((d) => d.error) || filesInvalid} onClick={start} data-testid="provision-start">
               Provision {chosen.length} device{chosen.length === 1 ? '' : 's'}
             </Button>
           </Group>
