@@ -2,6 +2,8 @@
 // (only on /var/run/engine/docker.sock): what a technician sees before and after Outpost looks, the places it tried,
 // the socket setting (a wrong path, the right one), and DOCKER_HOST from the device's login environment.
 // Run: OUTPOST_LAB_ID=<id> bash tests/lab/in-lab.sh npx vitest run --project e2e tests/e2e/engine.test.ts
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
 import type { Locator } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Device } from '../../shared/contract';
@@ -115,5 +117,21 @@ describe('the device drawer’s Container engine section', () => {
     expect(await devices.drawerText('engine-source')).toMatch(/^DOCKER_HOST in the device’s login environment · /);
     expect((await session.api.invoke('devices:get', { id: device.id })).docker).toMatchObject({ socket: WRONG, engine: { socket: SOCKET, source: 'DOCKER_HOST' } });
     await session.screenshot('engine-passed-over');
+  });
+
+  it('a setting changed from the CLI while the drawer is open shows in the field once the drawer looks again (Save then keeps it)', async () => {
+    const cli = spawnSync(process.execPath, [resolve(__dirname, '../../bin/outpost.mjs'), 'devices', 'update', NAME, '--engine-socket', SOCKET, '--json'], { env: { ...process.env, OUTPOST_HOME: session.home }, encoding: 'utf8' });
+    expect(cli.status, cli.stderr).toBe(0);
+    await drawer.getByTestId('engine-locate').click();
+    await drawer.getByTestId('engine-source').getByText(/^this device’s engine socket setting · /).waitFor({ timeout: TIMEOUT });
+    expect(await drawer.getByTestId('engine-passed-over').count()).toBe(0);
+    // The field shows the setting in force, not what was typed before the CLI changed it: saving it unchanged keeps it.
+    expect(await drawer.getByTestId('engine-socket-input').inputValue()).toBe(SOCKET);
+    const record = async () => (await session.api.invoke('devices:get', { id: device.id })).docker;
+    const before = (await record())?.engine?.foundAt;
+    await drawer.getByTestId('engine-socket-save').click();
+    // A save looks for the engine again in full: done once the record holds a new search.
+    await expect.poll(async () => (await record())?.engine?.foundAt, { timeout: TIMEOUT, message: 'the engine search after Save never recorded' }).not.toBe(before);
+    expect((await session.api.invoke('devices:get', { id: device.id })).docker).toMatchObject({ socket: SOCKET, engine: { socket: SOCKET, source: 'setting' } });
   });
 });

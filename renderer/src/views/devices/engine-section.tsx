@@ -10,7 +10,15 @@ import { Field } from './trust-section';
 export function EngineSection({ device }: { device: Device }) {
   const updateDevice = useOutpost((s) => s.updateDevice);
   const locateEngine = useOutpost((s) => s.locateEngine);
-  const [socket, setSocket] = useState(device.docker?.socket ?? '');
+  const setting = device.docker?.socket ?? '';
+  const [socket, setSocket] = useState(setting);
+  // The setting changed under the field (the CLI, another window; seen at the next reload): show the one in force,
+  // or an unchanged Save would put back what the field held before.
+  const [shown, setShown] = useState(setting);
+  if (shown !== setting) {
+    setShown(setting);
+    setSocket(setting);
+  }
   const [busy, setBusy] = useState<'save' | 'locate' | null>(null);
   const view = engineView(device);
 
