@@ -26,6 +26,8 @@ describe('the wizard’s files-target form', () => {
     expect(filesTargetFromForm({ ...good, keyMode: '600' }).errors).toEqual({});
     expect(filesTargetFromForm({ ...good, keyMode: '06000' }).errors.keyMode).toMatch(/octal/);
     expect(filesTargetFromForm({ ...good, reload: Array.from({ length: 33 }, () => 'x') }).errors.reload).toMatch(/at most 32/);
+    expect(filesTargetFromForm({ ...good, reload: ['systemctl reload nginx'] }).errors.reload).toMatch(/^the program is one word: enter "systemctl"/);
+    expect(filesTargetFromForm({ ...good, reload: ['touch', '/run/a b'] }).errors).toEqual({});
   });
 
   it('the contract refuses what the form refuses (the CLI gets the same rules)', () => {

@@ -48,6 +48,8 @@ export function filesTargetFromForm(form: FilesForm): { target: FilesTarget | nu
   if (reload.length > MAX_RELOAD_WORDS) errors.reload = `at most ${MAX_RELOAD_WORDS} words`;
   else if (reload.some((w) => w.length > MAX_WORD)) errors.reload = `each word at most ${MAX_WORD} characters`;
   else if (reload.some((w) => w.includes('\0') || w.includes('\n'))) errors.reload = 'a word may not contain a newline or NUL';
+  // "systemctl reload nginx" typed as one entry would run a program of that whole name: each word is its own entry.
+  else if (reload[0] && /\s/.test(reload[0])) errors.reload = `the program is one word: enter "${reload[0].trim().split(/\s+/)[0] ?? ''}" and each argument as its own entry (Enter after each)`;
   if (Object.keys(errors).length) return { target: null, errors };
   return { target: { certPath, keyPath, ...(caPath ? { caPath } : {}), owner, keyMode, ...(reload.length ? { reload } : {}) }, errors };
 }
