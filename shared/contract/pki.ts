@@ -34,21 +34,29 @@ export const SubjectAltName = z.object({ type: z.enum(['dns', 'ip']), value: z.s
 export type SubjectAltName = z.infer<typeof SubjectAltName>;
 
 /** Files to paths on the device: the generic install target (the reload command is argv, never a shell string). */
-export const FilesTarget = z
-  .object({
-    certPath: z.string().regex(DEVICE_PATH_RE, DEVICE_PATH_MESSAGE),
-    keyPath: z.string().regex(DEVICE_PATH_RE, DEVICE_PATH_MESSAGE),
-    /** The site CA certificate and chain. */
-    caPath: z.string().regex(DEVICE_PATH_RE, DEVICE_PATH_MESSAGE).optional(),
-    /** The CA's CRL, rewritten on every revoke (for services that check it). */
-    crlPath: z.string().regex(DEVICE_PATH_RE, DEVICE_PATH_MESSAGE).optional(),
-    owner: z.string().regex(FILE_OWNER_RE, FILE_OWNER_MESSAGE).default('root:root'),
-    /** The key's mode; the certificates are 0644. */
-    keyMode: z.string().regex(KEY_MODE_RE, KEY_MODE_MESSAGE).default('0600'),
-    /** Run after the files change (argv, e.g. ["systemctl", "reload", "nginx"]). */
-    reload: z.array(z.string().min(1).max(500)).max(32).optional(),
-  })
-  .strict();
+const filesTarget = (path: () => z.ZodString) =>
+  z
+    .object({
+      certPath: path(),
+      keyPath: path(),
+      /** The site CA certificate and chain. */
+      caPath: path().optional(),
+      /** The CA's CRL, rewritten on every revoke (for services that check it). */
+      crlPath: path().optional(),
+      owner: z.string().regex(FILE_OWNER_RE, FILE_OWNER_MESSAGE).default('root:root'),
+      /** The key's mode; the certificates are 0644. */
+      keyMode: z.string().regex(KEY_MODE_RE, KEY_MODE_MESSAGE).default('0600'),
+      /** Run after the files change (argv, e.g. ["systemctl", "reload", "nginx"]). */
+      reload: z.array(z.string().min(1).max(500)).max(32).optional(),
+    })
+    .strict();
+/** What a request may ask for: absolute file paths without . or .. segments. */
+export const FilesTarget = filesTarget(() => z.string().regex(DEVICE_PATH_RE, DEVICE_PATH_MESSAGE));
+/**
+ * The same target as an installation record holds it: read as it was written, also by versions whose path rule was
+ * only "absolute" (a stricter rule for new requests must not make an older record, and the certificate list, unreadable).
+ */
+const RecordedFilesTarget = filesTarget(() => z.string().regex(/^\/[^\0\n]{1,500}$/, 'an absolute path'));
 export type FilesTarget = z.infer<typeof FilesTarget>;
 
 export const MqttTargetOptions = z
@@ -60,7 +68,7 @@ export const MqttTargetOptions = z
   .strict();
 export type MqttTargetOptions = z.infer<typeof MqttTargetOptions>;
 
-export const Installation = z.object({ target: z.string(), paths: z.array(z.string()), at: z.string(), files: FilesTarget.optional(), mqtt: MqttTargetOptions.optional() });
+export const Installation = z.object({ target: z.string(), paths: z.array(z.string()), at: z.string(), files: RecordedFilesTarget.optional(), mqtt: MqttTargetOptions.optional() });
 export type Installation = z.infer<typeof Installation>;
 
 export const CertificateRecord = z.object({

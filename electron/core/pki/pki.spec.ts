@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { KeyAlgorithm } from '../../../shared/contract/pki';
+import { FilesTarget, type KeyAlgorithm } from '../../../shared/contract/pki';
 import { Vault } from '../secrets/vault';
 import { openDatabase } from '../store/database';
 import { ALGORITHMS, generateKeyPair, x509 } from './crypto';
@@ -145,6 +145,19 @@ describe('site CA and signing', () => {
     expect(text.toUpperCase()).toContain(certificate.serialNumber.toUpperCase());
     expect(text).toContain('Key Compromise');
     expect(text).toMatch(/X509v3 CRL Number:\s*\n\s*1/);
+  });
+
+  it('a files target recorded under the older path rule still reads (the certificate list stays readable) while a new request with that path is refused', async () => {
+    const { cas, repo } = setup();
+    const ca = await cas.create({ name: 'site', algorithm: 'ec-p256', validityDays: 365, passphrase: 'pw' });
+    const { certificate, spki } = await signRequest(await csr(), profile('mqtt-client'), { commonName: 'svc', sans: [] }, await cas.unlock(ca, 'pw'));
+    repo.insertCertificate({ serial: certificate.serialNumber, caId: ca.id, profile: 'mqtt-client', profileVersion: 1, deviceId: null, subject: certificate.subject, sans: [], notBefore: certificate.notBefore.toISOString(), notAfter: certificate.notAfter.toISOString(), issuedAt: new Date().toISOString(), spkiSha256: spki, keyOrigin: 'laptop', status: 'valid', revokedAt: null, revokeReason: null, replaces: null, installed: [], pem: certificate.toString('pem') });
+    // Accepted when an earlier version wrote it (its rule was only "absolute"); refused for new requests since.
+    const older = { certPath: '/etc/app/../ssl/app.crt', keyPath: '/etc/ssl/private/app.key', owner: 'root:root', keyMode: '0600' };
+    expect(FilesTarget.safeParse(older).success).toBe(false);
+    repo.recordInstall(certificate.serialNumber, 'files', [older.certPath, older.keyPath], new Date(), { files: older });
+    expect(repo.certificate(certificate.serialNumber).installed).toMatchObject([{ target: 'files', files: { certPath: '/etc/app/../ssl/app.crt' } }]);
+    expect(repo.certificates({ caId: ca.id })).toHaveLength(1);
   });
 
   it('needs renewal after two thirds of the lifetime', () => {
